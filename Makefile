@@ -1,0 +1,156 @@
+# backchannel: one Makefile, sources discovered by directory.
+#
+#   make            build everything under $(BUILD) (default build/, gcc)
+#   make test       install deps if missing, build with gcc, clang and ASan+UBSan,
+#                   run unit tests, vector checkers, layering check, fuzz replay
+#   make bench      run every benchmark
+#   make fuzz       run every fuzz target for FUZZ_SECONDS (clang, libFuzzer)
+#   make demo       the newcomer's first command
+#
+# Variables: CC (gcc|clang), BUILD (output dir), SAN=1 (ASan+UBSan build).
+
+CC      ?= gcc
+BUILD   ?= build
+SAN     ?=
+V       ?=
+
+include mk/warnings.mk
+
+PKGS    := libsodium libcrypto libuv sqlite3 jansson inih libmicrohttpd libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+
+ifeq ($(findstring clang,$(CC)),clang)
+WARN_CC := $(WARN_CLANG)
+else
+WARN_CC := $(WARN_GCC)
+endif
+
+ifeq ($(SAN),1)
+OPT     := $(ASAN)
+LDSAN   := -fsanitize=address,undefined
+else
+OPT     := $(HARDEN)
+LDSAN   :=
+endif
+
+CFLAGS  ?=
+CFLAGS  += $(EXTRA_CFLAGS) $(STD) $(WARN) $(WARN_CC) $(WERROR) $(OPT) -g -MMD -MP -Isrc \
+           -pthread $(PKG_CFLAGS)
+# Code that never handles network input may relax the conversion warnings
+# that Criterion's macros trip over.
+TEST_CFLAGS := $(CFLAGS) -Itests -Wno-conversion -Wno-float-equal \
+           -Wno-double-promotion -Wno-missing-prototypes -Wno-missing-declarations
+LDFLAGS += $(LDSAN) -pthread
+ifneq ($(SAN),1)
+LDFLAGS += $(HARDEN_LD)
+endif
+LDLIBS  := $(PKG_LIBS) -lm
+
+Q := $(if $(V),,@)
+
+LAYERS  := lib crypto wire net store dir node client
+LIB_SRC := $(foreach d,$(LAYERS),$(wildcard src/$(d)/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+APP_SRC := $(wildcard src/app/*.c)
+APP_OBJ := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
+LIBBC   := $(BUILD)/libbc.a
+
+COMMON_SRC := $(wildcard tests/common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+VEC_SRC   := $(wildcard tests/vectors/*.c)
+VEC_BIN   := $(VEC_SRC:tests/vectors/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(wildcard fuzz/*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
+FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+
+.PHONY: all test test-asan bench fuzz demo clean deps layering format
+.DEFAULT_GOAL := all
+
+all: deps-check $(BUILD)/backchannel $(UNIT_BIN) $(VEC_BIN) $(BENCH_BIN) $(REPLAY_BIN)
+
+deps-check:
+	$(Q)scripts/install-deps --check-or-install
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(LIBBC): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/backchannel: $(APP_OBJ) $(LIBBC)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIBBC) $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJ) $(LIBBC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_OBJ) $(LIBBC) $(CRIT_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/vectors/%.o $(COMMON_OBJ) $(LIBBC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_OBJ) $(LIBBC) $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBBC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIBBC) $(LDLIBS)
+
+# Fuzz targets are replayed over their corpora by the normal test run: the same
+# LLVMFuzzerTestOneInput linked with a small main instead of libFuzzer.
+$(BUILD)/obj/fuzz/harness/replay.o: fuzz/harness/replay.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/harness/replay.o $(LIBBC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/fuzz/harness/replay.o $(LIBBC) $(LDLIBS)
+
+# libFuzzer builds (clang only): make fuzz-build BUILD=build/fuzz-clang CC=clang
+$(BUILD)/fuzz/%: $(BUILD)/obj/fuzz/%.o $(LIBBC)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBBC) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+test:
+	$(Q)scripts/test
+
+test-asan:
+	$(Q)scripts/test --asan-only
+
+bench: all
+	$(Q)scripts/bench $(BUILD)
+
+fuzz:
+	$(Q)scripts/fuzz
+
+demo: all
+	$(Q)scripts/demo $(BUILD)
+
+layering:
+	$(Q)scripts/check-layering
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
