@@ -13,6 +13,7 @@ CC      ?= gcc
 BUILD   ?= build
 SAN     ?=
 V       ?=
+VERSION := 0.1.0
 
 include mk/warnings.mk
 
@@ -36,7 +37,7 @@ LDSAN   :=
 endif
 
 CFLAGS  ?=
-CFLAGS  += $(EXTRA_CFLAGS) $(STD) $(WARN) $(WARN_CC) $(WERROR) $(OPT) -g -MMD -MP -Isrc \
+CFLAGS  += -DBC_VERSION=\"$(VERSION)\" $(EXTRA_CFLAGS) $(STD) $(WARN) $(WARN_CC) $(WERROR) $(OPT) -g -MMD -MP -Isrc \
            -pthread $(PKG_CFLAGS)
 # Code that never handles network input may relax the conversion warnings
 # that Criterion's macros trip over.
