@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "app/command.h"
 
 #define MAX_COMMANDS 64
@@ -74,6 +75,11 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n_commands; i++) {
 		if (strcmp(argv[1], commands[i]->name) != 0)
 			continue;
+		if (crypto_init() != 0) {
+			fprintf(stderr, "backchannel: cannot initialise "
+					"the cryptographic library\n");
+			return 1;
+		}
 		return commands[i]->run(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "backchannel: unknown command '%s'\n", argv[1]);
