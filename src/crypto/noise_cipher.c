@@ -1,0 +1,166 @@
+/*
+ * ChaChaPoly for Noise, and the transport CipherState (struct noise_cipher).
+ * The state sits in sodium_malloc memory: locked, guarded, wiped on free.
+ */
+#include "crypto/noise_cipher.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/noise.h"
+
+struct noise_cipher {
+	uint8_t k[NOISE_KEY_LEN];
+	uint64_t n;
+	bool dead;
+};
+
+static void nonce_make(uint8_t nonce[static 12], uint64_t n)
+{
+	memset(nonce, 0, 4);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(n >> (8 * i));
+}
+
+void noise_aead_encrypt(const uint8_t k[static 32], uint64_t n,
+			const uint8_t *ad, size_t adlen, const uint8_t *in,
+			size_t len, uint8_t *out)
+{
+	uint8_t nonce[12];
+
+	nonce_make(nonce, n);
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, ad, adlen,
+						  NULL, nonce, k);
+}
+
+int noise_aead_decrypt(const uint8_t k[static 32], uint64_t n,
+		       const uint8_t *ad, size_t adlen, const uint8_t *in,
+		       size_t len, uint8_t *out)
+{
+	uint8_t nonce[12], dummy[1];
+
+	if (len < NOISE_TAG_LEN)
+		return -1;
+	/* An empty plaintext still needs somewhere to (not) go. */
+	if (out == NULL) {
+		if (len != NOISE_TAG_LEN)
+			return -1;
+		out = dummy;
+	}
+	nonce_make(nonce, n);
+	return crypto_aead_chacha20poly1305_ietf_decrypt(
+		       out, NULL, NULL, in, len, ad, adlen, nonce, k) == 0 ?
+		       0 :
+		       -1;
+}
+
+void noise_aead_rekey(uint8_t k[static 32])
+{
+	uint8_t buf[32 + NOISE_TAG_LEN];
+
+	memset(buf, 0, 32);
+	noise_aead_encrypt(k, UINT64_MAX, NULL, 0, buf, 32, buf);
+	memcpy(k, buf, 32);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+struct noise_cipher *noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN])
+{
+	struct noise_cipher *c = sodium_malloc(sizeof(*c));
+
+	/* Like bc_malloc: running out of memory for a key is not recoverable. */
+	if (c == NULL)
+		abort();
+	memcpy(c->k, k, NOISE_KEY_LEN);
+	c->n = 0;
+	c->dead = false;
+	return c;
+}
+
+/* True when [a, a+alen) and [b, b+blen) share a byte but a != b. */
+static bool overlap_partial(const uint8_t *a, size_t alen, const uint8_t *b,
+			    size_t blen)
+{
+	uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+
+	if (a == NULL || b == NULL || pa == pb || alen == 0 || blen == 0)
+		return false;
+	return pa < pb + blen && pb < pa + alen;
+}
+
+static int cipher_die(struct noise_cipher *c)
+{
+	sodium_memzero(c->k, sizeof(c->k));
+	c->dead = true;
+	return -1;
+}
+
+int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
+			 size_t adlen, const uint8_t *in, size_t plen,
+			 uint8_t *out, size_t outcap, size_t *outlen)
+{
+	if (c == NULL || c->dead)
+		return -1;
+	if (plen > NOISE_MAX_PAYLOAD_LEN || outcap < plen + NOISE_TAG_LEN ||
+	    c->n == UINT64_MAX || (ad == NULL && adlen > 0) ||
+	    (in == NULL && plen > 0) || out == NULL || outlen == NULL)
+		return cipher_die(c);
+	/* libsodium allows out == in exactly; a partial overlap is a bug. */
+	if (overlap_partial(in, plen, out, plen + NOISE_TAG_LEN))
+		return cipher_die(c);
+	noise_aead_encrypt(c->k, c->n, ad, adlen, in, plen, out);
+	c->n++;
+	*outlen = plen + NOISE_TAG_LEN;
+	return 0;
+}
+
+int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
+			 size_t adlen, const uint8_t *in, size_t mlen,
+			 uint8_t *out, size_t outcap, size_t *outlen)
+{
+	if (c == NULL || c->dead)
+		return -1;
+	if (mlen < NOISE_TAG_LEN || mlen > NOISE_MAX_MSG_LEN ||
+	    outcap < mlen - NOISE_TAG_LEN || c->n == UINT64_MAX ||
+	    (ad == NULL && adlen > 0) || in == NULL || outlen == NULL ||
+	    (out == NULL && mlen > NOISE_TAG_LEN))
+		return cipher_die(c);
+	if (overlap_partial(in, mlen, out, mlen - NOISE_TAG_LEN))
+		return cipher_die(c);
+	if (noise_aead_decrypt(c->k, c->n, ad, adlen, in, mlen, out) != 0)
+		return cipher_die(c);
+	c->n++;
+	*outlen = mlen - NOISE_TAG_LEN;
+	return 0;
+}
+
+int noise_cipher_rekey(struct noise_cipher *c)
+{
+	if (c == NULL || c->dead)
+		return -1;
+	noise_aead_rekey(c->k);
+	return 0;
+}
+
+uint64_t noise_cipher_get_nonce(const struct noise_cipher *c)
+{
+	return c->n;
+}
+
+int noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
+{
+	if (c == NULL || c->dead)
+		return -1;
+	c->n = n;
+	return 0;
+}
+
+void noise_cipher_free(struct noise_cipher *c)
+{
+	if (c == NULL)
+		return;
+	sodium_memzero(c, sizeof(*c));
+	sodium_free(c);
+}
