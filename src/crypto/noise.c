@@ -1,20 +1,22 @@
 /*
  * Noise handshake state machine (revision 34, section 5): the SymmetricState
  * (ck, h, k, n) and HandshakeState (s, e, rs, re, psks, message index) in one
- * object in sodium_malloc memory. Pre-messages are hashed when the first
+ * object in locked memory (crypto/secret.h). Pre-messages are hashed when the first
  * message is written or read, because the keys they hash arrive through the
  * setters after noise_hs_new().
  */
 #include "crypto/noise.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "crypto/crypto.h"
 #include "crypto/noise_cipher.h"
 #include "crypto/noise_hash.h"
 #include "crypto/noise_pattern.h"
+#include "crypto/rand.h"
+#include "crypto/secret.h"
 
 enum hs_state {
 	HS_READY,   /* keys may still be set; pre-messages not yet hashed */
@@ -48,7 +50,8 @@ struct noise_hs {
 void noise_keypair_generate(uint8_t pub[static NOISE_KEY_LEN],
 			    uint8_t priv[static NOISE_KEY_LEN])
 {
-	randombytes_buf(priv, NOISE_KEY_LEN);
+	/* Through rand.h, so tests can make the ephemerals reproducible. */
+	rand_bytes(priv, NOISE_KEY_LEN);
 	crypto_scalarmult_base(pub, priv);
 }
 
@@ -63,7 +66,7 @@ static int hs_die(struct noise_hs *hs)
 {
 	enum noise_hash_id id = hs->proto.hash;
 
-	sodium_memzero(hs, sizeof(*hs));
+	secret_wipe(hs, sizeof(*hs));
 	hs->proto.hash = id;
 	hs->state = HS_DEAD;
 	return -1;
@@ -98,7 +101,7 @@ static void mix_key(struct noise_hs *hs, const uint8_t *ikm, size_t len)
 
 	noise_hkdf(hs->proto.hash, hs->ck, ikm, len, hs->ck, tk, NULL);
 	set_k(hs, tk);
-	sodium_memzero(tk, sizeof(tk));
+	secret_wipe(tk, sizeof(tk));
 }
 
 static void mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm,
@@ -109,8 +112,8 @@ static void mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm,
 	noise_hkdf(hs->proto.hash, hs->ck, ikm, len, hs->ck, th, tk);
 	mix_hash(hs, th, hs->hlen);
 	set_k(hs, tk);
-	sodium_memzero(th, sizeof(th));
-	sodium_memzero(tk, sizeof(tk));
+	secret_wipe(th, sizeof(th));
+	secret_wipe(tk, sizeof(tk));
 }
 
 /* out receives len (+16 once a key exists) bytes. */
@@ -164,15 +167,12 @@ struct noise_hs *noise_hs_new(const char *protocol_name, bool initiator,
 	struct noise_hs *hs;
 	size_t nlen;
 
-	if (sodium_init() < 0 || noise_protocol_parse(protocol_name, &proto))
+	if (crypto_init() != 0 || noise_protocol_parse(protocol_name, &proto))
 		return NULL;
 	if (prologue == NULL && plen > 0)
 		return NULL;
-	hs = sodium_malloc(sizeof(*hs));
-	/* Like bc_malloc: out of memory for key material is fatal. */
-	if (hs == NULL)
-		abort();
-	memset(hs, 0, sizeof(*hs));
+	/* Zero-filled; aborts rather than fall back to unlocked memory. */
+	hs = secret_alloc(sizeof(*hs));
 	hs->proto = proto;
 	hs->initiator = initiator;
 	hs->state = HS_READY;
@@ -308,7 +308,7 @@ static int mix_dh(struct noise_hs *hs, bool have_priv, const uint8_t *priv,
 	mix_key(hs, shared, sizeof(shared));
 	rc = 0;
 done:
-	sodium_memzero(shared, sizeof(shared));
+	secret_wipe(shared, sizeof(shared));
 	return rc;
 }
 
@@ -538,17 +538,17 @@ int noise_hs_split(struct noise_hs *hs, struct noise_cipher **send,
 	noise_hkdf(hs->proto.hash, hs->ck, NULL, 0, k1, k2, NULL);
 	c1 = noise_cipher_new(k1);
 	c2 = noise_cipher_new(k2);
-	sodium_memzero(k1, sizeof(k1));
-	sodium_memzero(k2, sizeof(k2));
+	secret_wipe(k1, sizeof(k1));
+	secret_wipe(k2, sizeof(k2));
 	/* c1 carries initiator -> responder traffic. */
 	*send = hs->initiator ? c1 : c2;
 	*recv = hs->initiator ? c2 : c1;
 	/* Only h and rs are still needed: wipe the rest now. */
-	sodium_memzero(hs->ck, sizeof(hs->ck));
-	sodium_memzero(hs->k, sizeof(hs->k));
-	sodium_memzero(hs->s_priv, sizeof(hs->s_priv));
-	sodium_memzero(hs->e_priv, sizeof(hs->e_priv));
-	sodium_memzero(hs->psk, sizeof(hs->psk));
+	secret_wipe(hs->ck, sizeof(hs->ck));
+	secret_wipe(hs->k, sizeof(hs->k));
+	secret_wipe(hs->s_priv, sizeof(hs->s_priv));
+	secret_wipe(hs->e_priv, sizeof(hs->e_priv));
+	secret_wipe(hs->psk, sizeof(hs->psk));
 	hs->has_k = hs->has_s = hs->has_e = false;
 	hs->state = HS_SPLIT;
 	return 0;
@@ -575,8 +575,5 @@ int noise_hs_get_remote_static(const struct noise_hs *hs,
 
 void noise_hs_free(struct noise_hs *hs)
 {
-	if (hs == NULL)
-		return;
-	sodium_memzero(hs, sizeof(*hs));
-	sodium_free(hs);
+	secret_free(hs);
 }

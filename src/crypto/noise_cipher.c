@@ -1,15 +1,15 @@
 /*
  * ChaChaPoly for Noise, and the transport CipherState (struct noise_cipher).
- * The state sits in sodium_malloc memory: locked, guarded, wiped on free.
+ * The state sits in locked, guarded memory (crypto/secret.h), wiped on free.
  */
 #include "crypto/noise_cipher.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "crypto/noise.h"
+#include "crypto/secret.h"
 
 struct noise_cipher {
 	uint8_t k[NOISE_KEY_LEN];
@@ -63,16 +63,14 @@ void noise_aead_rekey(uint8_t k[static 32])
 	memset(buf, 0, 32);
 	noise_aead_encrypt(k, UINT64_MAX, NULL, 0, buf, 32, buf);
 	memcpy(k, buf, 32);
-	sodium_memzero(buf, sizeof(buf));
+	secret_wipe(buf, sizeof(buf));
 }
 
 struct noise_cipher *noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN])
 {
-	struct noise_cipher *c = sodium_malloc(sizeof(*c));
+	/* Aborts rather than fall back to unlocked memory. */
+	struct noise_cipher *c = secret_alloc(sizeof(*c));
 
-	/* Like bc_malloc: running out of memory for a key is not recoverable. */
-	if (c == NULL)
-		abort();
 	memcpy(c->k, k, NOISE_KEY_LEN);
 	c->n = 0;
 	c->dead = false;
@@ -92,7 +90,7 @@ static bool overlap_partial(const uint8_t *a, size_t alen, const uint8_t *b,
 
 static int cipher_die(struct noise_cipher *c)
 {
-	sodium_memzero(c->k, sizeof(c->k));
+	secret_wipe(c->k, sizeof(c->k));
 	c->dead = true;
 	return -1;
 }
@@ -159,8 +157,5 @@ int noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
 
 void noise_cipher_free(struct noise_cipher *c)
 {
-	if (c == NULL)
-		return;
-	sodium_memzero(c, sizeof(*c));
-	sodium_free(c);
+	secret_free(c);
 }

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "common/vecfile.h"
 #include "crypto/noise.h"
 
 #define MSG_CAP (NOISE_MAX_MSG_LEN + 1)
@@ -37,57 +38,45 @@ static int fail(const char *what, size_t msg)
 	return -1;
 }
 
-static int hexval(char c)
+/* Decode hex field key of o into buf (cap bytes); -1 if absent/malformed. */
+static int hex_field(const json_t *o, const char *key, uint8_t *buf,
+		     size_t cap, size_t *len)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode a hex string (a JSON string value); -1 if absent or malformed. */
-static int hex_string(json_t *j, uint8_t *out, size_t cap, size_t *len)
-{
-	const char *s = json_string_value(j);
+	uint8_t *b;
 	size_t n;
 
-	if (s == NULL)
+	if (vec_hex(o, key, &b, &n) != 0)
 		return -1;
-	n = strlen(s);
-	if (n % 2 != 0 || n / 2 > cap)
+	if (n > cap) {
+		free(b);
 		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	*len = n / 2;
+	memcpy(buf, b, n);
+	free(b);
+	*len = n;
 	return 0;
 }
 
-static int hex_field(json_t *o, const char *key, uint8_t *out, size_t cap,
-		     size_t *len)
+static int key_string(const char *hex, uint8_t out[NOISE_KEY_LEN])
 {
-	return hex_string(json_object_get(o, key), out, cap, len);
-}
-
-static int key_string(json_t *j, uint8_t out[NOISE_KEY_LEN])
-{
+	uint8_t *b;
 	size_t n;
+	int rc = -1;
 
-	if (hex_string(j, out, NOISE_KEY_LEN, &n) != 0 || n != NOISE_KEY_LEN)
+	if (hex == NULL || vec_hex_str(hex, &b, &n) != 0)
 		return -1;
-	return 0;
+	if (n == NOISE_KEY_LEN) {
+		memcpy(out, b, n);
+		rc = 0;
+	}
+	free(b);
+	return rc;
 }
 
-static int key_field(json_t *o, const char *key, uint8_t out[NOISE_KEY_LEN])
+static int key_field(const json_t *o, const char *key,
+		     uint8_t out[NOISE_KEY_LEN])
 {
-	return key_string(json_object_get(o, key), out);
+	return vec_hex_fixed(o, key, out, NOISE_KEY_LEN);
 }
 
 /* One side's handshake with every key the vector gives for prefix p. */
@@ -121,7 +110,8 @@ static int side_setup(json_t *v, const char *name, bool initiator,
 	snprintf(k, sizeof(k), "%spsks", p);
 	psks = json_object_get(v, k);
 	for (size_t i = 0; i < json_array_size(psks); i++) {
-		if (key_string(json_array_get(psks, i), key) != 0 ||
+		if (key_string(json_string_value(json_array_get(psks, i)),
+			       key) != 0 ||
 		    noise_hs_add_psk(sd->hs, key) != 0)
 			return fail("psk refused", 0);
 	}
@@ -249,37 +239,27 @@ done:
 
 int main(int argc, char **argv)
 {
-	json_error_t err;
-	json_t *root, *vecs;
-	size_t passed = 0, failed = 0;
+	struct vec_tally tally = { 0, 0 };
+	json_t *root = vec_start(argc, argv), *vecs;
+	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s VECTORS.json\n", argv[0]);
-		return 2;
-	}
-	root = json_load_file(argv[1], 0, &err);
 	vecs = json_object_get(root, "vectors");
 	if (root == NULL || !json_is_array(vecs) || json_array_size(vecs) == 0) {
-		printf("%s: cannot read vectors: %s\n", argv[1],
-		       root == NULL ? err.text : "no \"vectors\" array");
-		printf("0 passed, 1 failed\n");
+		vec_fail(&tally, "%s: no \"vectors\" array", argc > 1 ? argv[1] : "?");
 		json_decref(root);
-		return 1;
+		return vec_finish(&tally);
 	}
 	for (size_t i = 0; i < json_array_size(vecs); i++) {
 		json_t *v = json_array_get(vecs, i);
+		const char *n = vec_str(v, "protocol_name");
 
-		if (run_vector(v) == 0) {
-			passed++;
-		} else {
-			const char *n = json_string_value(
-				json_object_get(v, "protocol_name"));
-			printf("FAIL vector %zu %s: %s\n", i, n ? n : "?",
-			       failure);
-			failed++;
-		}
+		if (run_vector(v) == 0)
+			vec_pass(&tally);
+		else
+			vec_fail(&tally, "vector %zu %s: %s", i, n ? n : "?",
+				 failure);
 	}
+	rc = vec_finish(&tally);
 	json_decref(root);
-	printf("%zu passed, %zu failed\n", passed, failed);
-	return failed == 0 ? 0 : 1;
+	return rc;
 }
