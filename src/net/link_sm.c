@@ -389,6 +389,15 @@ link_sm_seal_packet(struct link_sm *sm, const uint8_t *pkt, size_t len,
 	return seal_in_place(sm, out);
 }
 
+enum link_err
+link_sm_seal_raw(struct link_sm *sm, const uint8_t *plain, uint8_t *out)
+{
+	if (sm->state != LINK_SM_OPEN)
+		return sm->state == LINK_SM_DEAD ? sm->err : LINK_ERR_STATE;
+	memcpy(out + LINK_FRAME_HDR_LEN, plain, sm->plain_len);
+	return seal_in_place(sm, out);
+}
+
 enum link_sm_state
 link_sm_state(const struct link_sm *sm)
 {

@@ -117,6 +117,14 @@ enum link_err link_sm_seal(struct link_sm *sm, const struct link_cmd *cmd,
 enum link_err link_sm_seal_packet(struct link_sm *sm, const uint8_t *pkt,
 				  size_t len, uint8_t *out);
 
+/*
+ * Encrypt an already encoded plaintext of link_frame_plain_len bytes as
+ * is, unchecked: for tests and fuzzing that must send what link_cmd_encode
+ * would refuse. Production code uses link_sm_seal.
+ */
+enum link_err link_sm_seal_raw(struct link_sm *sm, const uint8_t *plain,
+			       uint8_t *out);
+
 enum link_sm_state link_sm_state(const struct link_sm *sm);
 /* Why the link died (LINK_OK while it lives). */
 enum link_err link_sm_error(const struct link_sm *sm);
