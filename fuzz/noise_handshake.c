@@ -30,17 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint8_t prologue[] = "backchannel link v1";
 
 /* Fixed private keys: fuzzing needs repeatability, not secrecy. */
-static const uint8_t i_s[32] = { 1, 2, 3 }, i_e[32] = { 4, 5, 6 };
-static const uint8_t r_s[32] = { 7, 8, 9 }, r_e[32] = { 10, 11, 12 };
+static const uint8_t i_s[32] = {1, 2, 3}, i_e[32] = {4, 5, 6};
+static const uint8_t r_s[32] = {7, 8, 9}, r_e[32] = {10, 11, 12};
 
 static uint8_t m1[NOISE_MAX_MSG_LEN], m2[NOISE_MAX_MSG_LEN];
 static uint8_t m3[NOISE_MAX_MSG_LEN], pl[NOISE_MAX_MSG_LEN];
 
-static struct noise_hs *initiator_new(void)
+static struct noise_hs *
+initiator_new(void)
 {
 	uint8_t r_pub[32];
-	struct noise_hs *hs = noise_hs_new(PROTO, true, prologue,
-					   sizeof(prologue));
+	struct noise_hs *hs =
+	    noise_hs_new(PROTO, true, prologue, sizeof(prologue));
 
 	noise_pubkey_from_private(r_pub, r_s);
 	if (hs == NULL || noise_hs_set_s(hs, i_s) != 0 ||
@@ -49,10 +50,11 @@ static struct noise_hs *initiator_new(void)
 	return hs;
 }
 
-static struct noise_hs *responder_new(void)
+static struct noise_hs *
+responder_new(void)
 {
-	struct noise_hs *hs = noise_hs_new(PROTO, false, prologue,
-					   sizeof(prologue));
+	struct noise_hs *hs =
+	    noise_hs_new(PROTO, false, prologue, sizeof(prologue));
 
 	if (hs == NULL || noise_hs_set_s(hs, r_s) != 0 ||
 	    noise_hs_set_e(hs, r_e) != 0)
@@ -61,7 +63,8 @@ static struct noise_hs *responder_new(void)
 }
 
 /* A failed read must leave the handshake dead and refusing everything. */
-static void check_dead(struct noise_hs *hs)
+static void
+check_dead(struct noise_hs *hs)
 {
 	size_t n;
 	uint8_t k[32];
@@ -74,7 +77,8 @@ static void check_dead(struct noise_hs *hs)
 }
 
 /* The responder finished: split and check one transport message. */
-static void finish(struct noise_hs *r, struct noise_hs *i, bool honest)
+static void
+finish(struct noise_hs *r, struct noise_hs *i, bool honest)
 {
 	struct noise_cipher *rtx, *rrx, *itx = NULL, *irx = NULL;
 	uint8_t k[32], pub[32], ct[64];
@@ -107,9 +111,9 @@ static void finish(struct noise_hs *r, struct noise_hs *i, bool honest)
  * Messages 2 and 3: returns the length of message 3 to give the responder;
  * *honest says whether it is exactly what the honest initiator wrote.
  */
-static size_t third_message(struct noise_hs *i, const uint8_t *m2buf,
-			    size_t l2, uint8_t flags, const uint8_t *b,
-			    size_t blen, bool *honest)
+static size_t
+third_message(struct noise_hs *i, const uint8_t *m2buf, size_t l2,
+	      uint8_t flags, const uint8_t *b, size_t blen, bool *honest)
 {
 	size_t n, l3;
 
@@ -133,7 +137,8 @@ static size_t third_message(struct noise_hs *i, const uint8_t *m2buf,
 	return l3;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct noise_hs *i = NULL, *r;
 	const uint8_t *a, *b;
@@ -176,7 +181,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	}
 	/* A modified honest message 3 that passes would be a forgery. */
-	if (n > l3 || !noise_hs_done(r) || (i != NULL && (flags & 2) && !honest))
+	if (n > l3 || !noise_hs_done(r) ||
+	    (i != NULL && (flags & 2) && !honest))
 		abort();
 	finish(r, i, honest);
 done:

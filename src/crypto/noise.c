@@ -1,15 +1,14 @@
 /*
  * Noise handshake state machine (revision 34, section 5): the SymmetricState
  * (ck, h, k, n) and HandshakeState (s, e, rs, re, psks, message index) in one
- * object in locked memory (crypto/secret.h). Pre-messages are hashed when the first
- * message is written or read, because the keys they hash arrive through the
- * setters after noise_hs_new().
+ * object in locked memory (crypto/secret.h). Pre-messages are hashed when the
+ * first message is written or read, because the keys they hash arrive through
+ * the setters after noise_hs_new().
  */
 #include "crypto/noise.h"
 
-#include <string.h>
-
 #include <sodium.h>
+#include <string.h>
 
 #include "crypto/crypto.h"
 #include "crypto/noise_cipher.h"
@@ -47,22 +46,25 @@ struct noise_hs {
 	size_t npsk, psk_next;
 };
 
-void noise_keypair_generate(uint8_t pub[static NOISE_KEY_LEN],
-			    uint8_t priv[static NOISE_KEY_LEN])
+void
+noise_keypair_generate(uint8_t pub[static NOISE_KEY_LEN],
+		       uint8_t priv[static NOISE_KEY_LEN])
 {
 	/* Through rand.h, so tests can make the ephemerals reproducible. */
 	rand_bytes(priv, NOISE_KEY_LEN);
 	crypto_scalarmult_base(pub, priv);
 }
 
-void noise_pubkey_from_private(uint8_t pub[static NOISE_KEY_LEN],
-			       const uint8_t priv[static NOISE_KEY_LEN])
+void
+noise_pubkey_from_private(uint8_t pub[static NOISE_KEY_LEN],
+			  const uint8_t priv[static NOISE_KEY_LEN])
 {
 	crypto_scalarmult_base(pub, priv);
 }
 
 /* Wipe every secret and refuse all further work. Always returns -1. */
-static int hs_die(struct noise_hs *hs)
+static int
+hs_die(struct noise_hs *hs)
 {
 	enum noise_hash_id id = hs->proto.hash;
 
@@ -73,7 +75,8 @@ static int hs_die(struct noise_hs *hs)
 }
 
 /* Does this side send message msg? (One-way: the initiator sends all.) */
-static bool sends(const struct noise_hs *hs, size_t msg)
+static bool
+sends(const struct noise_hs *hs, size_t msg)
 {
 	bool by_initiator = hs->proto.pattern.one_way || msg % 2 == 0;
 
@@ -82,12 +85,14 @@ static bool sends(const struct noise_hs *hs, size_t msg)
 
 /* ---- SymmetricState ---- */
 
-static void mix_hash(struct noise_hs *hs, const uint8_t *d, size_t len)
+static void
+mix_hash(struct noise_hs *hs, const uint8_t *d, size_t len)
 {
 	noise_hash(hs->proto.hash, hs->h, hs->h, hs->hlen, d, len);
 }
 
-static void set_k(struct noise_hs *hs, const uint8_t *temp_k)
+static void
+set_k(struct noise_hs *hs, const uint8_t *temp_k)
 {
 	/* HASHLEN 64: the cipher key is the first 32 bytes. */
 	memcpy(hs->k, temp_k, NOISE_KEY_LEN);
@@ -95,7 +100,8 @@ static void set_k(struct noise_hs *hs, const uint8_t *temp_k)
 	hs->n = 0;
 }
 
-static void mix_key(struct noise_hs *hs, const uint8_t *ikm, size_t len)
+static void
+mix_key(struct noise_hs *hs, const uint8_t *ikm, size_t len)
 {
 	uint8_t tk[NOISE_HASH_MAXLEN];
 
@@ -104,8 +110,8 @@ static void mix_key(struct noise_hs *hs, const uint8_t *ikm, size_t len)
 	secret_wipe(tk, sizeof(tk));
 }
 
-static void mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm,
-			     size_t len)
+static void
+mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm, size_t len)
 {
 	uint8_t th[NOISE_HASH_MAXLEN], tk[NOISE_HASH_MAXLEN];
 
@@ -117,8 +123,9 @@ static void mix_key_and_hash(struct noise_hs *hs, const uint8_t *ikm,
 }
 
 /* out receives len (+16 once a key exists) bytes. */
-static int encrypt_and_hash(struct noise_hs *hs, const uint8_t *pt,
-			    size_t len, uint8_t *out, size_t *outlen)
+static int
+encrypt_and_hash(struct noise_hs *hs, const uint8_t *pt, size_t len,
+		 uint8_t *out, size_t *outlen)
 {
 	if (!hs->has_k) {
 		if (len > 0)
@@ -136,8 +143,9 @@ static int encrypt_and_hash(struct noise_hs *hs, const uint8_t *pt,
 }
 
 /* ct is len bytes (>= 16 once a key exists); out receives the plaintext. */
-static int decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct,
-			    size_t len, uint8_t *out)
+static int
+decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct, size_t len,
+		 uint8_t *out)
 {
 	uint8_t newh[NOISE_HASH_MAXLEN];
 
@@ -160,8 +168,9 @@ static int decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct,
 
 /* ---- Setup ---- */
 
-struct noise_hs *noise_hs_new(const char *protocol_name, bool initiator,
-			      const uint8_t *prologue, size_t plen)
+struct noise_hs *
+noise_hs_new(const char *protocol_name, bool initiator, const uint8_t *prologue,
+	     size_t plen)
 {
 	struct noise_protocol proto;
 	struct noise_hs *hs;
@@ -182,16 +191,16 @@ struct noise_hs *noise_hs_new(const char *protocol_name, bool initiator,
 	if (nlen <= hs->hlen)
 		memcpy(hs->h, proto.name, nlen);
 	else
-		noise_hash(proto.hash, hs->h, (const uint8_t *)proto.name,
-			   nlen, NULL, 0);
+		noise_hash(proto.hash, hs->h, (const uint8_t *)proto.name, nlen,
+			   NULL, 0);
 	memcpy(hs->ck, hs->h, hs->hlen);
 	mix_hash(hs, prologue, plen);
 	return hs;
 }
 
 /* Does a token sent or processed by this side use its static key? */
-static bool token_uses_local_s(const struct noise_hs *hs, size_t msg,
-			       uint8_t tok)
+static bool
+token_uses_local_s(const struct noise_hs *hs, size_t msg, uint8_t tok)
 {
 	bool mine = sends(hs, msg);
 
@@ -212,7 +221,8 @@ static bool token_uses_local_s(const struct noise_hs *hs, size_t msg,
 	return false;
 }
 
-bool noise_hs_needs_s(const struct noise_hs *hs)
+bool
+noise_hs_needs_s(const struct noise_hs *hs)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 
@@ -225,19 +235,22 @@ bool noise_hs_needs_s(const struct noise_hs *hs)
 	return false;
 }
 
-bool noise_hs_needs_rs(const struct noise_hs *hs)
+bool
+noise_hs_needs_rs(const struct noise_hs *hs)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 
 	return hs->initiator ? p->pre_resp_s : p->pre_init_s;
 }
 
-size_t noise_hs_psks_needed(const struct noise_hs *hs)
+size_t
+noise_hs_psks_needed(const struct noise_hs *hs)
 {
 	return hs->proto.pattern.npsk;
 }
 
-int noise_hs_set_s(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN])
+int
+noise_hs_set_s(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN])
 {
 	if (hs->state != HS_READY || !noise_hs_needs_s(hs))
 		return hs_die(hs);
@@ -247,7 +260,8 @@ int noise_hs_set_s(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN]
 	return 0;
 }
 
-int noise_hs_set_rs(struct noise_hs *hs, const uint8_t pub[static NOISE_KEY_LEN])
+int
+noise_hs_set_rs(struct noise_hs *hs, const uint8_t pub[static NOISE_KEY_LEN])
 {
 	if (hs->state != HS_READY || !noise_hs_needs_rs(hs))
 		return hs_die(hs);
@@ -256,7 +270,8 @@ int noise_hs_set_rs(struct noise_hs *hs, const uint8_t pub[static NOISE_KEY_LEN]
 	return 0;
 }
 
-int noise_hs_add_psk(struct noise_hs *hs, const uint8_t psk[static NOISE_KEY_LEN])
+int
+noise_hs_add_psk(struct noise_hs *hs, const uint8_t psk[static NOISE_KEY_LEN])
 {
 	if (hs->state != HS_READY || hs->npsk >= hs->proto.pattern.npsk ||
 	    hs->npsk >= NOISE_MAX_PSKS)
@@ -265,7 +280,8 @@ int noise_hs_add_psk(struct noise_hs *hs, const uint8_t psk[static NOISE_KEY_LEN
 	return 0;
 }
 
-int noise_hs_set_e(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN])
+int
+noise_hs_set_e(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN])
 {
 	if (hs->state != HS_READY)
 		return hs_die(hs);
@@ -276,7 +292,8 @@ int noise_hs_set_e(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN]
 }
 
 /* First write or read: every key the pattern needs is here; hash them. */
-static int hs_start(struct noise_hs *hs)
+static int
+hs_start(struct noise_hs *hs)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 
@@ -295,8 +312,9 @@ static int hs_start(struct noise_hs *hs)
 /* ---- Tokens ---- */
 
 /* MixKey(DH(priv, pub)), refusing an all-zero result (a low-order point). */
-static int mix_dh(struct noise_hs *hs, bool have_priv, const uint8_t *priv,
-		  bool have_pub, const uint8_t *pub)
+static int
+mix_dh(struct noise_hs *hs, bool have_priv, const uint8_t *priv, bool have_pub,
+       const uint8_t *pub)
 {
 	uint8_t shared[NOISE_KEY_LEN];
 	int rc = -1;
@@ -313,7 +331,8 @@ done:
 }
 
 /* ee, es, se, ss from this side's point of view (section 5.3). */
-static int token_dh(struct noise_hs *hs, uint8_t tok)
+static int
+token_dh(struct noise_hs *hs, uint8_t tok)
 {
 	bool i = hs->initiator;
 
@@ -321,11 +340,13 @@ static int token_dh(struct noise_hs *hs, uint8_t tok)
 	case NOISE_TOK_EE:
 		return mix_dh(hs, hs->has_e, hs->e_priv, hs->has_re, hs->re);
 	case NOISE_TOK_ES:
-		return i ? mix_dh(hs, hs->has_e, hs->e_priv, hs->has_rs, hs->rs) :
-			   mix_dh(hs, hs->has_s, hs->s_priv, hs->has_re, hs->re);
+		return i ? mix_dh(hs, hs->has_e, hs->e_priv, hs->has_rs, hs->rs)
+			 : mix_dh(hs, hs->has_s, hs->s_priv, hs->has_re,
+				  hs->re);
 	case NOISE_TOK_SE:
-		return i ? mix_dh(hs, hs->has_s, hs->s_priv, hs->has_re, hs->re) :
-			   mix_dh(hs, hs->has_e, hs->e_priv, hs->has_rs, hs->rs);
+		return i ? mix_dh(hs, hs->has_s, hs->s_priv, hs->has_re, hs->re)
+			 : mix_dh(hs, hs->has_e, hs->e_priv, hs->has_rs,
+				  hs->rs);
 	case NOISE_TOK_SS:
 		return mix_dh(hs, hs->has_s, hs->s_priv, hs->has_rs, hs->rs);
 	case NOISE_TOK_PSK:
@@ -345,8 +366,8 @@ static int token_dh(struct noise_hs *hs, uint8_t tok)
  * encrypted: a dry run of when k first exists, so that lengths are checked
  * before any state changes.
  */
-static size_t msg_token_len(const struct noise_hs *hs, size_t msg,
-			    bool *payload_tag)
+static size_t
+msg_token_len(const struct noise_hs *hs, size_t msg, bool *payload_tag)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 	bool k = hs->has_k;
@@ -371,7 +392,8 @@ static size_t msg_token_len(const struct noise_hs *hs, size_t msg,
 /* ---- Messages ---- */
 
 /* Common entry checks; starts the handshake on the first message. */
-static int msg_begin(struct noise_hs *hs, bool writing)
+static int
+msg_begin(struct noise_hs *hs, bool writing)
 {
 	if (hs->state == HS_READY && hs_start(hs) != 0)
 		return -1;
@@ -380,14 +402,16 @@ static int msg_begin(struct noise_hs *hs, bool writing)
 	return 0;
 }
 
-static void msg_end(struct noise_hs *hs)
+static void
+msg_end(struct noise_hs *hs)
 {
 	hs->msg++;
 	if (hs->msg == hs->proto.pattern.nmsgs)
 		hs->state = HS_DONE;
 }
 
-static int write_e(struct noise_hs *hs, uint8_t *out)
+static int
+write_e(struct noise_hs *hs, uint8_t *out)
 {
 	if (hs->e_preset)
 		hs->e_preset = false;
@@ -403,8 +427,9 @@ static int write_e(struct noise_hs *hs, uint8_t *out)
 	return 0;
 }
 
-int noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
-		   uint8_t *out, size_t outcap, size_t *outlen)
+int
+noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
+	       uint8_t *out, size_t outcap, size_t *outlen)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 	size_t pos = 0, n, total;
@@ -444,7 +469,8 @@ int noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 	return 0;
 }
 
-static int read_e(struct noise_hs *hs, const uint8_t *in)
+static int
+read_e(struct noise_hs *hs, const uint8_t *in)
 {
 	if (hs->has_re)
 		return -1;
@@ -456,7 +482,8 @@ static int read_e(struct noise_hs *hs, const uint8_t *in)
 	return 0;
 }
 
-static int read_s(struct noise_hs *hs, const uint8_t *in, size_t len)
+static int
+read_s(struct noise_hs *hs, const uint8_t *in, size_t len)
 {
 	uint8_t pub[NOISE_KEY_LEN];
 
@@ -467,8 +494,9 @@ static int read_s(struct noise_hs *hs, const uint8_t *in, size_t len)
 	return 0;
 }
 
-int noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
-		  uint8_t *payload_out, size_t cap, size_t *plen)
+int
+noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
+	      uint8_t *payload_out, size_t cap, size_t *plen)
 {
 	const struct noise_pattern *p = &hs->proto.pattern;
 	size_t pos = 0, need, body;
@@ -492,7 +520,8 @@ int noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
 				return hs_die(hs);
 			pos += NOISE_KEY_LEN;
 		} else if (tok == NOISE_TOK_S) {
-			size_t n = NOISE_KEY_LEN + (hs->has_k ? NOISE_TAG_LEN : 0);
+			size_t n =
+			    NOISE_KEY_LEN + (hs->has_k ? NOISE_TAG_LEN : 0);
 
 			if (read_s(hs, msg + pos, n) != 0)
 				return hs_die(hs);
@@ -508,27 +537,31 @@ int noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
 	return 0;
 }
 
-bool noise_hs_is_my_turn(const struct noise_hs *hs)
+bool
+noise_hs_is_my_turn(const struct noise_hs *hs)
 {
 	if (hs->state != HS_READY && hs->state != HS_RUNNING)
 		return false;
 	return sends(hs, hs->msg);
 }
 
-bool noise_hs_done(const struct noise_hs *hs)
+bool
+noise_hs_done(const struct noise_hs *hs)
 {
 	return hs->state == HS_DONE || hs->state == HS_SPLIT;
 }
 
-bool noise_hs_dead(const struct noise_hs *hs)
+bool
+noise_hs_dead(const struct noise_hs *hs)
 {
 	return hs->state == HS_DEAD;
 }
 
 /* ---- After the handshake ---- */
 
-int noise_hs_split(struct noise_hs *hs, struct noise_cipher **send,
-		   struct noise_cipher **recv)
+int
+noise_hs_split(struct noise_hs *hs, struct noise_cipher **send,
+	       struct noise_cipher **recv)
 {
 	uint8_t k1[NOISE_HASH_MAXLEN], k2[NOISE_HASH_MAXLEN];
 	struct noise_cipher *c1, *c2;
@@ -554,8 +587,9 @@ int noise_hs_split(struct noise_hs *hs, struct noise_cipher **send,
 	return 0;
 }
 
-int noise_hs_get_handshake_hash(const struct noise_hs *hs, uint8_t *out,
-				size_t cap, size_t *len)
+int
+noise_hs_get_handshake_hash(const struct noise_hs *hs, uint8_t *out, size_t cap,
+			    size_t *len)
 {
 	if (!noise_hs_done(hs) || out == NULL || len == NULL || cap < hs->hlen)
 		return -1;
@@ -564,8 +598,9 @@ int noise_hs_get_handshake_hash(const struct noise_hs *hs, uint8_t *out,
 	return 0;
 }
 
-int noise_hs_get_remote_static(const struct noise_hs *hs,
-			       uint8_t out[static NOISE_KEY_LEN])
+int
+noise_hs_get_remote_static(const struct noise_hs *hs,
+			   uint8_t out[static NOISE_KEY_LEN])
 {
 	if (hs->state == HS_DEAD || !hs->has_rs)
 		return -1;
@@ -573,7 +608,8 @@ int noise_hs_get_remote_static(const struct noise_hs *hs,
 	return 0;
 }
 
-void noise_hs_free(struct noise_hs *hs)
+void
+noise_hs_free(struct noise_hs *hs)
 {
 	secret_free(hs);
 }

@@ -34,17 +34,17 @@
 #include <stdint.h>
 
 /* DHLEN (25519), cipher key and psk size. */
-#define NOISE_KEY_LEN 32
+#define NOISE_KEY_LEN         32
 /* ChaChaPoly authentication tag. */
-#define NOISE_TAG_LEN 16
+#define NOISE_TAG_LEN         16
 /* Every Noise message, handshake or transport, is at most this long. */
-#define NOISE_MAX_MSG_LEN 65535
+#define NOISE_MAX_MSG_LEN     65535
 /* Largest transport payload: a full message minus its tag. */
 #define NOISE_MAX_PAYLOAD_LEN (NOISE_MAX_MSG_LEN - NOISE_TAG_LEN)
 /* Largest handshake hash (HASHLEN of SHA512 and BLAKE2b). */
-#define NOISE_MAX_HASH_LEN 64
+#define NOISE_MAX_HASH_LEN    64
 /* Largest number of psk tokens in one pattern. */
-#define NOISE_MAX_PSKS 8
+#define NOISE_MAX_PSKS        8
 
 struct noise_hs;
 struct noise_cipher;
@@ -77,22 +77,26 @@ struct noise_hs *noise_hs_new(const char *protocol_name, bool initiator,
  * sets the remote static public key; it fails unless the pattern has it as
  * a pre-message (a static key sent in the handshake is learnt from it).
  */
-int noise_hs_set_s(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN]);
-int noise_hs_set_rs(struct noise_hs *hs, const uint8_t pub[static NOISE_KEY_LEN]);
+int noise_hs_set_s(struct noise_hs *hs,
+		   const uint8_t priv[static NOISE_KEY_LEN]);
+int noise_hs_set_rs(struct noise_hs *hs,
+		    const uint8_t pub[static NOISE_KEY_LEN]);
 
 /*
  * Add the next pre-shared key, in the order the pattern's psk tokens are
  * processed ("psk0+psk2": the psk0 key first). Fails past the pattern's
  * number of psk tokens.
  */
-int noise_hs_add_psk(struct noise_hs *hs, const uint8_t psk[static NOISE_KEY_LEN]);
+int noise_hs_add_psk(struct noise_hs *hs,
+		     const uint8_t psk[static NOISE_KEY_LEN]);
 
 /*
  * TESTS ONLY: use this ephemeral private key instead of a random one (for
  * known-answer vectors). Using a fixed ephemeral in production destroys
  * forward secrecy. Accepted, and then unused, by a one-way responder.
  */
-int noise_hs_set_e(struct noise_hs *hs, const uint8_t priv[static NOISE_KEY_LEN]);
+int noise_hs_set_e(struct noise_hs *hs,
+		   const uint8_t priv[static NOISE_KEY_LEN]);
 
 /* What the pattern needs from the caller before the first message. */
 bool noise_hs_needs_s(const struct noise_hs *hs);
@@ -107,7 +111,7 @@ size_t noise_hs_psks_needed(const struct noise_hs *hs);
  */
 int noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
 		   uint8_t *out, size_t outcap, size_t *outlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Read the next handshake message msg (mlen bytes): its payload goes to
@@ -118,7 +122,7 @@ int noise_hs_write(struct noise_hs *hs, const uint8_t *payload, size_t plen,
  */
 int noise_hs_read(struct noise_hs *hs, const uint8_t *msg, size_t mlen,
 		  uint8_t *payload_out, size_t cap, size_t *plen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* True when it is our turn to write (false when done or dead). */
 bool noise_hs_is_my_turn(const struct noise_hs *hs);
@@ -139,7 +143,7 @@ bool noise_hs_dead(const struct noise_hs *hs);
  */
 int noise_hs_split(struct noise_hs *hs, struct noise_cipher **send,
 		   struct noise_cipher **recv)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * The handshake hash h (for channel binding), valid once done: copies
@@ -159,10 +163,10 @@ int noise_hs_get_remote_static(const struct noise_hs *hs,
 
 /* Wipe and free; NULL is accepted. */
 void noise_hs_free(struct noise_hs *hs);
-#define NOISE_HS_FREE(p)              \
-	do {                          \
-		noise_hs_free(p);     \
-		(p) = NULL;           \
+#define NOISE_HS_FREE(p)          \
+	do {                      \
+		noise_hs_free(p); \
+		(p) = NULL;       \
 	} while (0)
 
 /* ---- Transport ---- */
@@ -185,7 +189,7 @@ struct noise_cipher *noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN]);
 int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
 			 size_t adlen, const uint8_t *in, size_t plen,
 			 uint8_t *out, size_t outcap, size_t *outlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Decrypt and authenticate mlen bytes (NOISE_TAG_LEN to NOISE_MAX_MSG_LEN)
@@ -196,7 +200,7 @@ int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
 int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 			 size_t adlen, const uint8_t *in, size_t mlen,
 			 uint8_t *out, size_t outcap, size_t *outlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * The spec's Rekey(): k = first 32 bytes of ENCRYPT(k, 2^64-1, "", zeros).

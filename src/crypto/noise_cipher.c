@@ -4,9 +4,8 @@
  */
 #include "crypto/noise_cipher.h"
 
-#include <string.h>
-
 #include <sodium.h>
+#include <string.h>
 
 #include "crypto/noise.h"
 #include "crypto/secret.h"
@@ -17,16 +16,17 @@ struct noise_cipher {
 	bool dead;
 };
 
-static void nonce_make(uint8_t nonce[static 12], uint64_t n)
+static void
+nonce_make(uint8_t nonce[static 12], uint64_t n)
 {
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
 		nonce[4 + i] = (uint8_t)(n >> (8 * i));
 }
 
-void noise_aead_encrypt(const uint8_t k[static 32], uint64_t n,
-			const uint8_t *ad, size_t adlen, const uint8_t *in,
-			size_t len, uint8_t *out)
+void
+noise_aead_encrypt(const uint8_t k[static 32], uint64_t n, const uint8_t *ad,
+		   size_t adlen, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t nonce[12];
 
@@ -35,9 +35,9 @@ void noise_aead_encrypt(const uint8_t k[static 32], uint64_t n,
 						  NULL, nonce, k);
 }
 
-int noise_aead_decrypt(const uint8_t k[static 32], uint64_t n,
-		       const uint8_t *ad, size_t adlen, const uint8_t *in,
-		       size_t len, uint8_t *out)
+int
+noise_aead_decrypt(const uint8_t k[static 32], uint64_t n, const uint8_t *ad,
+		   size_t adlen, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t nonce[12], dummy[1];
 
@@ -51,12 +51,13 @@ int noise_aead_decrypt(const uint8_t k[static 32], uint64_t n,
 	}
 	nonce_make(nonce, n);
 	return crypto_aead_chacha20poly1305_ietf_decrypt(
-		       out, NULL, NULL, in, len, ad, adlen, nonce, k) == 0 ?
-		       0 :
-		       -1;
+		   out, NULL, NULL, in, len, ad, adlen, nonce, k) == 0
+		   ? 0
+		   : -1;
 }
 
-void noise_aead_rekey(uint8_t k[static 32])
+void
+noise_aead_rekey(uint8_t k[static 32])
 {
 	uint8_t buf[32 + NOISE_TAG_LEN];
 
@@ -66,7 +67,8 @@ void noise_aead_rekey(uint8_t k[static 32])
 	secret_wipe(buf, sizeof(buf));
 }
 
-struct noise_cipher *noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN])
+struct noise_cipher *
+noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN])
 {
 	/* Aborts rather than fall back to unlocked memory. */
 	struct noise_cipher *c = secret_alloc(sizeof(*c));
@@ -78,8 +80,8 @@ struct noise_cipher *noise_cipher_new(const uint8_t k[static NOISE_KEY_LEN])
 }
 
 /* True when [a, a+alen) and [b, b+blen) share a byte but a != b. */
-static bool overlap_partial(const uint8_t *a, size_t alen, const uint8_t *b,
-			    size_t blen)
+static bool
+overlap_partial(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
 
@@ -88,16 +90,18 @@ static bool overlap_partial(const uint8_t *a, size_t alen, const uint8_t *b,
 	return pa < pb + blen && pb < pa + alen;
 }
 
-static int cipher_die(struct noise_cipher *c)
+static int
+cipher_die(struct noise_cipher *c)
 {
 	secret_wipe(c->k, sizeof(c->k));
 	c->dead = true;
 	return -1;
 }
 
-int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
-			 size_t adlen, const uint8_t *in, size_t plen,
-			 uint8_t *out, size_t outcap, size_t *outlen)
+int
+noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad, size_t adlen,
+		     const uint8_t *in, size_t plen, uint8_t *out,
+		     size_t outcap, size_t *outlen)
 {
 	if (c == NULL || c->dead)
 		return -1;
@@ -114,9 +118,10 @@ int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
 	return 0;
 }
 
-int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
-			 size_t adlen, const uint8_t *in, size_t mlen,
-			 uint8_t *out, size_t outcap, size_t *outlen)
+int
+noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad, size_t adlen,
+		     const uint8_t *in, size_t mlen, uint8_t *out,
+		     size_t outcap, size_t *outlen)
 {
 	if (c == NULL || c->dead)
 		return -1;
@@ -134,7 +139,8 @@ int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 	return 0;
 }
 
-int noise_cipher_rekey(struct noise_cipher *c)
+int
+noise_cipher_rekey(struct noise_cipher *c)
 {
 	if (c == NULL || c->dead)
 		return -1;
@@ -142,12 +148,14 @@ int noise_cipher_rekey(struct noise_cipher *c)
 	return 0;
 }
 
-uint64_t noise_cipher_get_nonce(const struct noise_cipher *c)
+uint64_t
+noise_cipher_get_nonce(const struct noise_cipher *c)
 {
 	return c->n;
 }
 
-int noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
+int
+noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
 {
 	if (c == NULL || c->dead)
 		return -1;
@@ -155,7 +163,8 @@ int noise_cipher_set_nonce(struct noise_cipher *c, uint64_t n)
 	return 0;
 }
 
-void noise_cipher_free(struct noise_cipher *c)
+void
+noise_cipher_free(struct noise_cipher *c)
 {
 	secret_free(c);
 }

@@ -25,7 +25,7 @@ void noise_aead_encrypt(const uint8_t k[static 32], uint64_t n,
 int noise_aead_decrypt(const uint8_t k[static 32], uint64_t n,
 		       const uint8_t *ad, size_t adlen, const uint8_t *in,
 		       size_t len, uint8_t *out)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* REKEY(k): k = ENCRYPT(k, 2^64-1, "", 32 zero bytes)[0..32]. */
 void noise_aead_rekey(uint8_t k[static 32]);

@@ -5,9 +5,8 @@
  */
 #include "crypto/noise_hash.h"
 
-#include <string.h>
-
 #include <sodium.h>
+#include <string.h>
 
 /* One incremental hash state for whichever function is in use. */
 struct nh_ctx {
@@ -19,17 +18,20 @@ struct nh_ctx {
 	} u;
 };
 
-size_t noise_hash_len(enum noise_hash_id id)
+size_t
+noise_hash_len(enum noise_hash_id id)
 {
 	return id == NOISE_HASH_SHA256 ? 32 : 64;
 }
 
-size_t noise_hash_blocklen(enum noise_hash_id id)
+size_t
+noise_hash_blocklen(enum noise_hash_id id)
 {
 	return id == NOISE_HASH_SHA256 ? 64 : 128;
 }
 
-static void nh_init(struct nh_ctx *c, enum noise_hash_id id)
+static void
+nh_init(struct nh_ctx *c, enum noise_hash_id id)
 {
 	c->id = id;
 	switch (id) {
@@ -46,7 +48,8 @@ static void nh_init(struct nh_ctx *c, enum noise_hash_id id)
 	}
 }
 
-static void nh_update(struct nh_ctx *c, const uint8_t *p, size_t n)
+static void
+nh_update(struct nh_ctx *c, const uint8_t *p, size_t n)
 {
 	if (n == 0)
 		return;
@@ -64,7 +67,8 @@ static void nh_update(struct nh_ctx *c, const uint8_t *p, size_t n)
 }
 
 /* Writes HASHLEN bytes and wipes the state. */
-static void nh_final(struct nh_ctx *c, uint8_t *out)
+static void
+nh_final(struct nh_ctx *c, uint8_t *out)
 {
 	switch (c->id) {
 	case NOISE_HASH_SHA256:
@@ -80,8 +84,9 @@ static void nh_final(struct nh_ctx *c, uint8_t *out)
 	sodium_memzero(c, sizeof(*c));
 }
 
-void noise_hash(enum noise_hash_id id, uint8_t *out, const uint8_t *a,
-		size_t alen, const uint8_t *b, size_t blen)
+void
+noise_hash(enum noise_hash_id id, uint8_t *out, const uint8_t *a, size_t alen,
+	   const uint8_t *b, size_t blen)
 {
 	struct nh_ctx c;
 
@@ -91,9 +96,10 @@ void noise_hash(enum noise_hash_id id, uint8_t *out, const uint8_t *a,
 	nh_final(&c, out);
 }
 
-void noise_hmac(enum noise_hash_id id, uint8_t *out, const uint8_t *key,
-		size_t keylen, const uint8_t *d1, size_t l1, const uint8_t *d2,
-		size_t l2)
+void
+noise_hmac(enum noise_hash_id id, uint8_t *out, const uint8_t *key,
+	   size_t keylen, const uint8_t *d1, size_t l1, const uint8_t *d2,
+	   size_t l2)
 {
 	size_t hlen = noise_hash_len(id), blen = noise_hash_blocklen(id);
 	uint8_t k0[NOISE_HASH_MAXBLOCK], pad[NOISE_HASH_MAXBLOCK];
@@ -127,8 +133,9 @@ void noise_hmac(enum noise_hash_id id, uint8_t *out, const uint8_t *key,
 	sodium_memzero(inner, sizeof(inner));
 }
 
-void noise_hkdf(enum noise_hash_id id, const uint8_t *ck, const uint8_t *ikm,
-		size_t ikmlen, uint8_t *out1, uint8_t *out2, uint8_t *out3)
+void
+noise_hkdf(enum noise_hash_id id, const uint8_t *ck, const uint8_t *ikm,
+	   size_t ikmlen, uint8_t *out1, uint8_t *out2, uint8_t *out3)
 {
 	size_t hlen = noise_hash_len(id);
 	uint8_t tk[NOISE_HASH_MAXLEN], o1[NOISE_HASH_MAXLEN];

@@ -20,7 +20,7 @@ enum noise_hash_id {
 };
 
 /* Largest HASHLEN and BLOCKLEN of the supported hashes. */
-#define NOISE_HASH_MAXLEN 64
+#define NOISE_HASH_MAXLEN   64
 #define NOISE_HASH_MAXBLOCK 128
 
 /* HASHLEN: 32, 64 or 64. */

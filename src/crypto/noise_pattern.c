@@ -1,6 +1,6 @@
 /*
  * The pattern table is data written from the Noise specification, revision
- * 34: section 7.4 (one-way), 7.5 (interactive fundamental) and 18/7.6
+ * 34: section 7.4 (one-way), 7.5 (interactive fundamental) and 7.6
  * (deferred). Pre-messages list what each side knows beforehand; message
  * token lists alternate, initiator first. psk modifiers (section 9.4) are
  * applied to a copy at parse time.
@@ -11,64 +11,64 @@
 
 struct pattern_def {
 	const char *name;
-	const char *pre_init;	/* "" or "s" */
-	const char *pre_resp;	/* "" or "s" */
+	const char *pre_init; /* "" or "s" */
+	const char *pre_resp; /* "" or "s" */
 	const char *msgs[NOISE_PATTERN_MAX_MSGS];
 };
 
 static const struct pattern_def patterns[] = {
-	/* One-way: all transport traffic flows initiator -> responder. */
-	{ "N", "", "s", { "e es" } },
-	{ "K", "s", "s", { "e es ss" } },
-	{ "X", "", "s", { "e es s ss" } },
-	/* Interactive, fundamental. */
-	{ "NN", "", "", { "e", "e ee" } },
-	{ "NK", "", "s", { "e es", "e ee" } },
-	{ "NX", "", "", { "e", "e ee s es" } },
-	{ "XN", "", "", { "e", "e ee", "s se" } },
-	{ "XK", "", "s", { "e es", "e ee", "s se" } },
-	{ "XX", "", "", { "e", "e ee s es", "s se" } },
-	{ "KN", "s", "", { "e", "e ee se" } },
-	{ "KK", "s", "s", { "e es ss", "e ee se" } },
-	{ "KX", "s", "", { "e", "e ee se s es" } },
-	{ "IN", "", "", { "e s", "e ee se" } },
-	{ "IK", "", "s", { "e es s ss", "e ee se" } },
-	{ "IX", "", "", { "e s", "e ee se s es" } },
-	/* Interactive, deferred. */
-	{ "NK1", "", "s", { "e", "e ee es" } },
-	{ "NX1", "", "", { "e", "e ee s", "es" } },
-	{ "X1N", "", "", { "e", "e ee", "s", "se" } },
-	{ "X1K", "", "s", { "e es", "e ee", "s", "se" } },
-	{ "XK1", "", "s", { "e", "e ee es", "s se" } },
-	{ "X1K1", "", "s", { "e", "e ee es", "s", "se" } },
-	{ "X1X", "", "", { "e", "e ee s es", "s", "se" } },
-	{ "XX1", "", "", { "e", "e ee s", "es s se" } },
-	{ "X1X1", "", "", { "e", "e ee s", "es s", "se" } },
-	{ "K1N", "s", "", { "e", "e ee", "se" } },
-	{ "K1K", "s", "s", { "e es", "e ee", "se" } },
-	{ "KK1", "s", "s", { "e", "e ee se es" } },
-	{ "K1K1", "s", "s", { "e", "e ee es", "se" } },
-	{ "K1X", "s", "", { "e", "e ee s es", "se" } },
-	{ "KX1", "s", "", { "e", "e ee se s", "es" } },
-	{ "K1X1", "s", "", { "e", "e ee s", "se es" } },
-	{ "I1N", "", "", { "e s", "e ee", "se" } },
-	{ "I1K", "", "s", { "e es s", "e ee", "se" } },
-	{ "IK1", "", "s", { "e s", "e ee se es" } },
-	{ "I1K1", "", "s", { "e s", "e ee es", "se" } },
-	{ "I1X", "", "", { "e s", "e ee s es", "se" } },
-	{ "IX1", "", "", { "e s", "e ee se s", "es" } },
-	{ "I1X1", "", "", { "e s", "e ee s", "se es" } },
+    /* One-way: all transport traffic flows initiator -> responder. */
+    {"N", "", "s", {"e es"}},
+    {"K", "s", "s", {"e es ss"}},
+    {"X", "", "s", {"e es s ss"}},
+    /* Interactive, fundamental. */
+    {"NN", "", "", {"e", "e ee"}},
+    {"NK", "", "s", {"e es", "e ee"}},
+    {"NX", "", "", {"e", "e ee s es"}},
+    {"XN", "", "", {"e", "e ee", "s se"}},
+    {"XK", "", "s", {"e es", "e ee", "s se"}},
+    {"XX", "", "", {"e", "e ee s es", "s se"}},
+    {"KN", "s", "", {"e", "e ee se"}},
+    {"KK", "s", "s", {"e es ss", "e ee se"}},
+    {"KX", "s", "", {"e", "e ee se s es"}},
+    {"IN", "", "", {"e s", "e ee se"}},
+    {"IK", "", "s", {"e es s ss", "e ee se"}},
+    {"IX", "", "", {"e s", "e ee se s es"}},
+    /* Interactive, deferred. */
+    {"NK1", "", "s", {"e", "e ee es"}},
+    {"NX1", "", "", {"e", "e ee s", "es"}},
+    {"X1N", "", "", {"e", "e ee", "s", "se"}},
+    {"X1K", "", "s", {"e es", "e ee", "s", "se"}},
+    {"XK1", "", "s", {"e", "e ee es", "s se"}},
+    {"X1K1", "", "s", {"e", "e ee es", "s", "se"}},
+    {"X1X", "", "", {"e", "e ee s es", "s", "se"}},
+    {"XX1", "", "", {"e", "e ee s", "es s se"}},
+    {"X1X1", "", "", {"e", "e ee s", "es s", "se"}},
+    {"K1N", "s", "", {"e", "e ee", "se"}},
+    {"K1K", "s", "s", {"e es", "e ee", "se"}},
+    {"KK1", "s", "s", {"e", "e ee se es"}},
+    {"K1K1", "s", "s", {"e", "e ee es", "se"}},
+    {"K1X", "s", "", {"e", "e ee s es", "se"}},
+    {"KX1", "s", "", {"e", "e ee se s", "es"}},
+    {"K1X1", "s", "", {"e", "e ee s", "se es"}},
+    {"I1N", "", "", {"e s", "e ee", "se"}},
+    {"I1K", "", "s", {"e es s", "e ee", "se"}},
+    {"IK1", "", "s", {"e s", "e ee se es"}},
+    {"I1K1", "", "s", {"e s", "e ee es", "se"}},
+    {"I1X", "", "", {"e s", "e ee s es", "se"}},
+    {"IX1", "", "", {"e s", "e ee se s", "es"}},
+    {"I1X1", "", "", {"e s", "e ee s", "se es"}},
 };
 
-static int token_parse(const char *w, size_t n, uint8_t *tok)
+static int
+token_parse(const char *w, size_t n, uint8_t *tok)
 {
 	static const struct {
 		const char *s;
 		enum noise_token t;
 	} words[] = {
-		{ "e", NOISE_TOK_E },	{ "s", NOISE_TOK_S },
-		{ "ee", NOISE_TOK_EE }, { "es", NOISE_TOK_ES },
-		{ "se", NOISE_TOK_SE }, { "ss", NOISE_TOK_SS },
+	    {"e", NOISE_TOK_E},   {"s", NOISE_TOK_S},   {"ee", NOISE_TOK_EE},
+	    {"es", NOISE_TOK_ES}, {"se", NOISE_TOK_SE}, {"ss", NOISE_TOK_SS},
 	};
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
@@ -81,7 +81,8 @@ static int token_parse(const char *w, size_t n, uint8_t *tok)
 }
 
 /* "e ee s" -> token list; the table is trusted but still bounds-checked. */
-static int msg_parse(const char *s, uint8_t *toks, size_t *ntoks)
+static int
+msg_parse(const char *s, uint8_t *toks, size_t *ntoks)
 {
 	size_t n = 0;
 
@@ -102,7 +103,8 @@ static int msg_parse(const char *s, uint8_t *toks, size_t *ntoks)
 	return 0;
 }
 
-static int pattern_build(const struct pattern_def *d, struct noise_pattern *p)
+static int
+pattern_build(const struct pattern_def *d, struct noise_pattern *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->pre_init_s = strcmp(d->pre_init, "s") == 0;
@@ -117,7 +119,8 @@ static int pattern_build(const struct pattern_def *d, struct noise_pattern *p)
 }
 
 /* Insert a psk token: psk0 starts message 0, pskN ends message N-1. */
-static int psk_apply(struct noise_pattern *p, unsigned long n)
+static int
+psk_apply(struct noise_pattern *p, unsigned long n)
 {
 	size_t m = n == 0 ? 0 : n - 1;
 
@@ -135,8 +138,8 @@ static int psk_apply(struct noise_pattern *p, unsigned long n)
 }
 
 /* "psk0+psk2": each modifier once, each "psk" plus one decimal digit. */
-static int modifiers_apply(struct noise_pattern *p, const char *mods,
-			   size_t len)
+static int
+modifiers_apply(struct noise_pattern *p, const char *mods, size_t len)
 {
 	unsigned seen = 0;
 	size_t i = 0;
@@ -160,7 +163,8 @@ static int modifiers_apply(struct noise_pattern *p, const char *mods,
 	return 0;
 }
 
-static int pattern_parse(const char *s, size_t len, struct noise_pattern *p)
+static int
+pattern_parse(const char *s, size_t len, struct noise_pattern *p)
 {
 	size_t base = 0;
 
@@ -179,7 +183,8 @@ static int pattern_parse(const char *s, size_t len, struct noise_pattern *p)
 	return -1;
 }
 
-int noise_protocol_parse(const char *name, struct noise_protocol *out)
+int
+noise_protocol_parse(const char *name, struct noise_protocol *out)
 {
 	static const char prefix[] = "Noise_";
 	static const char algs[] = "_25519_ChaChaPoly_";

@@ -24,9 +24,9 @@ enum noise_token {
 };
 
 /* Bounds of the known patterns (X1X1 has 4 messages), with room for psks. */
-#define NOISE_PATTERN_MAX_MSGS 4
+#define NOISE_PATTERN_MAX_MSGS   4
 #define NOISE_PATTERN_MAX_TOKENS 8
-#define NOISE_PROTOCOL_NAME_MAX 127
+#define NOISE_PROTOCOL_NAME_MAX  127
 
 struct noise_pattern {
 	/* Pre-messages: only static keys occur in the supported patterns. */

@@ -5,28 +5,29 @@
  * wiping of secrets. The known-answer tests are in tests/vectors/.
  */
 #include <criterion/criterion.h>
-#include <string.h>
-
 #include <sodium.h>
+#include <string.h>
 
 #include "crypto/crypto.h"
 #include "crypto/noise.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 
-#define XK "Noise_XK_25519_ChaChaPoly_BLAKE2b"
+#define XK     "Noise_XK_25519_ChaChaPoly_BLAKE2b"
 #define IKPSK2 "Noise_IKpsk2_25519_ChaChaPoly_SHA256"
-#define MAXM NOISE_MAX_MSG_LEN
+#define MAXM   NOISE_MAX_MSG_LEN
 
 static const uint8_t prologue[] = "backchannel test prologue";
 
-static void setup(void)
+static void
+setup(void)
 {
 	cr_assert_eq(crypto_init(), 0);
 	rand_set_deterministic(0x6e6f697365ULL);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	rand_set_system();
 }
@@ -39,7 +40,8 @@ struct keys {
 	uint8_t psk[32];
 };
 
-static void keys_make(struct keys *k)
+static void
+keys_make(struct keys *k)
 {
 	noise_keypair_generate(k->is_pub, k->is_priv);
 	noise_keypair_generate(k->rs_pub, k->rs_priv);
@@ -47,8 +49,9 @@ static void keys_make(struct keys *k)
 }
 
 /* Initiator and responder of name with the keys the pattern asks for. */
-static void pair_new(const char *name, const struct keys *k,
-		     struct noise_hs **i, struct noise_hs **r)
+static void
+pair_new(const char *name, const struct keys *k, struct noise_hs **i,
+	 struct noise_hs **r)
 {
 	*i = noise_hs_new(name, true, prologue, sizeof(prologue));
 	*r = noise_hs_new(name, false, prologue, sizeof(prologue));
@@ -69,7 +72,8 @@ static void pair_new(const char *name, const struct keys *k,
 }
 
 /* One handshake message from s to r carrying a payload; returns its size. */
-static size_t step(struct noise_hs *s, struct noise_hs *r, const char *payload)
+static size_t
+step(struct noise_hs *s, struct noise_hs *r, const char *payload)
 {
 	static uint8_t msg[MAXM], got[MAXM];
 	size_t mlen, glen, plen = strlen(payload);
@@ -86,7 +90,8 @@ static size_t step(struct noise_hs *s, struct noise_hs *r, const char *payload)
 }
 
 /* Transport in both directions, then compare hashes and remote keys. */
-static void check_transport(struct noise_hs *i, struct noise_hs *r)
+static void
+check_transport(struct noise_hs *i, struct noise_hs *r)
 {
 	struct noise_cipher *itx, *irx, *rtx, *rrx;
 	uint8_t hi[64], hr[64], ct[128], pt[128];
@@ -245,7 +250,8 @@ Test(noise, xk_wrong_responder_key_fails_initiator)
 }
 
 /* Run XK to just before message idx, flip one bit of it, expect refusal. */
-static void tamper_at(size_t idx, size_t byte)
+static void
+tamper_at(size_t idx, size_t byte)
 {
 	static uint8_t msg[MAXM], pl[MAXM];
 	struct noise_hs *i, *r, *hs[2];
@@ -263,9 +269,9 @@ static void tamper_at(size_t idx, size_t byte)
 		     0);
 	cr_assert_lt(byte, ml);
 	msg[byte] ^= 0x80;
-	cr_assert_eq(noise_hs_read(hs[(idx + 1) % 2], msg, ml, pl, sizeof(pl),
-				   &pln),
-		     -1, "message %zu byte %zu flipped was accepted", idx, byte);
+	cr_assert_eq(
+	    noise_hs_read(hs[(idx + 1) % 2], msg, ml, pl, sizeof(pl), &pln), -1,
+	    "message %zu byte %zu flipped was accepted", idx, byte);
 	cr_assert(noise_hs_dead(hs[(idx + 1) % 2]));
 	noise_hs_free(i);
 	noise_hs_free(r);
@@ -274,7 +280,7 @@ static void tamper_at(size_t idx, size_t byte)
 Test(noise, tampered_handshake_rejected)
 {
 	/* Sizes with a 7-byte payload: 55, 55, 71. */
-	static const size_t len[3] = { 55, 55, 71 };
+	static const size_t len[3] = {55, 55, 71};
 
 	for (size_t m = 0; m < 3; m++)
 		for (size_t b = 0; b < len[m]; b++)
@@ -326,13 +332,15 @@ Test(noise, write_limits)
 	keys_make(&k);
 	pair_new(XK, &k, &i, &r);
 	/* Output buffer one byte short. */
-	cr_assert_eq(noise_hs_write(i, big, 10, out, 32 + 10 + 16 - 1, &ml), -1);
+	cr_assert_eq(noise_hs_write(i, big, 10, out, 32 + 10 + 16 - 1, &ml),
+		     -1);
 	cr_assert(noise_hs_dead(i));
 	noise_hs_free(i);
 	noise_hs_free(r);
 	/* The largest payload that fits in 65535 bytes, and one more. */
 	pair_new(XK, &k, &i, &r);
-	cr_assert_eq(noise_hs_write(i, big, MAXM - 48, out, sizeof(out), &ml), 0);
+	cr_assert_eq(noise_hs_write(i, big, MAXM - 48, out, sizeof(out), &ml),
+		     0);
 	cr_assert_eq(ml, MAXM);
 	noise_hs_free(i);
 	noise_hs_free(r);
@@ -345,7 +353,7 @@ Test(noise, write_limits)
 
 Test(noise, state_machine_refuses_misuse)
 {
-	uint8_t msg[256] = { 0 }, pl[256];
+	uint8_t msg[256] = {0}, pl[256];
 	struct noise_cipher *a, *b;
 	struct noise_hs *i, *r;
 	struct keys k;
@@ -436,7 +444,7 @@ Test(noise, setters_checked)
 Test(noise, low_order_ephemeral_rejected)
 {
 	/* A zero point gives an all-zero DH result, which must be refused. */
-	uint8_t msg[256] = { 0 }, pl[256];
+	uint8_t msg[256] = {0}, pl[256];
 	struct noise_hs *r;
 	size_t pln;
 
@@ -450,29 +458,29 @@ Test(noise, low_order_ephemeral_rejected)
 Test(noise, protocol_names)
 {
 	static const char *good[] = {
-		"Noise_N_25519_ChaChaPoly_SHA256",
-		"Noise_XXpsk0+psk1+psk2+psk3_25519_ChaChaPoly_BLAKE2b",
-		"Noise_I1X1_25519_ChaChaPoly_SHA512",
-		"Noise_Xpsk1_25519_ChaChaPoly_SHA256",
+	    "Noise_N_25519_ChaChaPoly_SHA256",
+	    "Noise_XXpsk0+psk1+psk2+psk3_25519_ChaChaPoly_BLAKE2b",
+	    "Noise_I1X1_25519_ChaChaPoly_SHA512",
+	    "Noise_Xpsk1_25519_ChaChaPoly_SHA256",
 	};
 	static const char *bad[] = {
-		"",
-		"Noise_",
-		"Noise_XK_448_ChaChaPoly_BLAKE2b",
-		"Noise_XK_25519_AESGCM_BLAKE2b",
-		"Noise_XK_25519_ChaChaPoly_BLAKE2s",
-		"Noise_XK_25519_ChaChaPoly_BLAKE2b_",
-		"Noise_XK_25519_ChaChaPoly_BLAKE2bx",
-		"Noise_XQ_25519_ChaChaPoly_SHA256",
-		"Noise_XKpsk4_25519_ChaChaPoly_SHA256", /* XK has 3 messages */
-		"Noise_XKpsk0+psk0_25519_ChaChaPoly_SHA256",
-		"Noise_XKpsk0+_25519_ChaChaPoly_SHA256",
-		"Noise_XKpsk_25519_ChaChaPoly_SHA256",
-		"Noise_XKpsk10_25519_ChaChaPoly_SHA256",
-		"Noise_XKfallback_25519_ChaChaPoly_SHA256",
-		"Noise_XKhfs_25519+Kyber1024_ChaChaPoly_SHA256",
-		"noise_XK_25519_ChaChaPoly_SHA256",
-		"Noise_XK1X_25519_ChaChaPoly_SHA256",
+	    "",
+	    "Noise_",
+	    "Noise_XK_448_ChaChaPoly_BLAKE2b",
+	    "Noise_XK_25519_AESGCM_BLAKE2b",
+	    "Noise_XK_25519_ChaChaPoly_BLAKE2s",
+	    "Noise_XK_25519_ChaChaPoly_BLAKE2b_",
+	    "Noise_XK_25519_ChaChaPoly_BLAKE2bx",
+	    "Noise_XQ_25519_ChaChaPoly_SHA256",
+	    "Noise_XKpsk4_25519_ChaChaPoly_SHA256", /* XK has 3 messages */
+	    "Noise_XKpsk0+psk0_25519_ChaChaPoly_SHA256",
+	    "Noise_XKpsk0+_25519_ChaChaPoly_SHA256",
+	    "Noise_XKpsk_25519_ChaChaPoly_SHA256",
+	    "Noise_XKpsk10_25519_ChaChaPoly_SHA256",
+	    "Noise_XKfallback_25519_ChaChaPoly_SHA256",
+	    "Noise_XKhfs_25519+Kyber1024_ChaChaPoly_SHA256",
+	    "noise_XK_25519_ChaChaPoly_SHA256",
+	    "Noise_XK1X_25519_ChaChaPoly_SHA256",
 	};
 	struct noise_hs *hs;
 
@@ -497,25 +505,22 @@ Test(noise, transport_tamper_kills_cipher)
 	rand_bytes(key, sizeof(key));
 	tx = noise_cipher_new(key);
 	rx = noise_cipher_new(key);
-	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"abc", 3,
-					  ct, sizeof(ct), &cl),
+	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"abc",
+					  3, ct, sizeof(ct), &cl),
 		     0);
 	ct[1] ^= 1;
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     -1);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), -1);
 	ct[1] ^= 1;
 	/* Dead: even the genuine message is refused now. */
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     -1);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), -1);
 	cr_assert_eq(noise_cipher_rekey(rx), -1);
 	noise_cipher_free(rx);
 	/* Too short to hold a tag, and too long for Noise. */
 	rx = noise_cipher_new(key);
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, 15, pt, sizeof(pt),
-					  &pl),
-		     -1);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, 15, pt, sizeof(pt), &pl), -1);
 	noise_cipher_free(rx);
 	rx = noise_cipher_new(key);
 	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, MAXM + 1, pt,
@@ -552,17 +557,15 @@ Test(noise, nonce_exhaustion)
 	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"x", 1,
 					  ct, sizeof(ct), &cl),
 		     0);
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     0);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), 0);
 	cr_assert_eq(noise_cipher_get_nonce(tx), UINT64_MAX);
 	/* ... 2^64-1 is reserved (section 5.1). */
 	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"x", 1,
 					  ct, sizeof(ct), &cl),
 		     -1);
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     -1);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), -1);
 	noise_cipher_free(tx);
 	noise_cipher_free(rx);
 }
@@ -585,8 +588,8 @@ Test(noise, rekey)
 	ref = noise_cipher_new(expect);
 	cr_assert_eq(noise_cipher_rekey(tx), 0);
 	/* The nonce is kept; encryption now matches a cipher on k'. */
-	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"msg", 3,
-					  ct, sizeof(ct), &cl),
+	cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, (const uint8_t *)"msg",
+					  3, ct, sizeof(ct), &cl),
 		     0);
 	cr_assert_eq(noise_cipher_encrypt(ref, NULL, 0, (const uint8_t *)"msg",
 					  3, ct2, sizeof(ct2), &cl2),
@@ -594,16 +597,14 @@ Test(noise, rekey)
 	cr_assert_eq(cl, cl2);
 	cr_assert_eq(memcmp(ct, ct2, cl), 0);
 	/* A receiver that has not rekeyed cannot read it ... */
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     -1);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), -1);
 	noise_cipher_free(rx);
 	/* ... one that has, can. */
 	rx = noise_cipher_new(key);
 	cr_assert_eq(noise_cipher_rekey(rx), 0);
-	cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt),
-					  &pl),
-		     0);
+	cr_assert_eq(
+	    noise_cipher_decrypt(rx, NULL, 0, ct, cl, pt, sizeof(pt), &pl), 0);
 	cr_assert_eq(memcmp(pt, "msg", 3), 0);
 	cr_assert_eq(noise_cipher_get_nonce(rx), 1);
 	noise_cipher_free(tx);
@@ -613,7 +614,8 @@ Test(noise, rekey)
 
 static size_t hook_calls, hook_dirty;
 
-static void wipe_hook(const void *p, size_t n)
+static void
+wipe_hook(const void *p, size_t n)
 {
 	hook_calls++;
 	if (!secret_is_zero(p, n))
@@ -647,11 +649,12 @@ Test(noise, secrets_wiped_on_free)
 Test(noise, every_pattern_round_trips)
 {
 	static const char *pats[] = {
-		"N", "K", "X", "NN", "NK", "NX", "XN", "XK", "XX", "KN", "KK",
-		"KX", "IN", "IK", "IX", "NK1", "NX1", "X1N", "X1K", "XK1",
-		"X1K1", "X1X", "XX1", "X1X1", "K1N", "K1K", "KK1", "K1K1",
-		"K1X", "KX1", "K1X1", "I1N", "I1K", "IK1", "I1K1", "I1X",
-		"IX1", "I1X1", "NNpsk0+psk2", "XXpsk3",
+	    "N",   "K",   "X",    "NN",          "NK",     "NX",  "XN",
+	    "XK",  "XX",  "KN",   "KK",          "KX",     "IN",  "IK",
+	    "IX",  "NK1", "NX1",  "X1N",         "X1K",    "XK1", "X1K1",
+	    "X1X", "XX1", "X1X1", "K1N",         "K1K",    "KK1", "K1K1",
+	    "K1X", "KX1", "K1X1", "I1N",         "I1K",    "IK1", "I1K1",
+	    "I1X", "IX1", "I1X1", "NNpsk0+psk2", "XXpsk3",
 	};
 	char name[128];
 	struct keys k;

@@ -12,16 +12,16 @@
  * handshake hashes must agree, and match the vector's when it gives one.
  * Prints one line per failure and ends with "N passed, M failed".
  */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "crypto/noise.h"
 
 #include "common/vecfile.h"
-#include "crypto/noise.h"
 
 #define MSG_CAP (NOISE_MAX_MSG_LEN + 1)
 
@@ -32,15 +32,17 @@ struct side {
 
 static char failure[256];
 
-static int fail(const char *what, size_t msg)
+static int
+fail(const char *what, size_t msg)
 {
 	snprintf(failure, sizeof(failure), "%s (message %zu)", what, msg);
 	return -1;
 }
 
 /* Decode hex field key of o into buf (cap bytes); -1 if absent/malformed. */
-static int hex_field(const json_t *o, const char *key, uint8_t *buf,
-		     size_t cap, size_t *len)
+static int
+hex_field(const json_t *o, const char *key, uint8_t *buf, size_t cap,
+	  size_t *len)
 {
 	uint8_t *b;
 	size_t n;
@@ -57,7 +59,8 @@ static int hex_field(const json_t *o, const char *key, uint8_t *buf,
 	return 0;
 }
 
-static int key_string(const char *hex, uint8_t out[NOISE_KEY_LEN])
+static int
+key_string(const char *hex, uint8_t out[NOISE_KEY_LEN])
 {
 	uint8_t *b;
 	size_t n;
@@ -73,15 +76,15 @@ static int key_string(const char *hex, uint8_t out[NOISE_KEY_LEN])
 	return rc;
 }
 
-static int key_field(const json_t *o, const char *key,
-		     uint8_t out[NOISE_KEY_LEN])
+static int
+key_field(const json_t *o, const char *key, uint8_t out[NOISE_KEY_LEN])
 {
 	return vec_hex_fixed(o, key, out, NOISE_KEY_LEN);
 }
 
 /* One side's handshake with every key the vector gives for prefix p. */
-static int side_setup(json_t *v, const char *name, bool initiator,
-		      struct side *sd)
+static int
+side_setup(json_t *v, const char *name, bool initiator, struct side *sd)
 {
 	const char *p = initiator ? "init_" : "resp_";
 	uint8_t buf[1024], key[NOISE_KEY_LEN];
@@ -119,7 +122,8 @@ static int side_setup(json_t *v, const char *name, bool initiator,
 }
 
 /* The pattern is one-way when its base name is one letter (N, K, X). */
-static bool one_way(const char *name)
+static bool
+one_way(const char *name)
 {
 	const char *p = strchr(name, '_');
 	size_t base = 0;
@@ -134,7 +138,8 @@ static bool one_way(const char *name)
 }
 
 /* Both sides done: split, and compare the two handshake hashes. */
-static int finish(json_t *v, struct side *a, struct side *b, size_t i)
+static int
+finish(json_t *v, struct side *a, struct side *b, size_t i)
 {
 	uint8_t ha[NOISE_MAX_HASH_LEN], hb[NOISE_MAX_HASH_LEN];
 	uint8_t hv[NOISE_MAX_HASH_LEN];
@@ -158,8 +163,8 @@ static int finish(json_t *v, struct side *a, struct side *b, size_t i)
 }
 
 /* Send message i from s to r and compare with the vector. */
-static int exchange(json_t *m, struct side *s, struct side *r, size_t i,
-		    bool handshake)
+static int
+exchange(json_t *m, struct side *s, struct side *r, size_t i, bool handshake)
 {
 	static uint8_t pl[MSG_CAP], ct[MSG_CAP], out[MSG_CAP], got[MSG_CAP];
 	size_t pn, cn, on, gn;
@@ -189,11 +194,13 @@ static int exchange(json_t *m, struct side *s, struct side *r, size_t i,
 	return 0;
 }
 
-static int run_vector(json_t *v)
+static int
+run_vector(json_t *v)
 {
-	const char *name = json_string_value(json_object_get(v, "protocol_name"));
+	const char *name =
+	    json_string_value(json_object_get(v, "protocol_name"));
 	json_t *msgs = json_object_get(v, "messages");
-	struct side in = { 0 }, re = { 0 };
+	struct side in = {0}, re = {0};
 	bool split = false, ow;
 	int rc = -1;
 
@@ -237,15 +244,18 @@ done:
 	return rc;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
-	struct vec_tally tally = { 0, 0 };
+	struct vec_tally tally = {0, 0};
 	json_t *root = vec_start(argc, argv), *vecs;
 	int rc;
 
 	vecs = json_object_get(root, "vectors");
-	if (root == NULL || !json_is_array(vecs) || json_array_size(vecs) == 0) {
-		vec_fail(&tally, "%s: no \"vectors\" array", argc > 1 ? argv[1] : "?");
+	if (root == NULL || !json_is_array(vecs) ||
+	    json_array_size(vecs) == 0) {
+		vec_fail(&tally, "%s: no \"vectors\" array",
+			 argc > 1 ? argv[1] : "?");
 		json_decref(root);
 		return vec_finish(&tally);
 	}
