@@ -47,7 +47,8 @@ struct replay_store {
 static const char SQL_INSERT[] =
 	"INSERT OR IGNORE INTO replay_tags (epoch, tag) VALUES (?, ?)";
 static const char SQL_ERASE[] = "DELETE FROM replay_tags WHERE epoch = ?";
-static const char SQL_ERASE_BEFORE[] = "DELETE FROM replay_tags WHERE epoch < ?";
+static const char SQL_ERASE_BEFORE[] =
+	"DELETE FROM replay_tags WHERE epoch < ?";
 static const char SQL_LOAD[] = "SELECT epoch, tag FROM replay_tags";
 
 static uint64_t rotl64(uint64_t x, int b)
