@@ -78,6 +78,8 @@ void aes_ctr_xor(struct aes_ctr *c, uint8_t *out, const uint8_t *in,
 {
 	int chunk, outl;
 
+	if (len == 0)
+		return;
 	if (!in) {
 		memset(out, 0, len);
 		in = out;

@@ -10,9 +10,11 @@
 #include <stdint.h>
 
 /*
- * Allocate n bytes (n > 0) of locked memory, zero-filled, with a guard page
- * after it. Aborts if the memory cannot be had: a secret must never silently
- * fall back to ordinary memory. The caller frees with secret_free().
+ * Allocate n bytes for a secret (n == 0 is treated as 1): zero-filled,
+ * locked with mlock where the system allows (libsodium), excluded from core
+ * dumps, between guard pages, 16-byte aligned. Aborts if the memory cannot
+ * be had: a secret must never silently land in ordinary memory. The caller
+ * frees with secret_free().
  */
 void *secret_alloc(size_t n);
 
