@@ -47,7 +47,7 @@ static int cmd_bench(int argc, char **argv)
 		return 0;
 	}
 	if (bench_crypto_run(stdout, budget_ms) != 0) {
-		fprintf(stderr, "bench: cannot initialise crypto\n");
+		fprintf(stderr, "bench: measurement failed\n");
 		return 1;
 	}
 	return 0;
