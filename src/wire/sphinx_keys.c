@@ -5,9 +5,7 @@
 #include <stdlib.h>
 
 #include "crypto/chacha.h"
-#include "crypto/hash.h"
-#include "crypto/hkdf.h"
-#include "crypto/hmac.h"
+#include "crypto/hotpath.h"
 #include "crypto/secret.h"
 
 _Static_assert(sizeof(struct sphinx_hop_keys) == SPHINX_KDF_LEN,
@@ -19,8 +17,9 @@ static const char kdf_info[] = "katzenpost-kdf-v0-hkdf-sha256";
 void
 sphinx_keys_derive(struct sphinx_hop_keys *keys, const uint8_t ss[static 32])
 {
-	/* 160 <= 255 * 32: the only failure of Expand cannot happen. */
-	if (hkdf_sha256_expand((uint8_t *)keys, SPHINX_KDF_LEN, ss, 32,
+	/* 160 <= 255 * 32: the only failure of Expand cannot happen. The
+	 * hot-path HKDF allocates nothing: this runs for every packet. */
+	if (hot_hkdf_sha256_expand((uint8_t *)keys, SPHINX_KDF_LEN, ss, 32,
 			       kdf_info, sizeof(kdf_info) - 1) != 0) {
 		fputs("sphinx: HKDF-Expand refused 160 bytes\n", stderr);
 		abort();
@@ -40,25 +39,29 @@ void
 sphinx_header_mac(uint8_t mac[static 32], const struct sphinx_hop_keys *keys,
 		  const struct sphinx_geometry *g, const uint8_t *header)
 {
+	struct hot_hmac_sha256 k;
+
 	/* AD, alpha and beta are contiguous at the front of the header. */
-	hmac_sha256(mac, keys->mac_key, sizeof(keys->mac_key), header,
-		    SPHINX_OFF_BETA + g->routing_info_len);
+	hot_hmac_sha256_init(&k, keys->mac_key, sizeof(keys->mac_key));
+	hot_hmac_sha256(&k, mac, header, SPHINX_OFF_BETA + g->routing_info_len);
+	hot_hmac_sha256_wipe(&k);
 }
 
 void
 sphinx_header_stream(struct aes_ctr *aes, const struct sphinx_hop_keys *keys,
 		     uint8_t *out, const uint8_t *in, size_t len)
 {
+	/* Re-keying a context reuses its memory; the key stays in it until
+	 * the next packet re-keys it or the owner frees it. */
 	aes_ctr_init(aes, keys->hdr_key, keys->hdr_iv);
 	aes_ctr_xor(aes, out, in, len);
-	aes_ctr_wipe(aes);
 }
 
 void
 sphinx_replay_tag(uint8_t tag[static SPHINX_REPLAY_TAG_LEN],
 		  const uint8_t alpha[static 32])
 {
-	sha512_256(tag, alpha, 32);
+	hot_sha512_256(tag, alpha, 32);
 }
 
 int
