@@ -1,0 +1,115 @@
+#ifndef BC_NODE_PIPELINE_H
+#define BC_NODE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/sphinx_geometry.h"
+#include "wire/sphinx_packet.h"
+
+/*
+ * The packet pipeline of a mix or gateway (docs/node.md):
+ *
+ *   pipeline_submit (link thread)
+ *     -> inbox (bounded; full: drop, counted)
+ *     -> worker threads: Sphinx unwrap with the packet keys held
+ *        (current epoch first, then the others: previous in its grace
+ *        window, next near the boundary)
+ *     -> replay filter of the matching key's epoch (store/replay.h)
+ *     -> delay queue (node/delayq.h), release = now + node delay
+ *     -> pipeline_drain (link thread): every due packet whose replay tag is
+ *        on disk goes to the send callback, to the next hop.
+ *
+ * A committer thread flushes replay tags as soon as any are pending (group
+ * commit), so a tag waits at most one commit (a few ms, never more than the
+ * configured batch bound under normal disks) and a packet never leaves
+ * before its tag is durable.  Final hops (no next hop) go to on_final on the
+ * worker thread once their tag is recorded: the gateway's sink, or the mix's
+ * loop accounting.
+ *
+ * Threads: submit, drain and the key functions are for the owner's thread
+ * (the event loop); workers and the committer are internal; wake and
+ * on_final are called from internal threads.
+ */
+struct pipeline;
+struct metrics;
+struct replay_store;
+
+struct pipeline_cfg {
+	struct sphinx_geometry geom;
+	size_t workers;	       /* >= 1 */
+	size_t queue_capacity; /* delay queue, packets */
+	size_t inbox_capacity; /* packets waiting for a worker; 0: 1024 */
+	uint32_t max_delay_ms; /* the consensus maximum; above: dropped */
+	struct replay_store *replay; /* not owned; required */
+	struct metrics *metrics;     /* not owned; may be NULL */
+	/* Something may be due sooner than the last drain said: drain again.
+	 * Called from worker and committer threads (e.g. uv_async_send). */
+	void (*wake)(void *ctx);
+	/* A final hop: res and the payload (res->payload_off/len into pkt).
+	 * Called on a worker thread; pkt is valid during the call only. */
+	void (*on_final)(void *ctx, const struct sphinx_unwrap_result *res,
+			 const uint8_t *pkt, size_t len);
+	void *ctx;
+};
+
+/* Starts the worker and committer threads; NULL on a bad cfg (logged). */
+struct pipeline *pipeline_new(const struct pipeline_cfg *cfg);
+/* Stops the threads (packets still queued are dropped), wipes the keys,
+ * frees.  NULL is fine. */
+void pipeline_free_(struct pipeline *p);
+#define pipeline_free(p)                                                       \
+	do {                                                                   \
+		pipeline_free_(p);                                             \
+		(p) = NULL;                                                    \
+	} while (0)
+
+/*
+ * Packet keys.  pipeline_key_add copies priv into locked memory for epoch
+ * (replacing one held for the same epoch); at most PIPELINE_MAX_KEYS.
+ * pipeline_key_remove wipes the key and erases that epoch's replay tags, so
+ * the two go together.  pipeline_set_epoch says which key to try first.
+ */
+#define PIPELINE_MAX_KEYS 4
+int pipeline_key_add(struct pipeline *p, uint64_t epoch,
+		     const uint8_t priv[static 32]);
+int pipeline_key_remove(struct pipeline *p, uint64_t epoch);
+bool pipeline_key_held(struct pipeline *p, uint64_t epoch);
+void pipeline_set_epoch(struct pipeline *p, uint64_t epoch);
+void pipeline_set_max_delay(struct pipeline *p, uint32_t max_delay_ms);
+
+/* Hands one received packet to the workers (copied).  False if dropped
+ * (wrong length, or the inbox is full; both counted). */
+bool pipeline_submit(struct pipeline *p, const uint8_t *pkt, size_t len);
+
+/*
+ * Sends every due packet whose replay tag is durable, in release order:
+ * send(ctx, next_hop_id, pkt, len) returns false if the packet could not be
+ * sent (no link, link full), which is counted as a drop.  Returns the
+ * monotonic time (ns) at which to drain again, or INT64_MAX when only a wake
+ * can bring more work.
+ */
+typedef bool (*pipeline_send_fn)(void *ctx, const uint8_t *next_hop,
+				 const uint8_t *pkt, size_t len);
+int64_t pipeline_drain(struct pipeline *p, int64_t now_ns,
+		       pipeline_send_fn send, void *ctx);
+
+/* Counters, for tests and the benchmark. */
+struct pipeline_stats {
+	uint64_t in, out, final, dropped_inbox, dropped_unwrap, dropped_replay,
+		dropped_delay, dropped_queue, dropped_send;
+	size_t inbox_depth, queue_depth;
+	uint64_t commits;
+};
+void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
+
+/* Waits until the inbox is empty and no worker holds a packet (tests and
+ * the benchmark); false on timeout. */
+bool pipeline_wait_idle(struct pipeline *p, int64_t timeout_ms);
+
+/* Bytes one queued packet costs in the delay queue. */
+size_t pipeline_bytes_per_queued(struct pipeline *p);
+size_t pipeline_queue_mem_bytes(struct pipeline *p);
+
+#endif
