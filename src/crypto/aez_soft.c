@@ -9,40 +9,88 @@
  * squarings, each a fixed sequence of AND and XOR over the planes) followed by
  * the affine map; ShiftRows and MixColumns are fixed bit moves within the
  * planes. Slow next to AES-NI, but it is only the fallback.
+ *
+ * A plane is 64 bits: four blocks side by side (block n in bits 16n..16n+15),
+ * so the bulk passes of AEZ-core, whose AES calls are independent within a
+ * pass, run four blocks for the price of one.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "crypto/aez.h"
 #include "crypto/aez_impl.h"
 #include "crypto/secret.h"
 
-typedef uint32_t plane_t; /* the low 16 bits are used */
+typedef uint64_t plane_t;
 
-#define PLANE_MASK 0xffffu
+#define NBLK 4 /* blocks per bitsliced state */
 
-static void
-bs_load(plane_t p[8], const uint8_t in[16])
+/* The 16-bit pattern x in every block's lane. */
+#define LANES(x) ((plane_t)(x)*0x0001000100010001ull)
+
+#define PLANE_MASK LANES(0xffff)
+
+/* Bit 8q of x (q = 0..7) to bit q: three shift-and-mask steps. */
+static uint64_t
+bits_gather(uint64_t x)
 {
-	for (int b = 0; b < 8; b++) {
-		plane_t v = 0;
+	x = (x | (x >> 7)) & 0x0003000300030003ull;
+	x = (x | (x >> 14)) & 0x0000000f0000000full;
+	return (x | (x >> 28)) & 0xffu;
+}
 
-		for (int q = 0; q < 16; q++)
-			v |= (plane_t)((in[q] >> b) & 1u) << q;
-		p[b] = v;
-	}
+/* The inverse: bit q of x (q = 0..7) to bit 8q. */
+static uint64_t
+bits_spread(uint64_t x)
+{
+	x = (x | (x << 28)) & 0x0000000f0000000full;
+	x = (x | (x << 14)) & 0x0003000300030003ull;
+	return (x | (x << 7)) & 0x0101010101010101ull;
+}
+
+/* Eight bytes as a 64-bit value, byte q in bits 8q..8q+7. */
+static uint64_t
+bytes_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int q = 0; q < 8; q++)
+		v |= (uint64_t)p[q] << (8 * q);
+	return v;
+}
+
+/* Bitslice n <= NBLK blocks (the other lanes are zero). */
+static void
+bs_load(plane_t p[8], uint8_t *const blk[], int n)
+{
+	for (int b = 0; b < 8; b++)
+		p[b] = 0;
+	for (int x = 0; x < n; x++)
+		for (int h = 0; h < 2; h++) {
+			uint64_t v = bytes_get(blk[x] + 8 * h);
+
+			for (int b = 0; b < 8; b++)
+				p[b] |= bits_gather((v >> b) &
+						    0x0101010101010101ull)
+					<< (16 * x + 8 * h);
+		}
 }
 
 static void
-bs_store(uint8_t out[16], const plane_t p[8])
+bs_store(uint8_t *const blk[], const plane_t p[8], int n)
 {
-	for (int q = 0; q < 16; q++) {
-		unsigned v = 0;
+	for (int x = 0; x < n; x++)
+		for (int h = 0; h < 2; h++) {
+			uint64_t v = 0;
 
-		for (int b = 0; b < 8; b++)
-			v |= ((p[b] >> q) & 1u) << b;
-		out[q] = (uint8_t)v;
-	}
+			for (int b = 0; b < 8; b++)
+				v |= bits_spread((p[b] >> (16 * x + 8 * h)) &
+						 0xffu)
+				     << b;
+			for (int q = 0; q < 8; q++)
+				blk[x][8 * h + q] = (uint8_t)(v >> (8 * q));
+		}
 }
 
 /*
@@ -113,10 +161,12 @@ bs_subbytes(plane_t p[8])
 	}
 }
 
+/* Rotate every 16-bit lane right by s (0 < s < 16). */
 static plane_t
 rotr16(plane_t v, unsigned s)
 {
-	return ((v >> s) | (v << (16 - s))) & PLANE_MASK;
+	return ((v >> s) & LANES(0xffffu >> s)) |
+	       ((v << (16 - s)) & LANES((0xffffu << (16 - s)) & 0xffffu));
 }
 
 /* Row r (bits r, r+4, r+8, r+12) rotates left by r columns. */
@@ -126,8 +176,9 @@ bs_shiftrows(plane_t p[8])
 	for (int b = 0; b < 8; b++) {
 		plane_t v = p[b];
 
-		p[b] = (v & 0x1111u) | (rotr16(v, 4) & 0x2222u) |
-		       (rotr16(v, 8) & 0x4444u) | (rotr16(v, 12) & 0x8888u);
+		p[b] = (v & LANES(0x1111)) | (rotr16(v, 4) & LANES(0x2222)) |
+		       (rotr16(v, 8) & LANES(0x4444)) |
+		       (rotr16(v, 12) & LANES(0x8888));
 	}
 }
 
@@ -135,19 +186,19 @@ bs_shiftrows(plane_t p[8])
 static plane_t
 col_rot1(plane_t v)
 {
-	return ((v >> 1) & 0x7777u) | ((v << 3) & 0x8888u);
+	return ((v >> 1) & LANES(0x7777)) | ((v << 3) & LANES(0x8888));
 }
 
 static plane_t
 col_rot2(plane_t v)
 {
-	return ((v >> 2) & 0x3333u) | ((v << 2) & 0xccccu);
+	return ((v >> 2) & LANES(0x3333)) | ((v << 2) & LANES(0xcccc));
 }
 
 static plane_t
 col_rot3(plane_t v)
 {
-	return ((v >> 3) & 0x1111u) | ((v << 1) & 0xeeeeu);
+	return ((v >> 3) & LANES(0x1111)) | ((v << 1) & LANES(0xeeee));
 }
 
 /*
@@ -192,122 +243,182 @@ struct bs_keys {
 	plane_t i[8], j[8], l[8];
 };
 
+/* The key blocks bitsliced, the same in every lane. */
 static void
 bs_keys_load(struct bs_keys *bk, const struct aez_key *k)
 {
-	bs_load(bk->i, k->i);
-	bs_load(bk->j, k->j);
-	bs_load(bk->l, k->l);
+	uint8_t tmp[3][16];
+	uint8_t *const blk[3] = {tmp[0], tmp[1], tmp[2]};
+
+	memcpy(tmp[0], k->i, 16);
+	memcpy(tmp[1], k->j, 16);
+	memcpy(tmp[2], k->l, 16);
+	bs_load(bk->i, blk, 1);
+	bs_load(bk->j, blk + 1, 1);
+	bs_load(bk->l, blk + 2, 1);
+	for (int b = 0; b < 8; b++) {
+		bk->i[b] = LANES(bk->i[b]);
+		bk->j[b] = LANES(bk->j[b]);
+		bk->l[b] = LANES(bk->l[b]);
+	}
+	secret_wipe(tmp, sizeof(tmp));
+}
+
+/* AES4 in place on n <= NBLK blocks at once. */
+static void
+bs_aes4(const struct bs_keys *bk, uint8_t *const blk[], int n)
+{
+	plane_t p[8];
+
+	bs_load(p, blk, n);
+	bs_round(p, bk->j);
+	bs_round(p, bk->i);
+	bs_round(p, bk->l);
+	bs_round(p, NULL);
+	bs_store(blk, p, n);
+	secret_wipe(p, sizeof(p));
 }
 
 static void
 soft_aes4(const struct aez_key *k, const uint8_t in[16], uint8_t out[16])
 {
 	struct bs_keys bk;
-	plane_t p[8];
+	uint8_t *const blk[1] = {out};
 
 	bs_keys_load(&bk, k);
-	bs_load(p, in);
-	bs_round(p, bk.j);
-	bs_round(p, bk.i);
-	bs_round(p, bk.l);
-	bs_round(p, NULL);
-	bs_store(out, p);
+	memmove(out, in, 16);
+	bs_aes4(&bk, blk, 1);
 	secret_wipe(&bk, sizeof(bk));
-	secret_wipe(p, sizeof(p));
 }
 
 static void
 soft_aes10(const struct aez_key *k, const uint8_t in[16], uint8_t out[16])
 {
 	struct bs_keys bk;
+	uint8_t *const blk[1] = {out};
 	plane_t p[8];
 
 	bs_keys_load(&bk, k);
-	bs_load(p, in);
+	memmove(out, in, 16);
+	bs_load(p, blk, 1);
 	for (int r = 0; r < 3; r++) {
 		bs_round(p, bk.i);
 		bs_round(p, bk.j);
 		bs_round(p, bk.l);
 	}
 	bs_round(p, bk.i);
-	bs_store(out, p);
+	bs_store(blk, p, 1);
 	secret_wipe(&bk, sizeof(bk));
 	secret_wipe(p, sizeof(p));
 }
 
 /*
- * The offset of E(j,i) for i >= 1 without the J part: 2^ceil(i/8) I ^ (i mod
- * 8) L. ipow holds 2^ceil(i/8) I and is doubled when i moves to the next
- * group of eight.
+ * The offsets of E(j,i) for tweaks i, i+1, ... i+n-1 without the J part:
+ * 2^ceil(i/8) I ^ (i mod 8) L. ipow holds 2^ceil(i/8) I and is doubled
+ * when i moves into the next group of eight.
  */
 static void
-soft_offset(const struct aez_key *k, size_t i, uint8_t ipow[16],
-	    uint8_t off[16])
+soft_offsets(const struct aez_key *k, size_t i, int n, uint8_t ipow[16],
+	     uint8_t off[][16])
 {
-	if (i > 8 && i % 8 == 1)
-		aez_blk_dbl(ipow, ipow);
-	aez_blk_xor(off, ipow, k->lm[i % 8]);
+	for (int x = 0; x < n; x++, i++) {
+		if (i > 8 && i % 8 == 1)
+			aez_blk_dbl(ipow, ipow);
+		aez_blk_xor(off[x], ipow, k->lm[i % 8]);
+	}
+}
+
+/* State of a bulk pass: up to NBLK pairs at a time. */
+struct soft_pass {
+	struct bs_keys bk;
+	uint8_t ipow[16];
+	uint8_t off[NBLK][16];
+	uint8_t t[NBLK][16];
+};
+
+static void
+soft_pass_init(struct soft_pass *ps, const struct aez_key *k)
+{
+	bs_keys_load(&ps->bk, k);
+	memcpy(ps->ipow, k->i2, 16);
 }
 
 static void
 soft_pass1(const struct aez_key *k, uint8_t *buf, size_t npairs,
 	   uint8_t sum[16])
 {
-	uint8_t ipow[16], off[16], t[16];
+	struct soft_pass ps;
+	uint8_t *const t[NBLK] = {ps.t[0], ps.t[1], ps.t[2], ps.t[3]};
 
-	for (int q = 0; q < 16; q++)
-		ipow[q] = k->i2[q];
-	for (size_t i = 1; i <= npairs; i++, buf += 32) {
-		soft_offset(k, i, ipow, off);
-		aez_blk_xor(t, off, k->j);
-		aez_blk_xor(t, t, buf + 16);
-		soft_aes4(k, t, t);
-		aez_blk_xor(buf, buf, t); /* W */
-		aez_blk_xor(t, buf, k->i);
-		soft_aes4(k, t, t);
-		aez_blk_xor(buf + 16, buf + 16, t); /* X^ */
-		aez_blk_xor(sum, sum, buf + 16);
+	soft_pass_init(&ps, k);
+	for (size_t i = 1; i <= npairs; i += NBLK, buf += 32 * NBLK) {
+		int n = npairs - i + 1 < NBLK ? (int)(npairs - i + 1) : NBLK;
+
+		soft_offsets(k, i, n, ps.ipow, ps.off);
+		for (int x = 0; x < n; x++) {
+			aez_blk_xor(t[x], ps.off[x], k->j);
+			aez_blk_xor(t[x], t[x], buf + 32 * x + 16);
+		}
+		bs_aes4(&ps.bk, t, n); /* E(1,i)(X'_i) */
+		for (int x = 0; x < n; x++) {
+			aez_blk_xor(buf + 32 * x, buf + 32 * x, t[x]); /* W */
+			aez_blk_xor(t[x], buf + 32 * x, k->i);
+		}
+		bs_aes4(&ps.bk, t, n); /* E(0,0)(W_i) */
+		for (int x = 0; x < n; x++) {
+			uint8_t *xh = buf + 32 * x + 16;
+
+			aez_blk_xor(xh, xh, t[x]); /* X^ */
+			aez_blk_xor(sum, sum, xh);
+		}
 	}
-	secret_wipe(ipow, sizeof(ipow));
-	secret_wipe(off, sizeof(off));
-	secret_wipe(t, sizeof(t));
+	secret_wipe(&ps, sizeof(ps));
 }
 
 static void
 soft_pass2(const struct aez_key *k, uint8_t *buf, size_t npairs,
 	   const uint8_t s[16], uint8_t sum[16])
 {
-	uint8_t ipow[16], off[16], sp[16], t[16];
+	struct soft_pass ps;
+	uint8_t *const t[NBLK] = {ps.t[0], ps.t[1], ps.t[2], ps.t[3]};
 
-	for (int q = 0; q < 16; q++)
-		ipow[q] = k->i2[q];
-	for (size_t i = 1; i <= npairs; i++, buf += 32) {
-		soft_offset(k, i, ipow, off);
-		aez_blk_xor(sp, off, k->j2);
-		aez_blk_xor(sp, sp, s);
-		soft_aes4(k, sp, sp);                /* S' = E(2,i)(S) */
-		aez_blk_xor(buf, buf, sp);           /* Y */
-		aez_blk_xor(buf + 16, buf + 16, sp); /* Y' */
-		aez_blk_xor(sum, sum, buf);
-		aez_blk_xor(t, buf + 16, k->i);
-		soft_aes4(k, t, t);
-		aez_blk_xor(t, t, buf); /* C' = Y ^ E(0,0)(Y') */
-		for (int q = 0; q < 16; q++)
-			buf[q] = t[q];
-		aez_blk_xor(t, t, off);
-		aez_blk_xor(t, t, k->j);
-		soft_aes4(k, t, t);
-		aez_blk_xor(t, t, buf + 16); /* C = Y' ^ E(1,i)(C') */
-		for (int q = 0; q < 16; q++) {
-			buf[16 + q] = buf[q];
-			buf[q] = t[q];
+	soft_pass_init(&ps, k);
+	for (size_t i = 1; i <= npairs; i += NBLK, buf += 32 * NBLK) {
+		int n = npairs - i + 1 < NBLK ? (int)(npairs - i + 1) : NBLK;
+
+		soft_offsets(k, i, n, ps.ipow, ps.off);
+		for (int x = 0; x < n; x++) {
+			aez_blk_xor(t[x], ps.off[x], k->j2);
+			aez_blk_xor(t[x], t[x], s);
+		}
+		bs_aes4(&ps.bk, t, n); /* S' = E(2,i)(S) */
+		for (int x = 0; x < n; x++) {
+			uint8_t *y = buf + 32 * x, *yp = y + 16;
+
+			aez_blk_xor(y, y, t[x]);   /* Y */
+			aez_blk_xor(yp, yp, t[x]); /* Y' */
+			aez_blk_xor(sum, sum, y);
+			aez_blk_xor(t[x], yp, k->i);
+		}
+		bs_aes4(&ps.bk, t, n); /* E(0,0)(Y') */
+		for (int x = 0; x < n; x++) {
+			uint8_t *y = buf + 32 * x;
+
+			aez_blk_xor(y, y, t[x]); /* C' = Y ^ E(0,0)(Y') */
+			aez_blk_xor(t[x], y, ps.off[x]);
+			aez_blk_xor(t[x], t[x], k->j);
+		}
+		bs_aes4(&ps.bk, t, n); /* E(1,i)(C') */
+		for (int x = 0; x < n; x++) {
+			uint8_t *c = buf + 32 * x, *cp = c + 16;
+
+			/* (C', Y') -> (C = Y' ^ E(1,i)(C'), C') */
+			aez_blk_xor(t[x], t[x], cp);
+			memcpy(cp, c, 16);
+			memcpy(c, t[x], 16);
 		}
 	}
-	secret_wipe(ipow, sizeof(ipow));
-	secret_wipe(off, sizeof(off));
-	secret_wipe(sp, sizeof(sp));
-	secret_wipe(t, sizeof(t));
+	secret_wipe(&ps, sizeof(ps));
 }
 
 const struct aez_ops aez_ops_portable = {
