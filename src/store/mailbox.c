@@ -465,11 +465,7 @@ mailbox_queue_delete(struct mailbox *mb,
 	return s;
 }
 
-struct deliver_args {
-	const uint8_t *qid, *blob, *tag;
-	size_t bloblen;
-	int64_t epoch;
-};
+
 
 /* 1 if the tag is stored, 0 if not, -1 on error. */
 static int tag_seen(struct mailbox *mb, int64_t epoch, const uint8_t *tag)
@@ -490,18 +486,19 @@ static int tag_seen(struct mailbox *mb, int64_t epoch, const uint8_t *tag)
 
 /* The checks and inserts of one delivery, inside its transaction. */
 static enum mailbox_status deliver_tx(struct mailbox *mb,
-				      const struct deliver_args *d)
+				      const struct mailbox_delivery *d)
 {
 	sqlite3_stmt *st;
 	int64_t q = 0, acct = 0, qcount = 0, acount = 0, amax = 0;
-	int rc = tag_seen(mb, d->epoch, d->tag);
+	int rc = tag_seen(mb, (int64_t)d->replay_epoch, d->replay_tag);
 
 	if (rc != 0)
 		return rc > 0 ? MAILBOX_DUPLICATE : MAILBOX_ERROR;
 	st = db_stmt(mb->db, SQL_DELIVER_QUEUE);
 	if (!st)
 		return MAILBOX_ERROR;
-	sqlite3_bind_blob(st, 1, d->qid, MAILBOX_QUEUE_ID_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, d->queue_id, MAILBOX_QUEUE_ID_LEN,
+			  SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		q = sqlite3_column_int64(st, 0);
@@ -522,8 +519,8 @@ static enum mailbox_status deliver_tx(struct mailbox *mb,
 	st = db_stmt(mb->db, SQL_TAG_INSERT);
 	if (!st)
 		return MAILBOX_ERROR;
-	sqlite3_bind_int64(st, 1, d->epoch);
-	sqlite3_bind_blob(st, 2, d->tag, MAILBOX_TAG_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, (int64_t)d->replay_epoch);
+	sqlite3_bind_blob(st, 2, d->replay_tag, MAILBOX_TAG_LEN, SQLITE_STATIC);
 	if (step_done(mb->db, st) != 0)
 		return MAILBOX_ERROR;
 	st = db_stmt(mb->db, SQL_ITEM_INSERT);
@@ -563,18 +560,25 @@ static void deliver_count(struct mailbox *mb, enum mailbox_status s)
 	}
 }
 
+static bool delivery_ok(const struct mailbox *mb,
+			const struct mailbox_delivery *d)
+{
+	return d->queue_id && d->blob && d->replay_tag &&
+	       d->bloblen == mb->cfg.item_size &&
+	       d->replay_epoch <= (uint64_t)INT64_MAX;
+}
+
 enum mailbox_status mailbox_deliver(struct mailbox *mb,
 				    const uint8_t queue_id[MAILBOX_QUEUE_ID_LEN],
 				    const uint8_t *blob, size_t bloblen,
 				    uint64_t replay_epoch,
 				    const uint8_t replay_tag[MAILBOX_TAG_LEN])
 {
-	struct deliver_args d = {queue_id, blob, replay_tag, bloblen,
-				 (int64_t)replay_epoch};
+	struct mailbox_delivery d = {queue_id, blob, bloblen, replay_epoch,
+				     replay_tag};
 	enum mailbox_status s = MAILBOX_ERROR;
 
-	if (!mb || !queue_id || !blob || !replay_tag ||
-	    bloblen != mb->cfg.item_size || replay_epoch > (uint64_t)INT64_MAX)
+	if (!mb || !delivery_ok(mb, &d))
 		return MAILBOX_BADARG;
 	pthread_mutex_lock(&mb->mu);
 	if (db_begin(mb->db) == 0)
@@ -582,6 +586,47 @@ enum mailbox_status mailbox_deliver(struct mailbox *mb,
 	else
 		mb->c.errors++;
 	deliver_count(mb, s);
+	pthread_mutex_unlock(&mb->mu);
+	return s;
+}
+
+/*
+ * deliver_tx writes nothing unless it returns MAILBOX_OK or MAILBOX_ERROR,
+ * so only an error needs undoing, and an error undoes the whole batch.
+ */
+static enum mailbox_status deliver_batch_tx(struct mailbox *mb,
+					    const struct mailbox_delivery *d,
+					    size_t n,
+					    enum mailbox_status *results)
+{
+	for (size_t i = 0; i < n; i++) {
+		results[i] = delivery_ok(mb, &d[i]) ? deliver_tx(mb, &d[i])
+						    : MAILBOX_BADARG;
+		if (results[i] == MAILBOX_ERROR)
+			return MAILBOX_ERROR;
+	}
+	return MAILBOX_OK;
+}
+
+enum mailbox_status mailbox_deliver_batch(struct mailbox *mb,
+					  const struct mailbox_delivery *d,
+					  size_t n,
+					  enum mailbox_status *results)
+{
+	enum mailbox_status s = MAILBOX_ERROR;
+
+	if (!mb || !d || !results || n == 0 || n > MAILBOX_BATCH_MAX)
+		return MAILBOX_BADARG;
+	pthread_mutex_lock(&mb->mu);
+	if (db_begin(mb->db) == 0)
+		s = tx_end(mb, deliver_batch_tx(mb, d, n, results));
+	else
+		mb->c.errors++;
+	for (size_t i = 0; i < n; i++) {
+		if (s != MAILBOX_OK)
+			results[i] = MAILBOX_ERROR;
+		deliver_count(mb, results[i]);
+	}
 	pthread_mutex_unlock(&mb->mu);
 	return s;
 }

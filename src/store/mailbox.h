@@ -158,6 +158,30 @@ enum mailbox_status mailbox_deliver(struct mailbox *mb,
 				    uint64_t replay_epoch,
 				    const uint8_t replay_tag[MAILBOX_TAG_LEN]);
 
+/* One delivery of a batch: the arguments of mailbox_deliver. */
+struct mailbox_delivery {
+	const uint8_t *queue_id; /* MAILBOX_QUEUE_ID_LEN bytes */
+	const uint8_t *blob;
+	size_t bloblen;
+	uint64_t replay_epoch;
+	const uint8_t *replay_tag; /* MAILBOX_TAG_LEN bytes */
+};
+
+/*
+ * Group commit: n (1..MAILBOX_BATCH_MAX) deliveries in one transaction, so
+ * one fsync covers them all; results[i] is what mailbox_deliver would have
+ * returned for d[i] (a tag repeated inside the batch is a duplicate).  The
+ * acknowledgements of the items with MAILBOX_OK may go out once this
+ * returns MAILBOX_OK.  A database error stores none of them: the return
+ * value and every result are then MAILBOX_ERROR.  MAILBOX_BADARG for bad
+ * arguments of the call itself; a bad entry only gets MAILBOX_BADARG in its
+ * own result.
+ */
+enum mailbox_status mailbox_deliver_batch(struct mailbox *mb,
+					  const struct mailbox_delivery *d,
+					  size_t n,
+					  enum mailbox_status *results);
+
 struct mailbox_item {
 	uint64_t id; /* what mailbox_confirm takes */
 	uint8_t queue_id[MAILBOX_QUEUE_ID_LEN];

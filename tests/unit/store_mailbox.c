@@ -582,8 +582,36 @@ Test(store_mailbox, lengths_and_arguments_rejected)
 	mailbox_close(NULL);
 }
 
+/* Odd cycles: deliveries in batches of 3, acknowledged after the batch. */
+static void sigkill_child_batches(struct mailbox *mb, uint32_t cycle, int fd)
+{
+	static uint8_t b[3][ITEM], t[3][32];
+	struct mailbox_delivery d[3];
+	enum mailbox_status r[3];
+	uint8_t q[32];
+
+	memcpy(q, QID(1), 32);
+	for (uint32_t i = cycle * 1000; i + 3 < cycle * 1000 + 999; i += 3) {
+		for (uint32_t j = 0; j < 3; j++) {
+			memcpy(b[j], blob_of(i + j), ITEM);
+			memcpy(t[j], TAG(i + j), 32);
+			d[j] = (struct mailbox_delivery){q, b[j], ITEM, 1, t[j]};
+		}
+		if (mailbox_deliver_batch(mb, d, 3, r) != MAILBOX_OK)
+			_exit(3);
+		for (uint32_t j = 0; j < 3; j++) {
+			uint32_t v = i + j;
+
+			if (r[j] != MAILBOX_OK ||
+			    write(fd, &v, sizeof(v)) != sizeof(v))
+				_exit(3);
+		}
+	}
+	_exit(3);
+}
+
 /*
- * A child delivers items and writes each acknowledged sequence number to a
+ * A child delivers items (singly, or in batches in odd cycles) and writes each acknowledged sequence number to a
  * pipe only after mailbox_deliver returned MAILBOX_OK; the parent kills it
  * with SIGKILL at a random point (20 cycles), reopens the store and checks
  * that every acknowledged item is there, and none twice.
@@ -624,6 +652,8 @@ Test(store_mailbox, sigkill_loses_no_acknowledged_item, .timeout = 120)
 		if (pid == 0) {
 			close(fds[0]);
 			mb = mailbox_open(path, &c, NULL, 0);
+			if (mb && cycle % 2)
+				sigkill_child_batches(mb, cycle, fds[1]);
 			for (uint32_t i = cycle * 1000; mb; i++) {
 				if (i == cycle * 1000 + 999 ||
 				    mailbox_deliver(mb, QID(1), blob_of(i),
@@ -671,5 +701,97 @@ Test(store_mailbox, sigkill_loses_no_acknowledged_item, .timeout = 120)
 		    "difference: committed, killed before the ack)",
 		    nacked, n);
 	cr_assert_geq(n, nacked);
+	mailbox_close(mb);
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+Test(store_mailbox, batch_delivery_one_transaction)
+{
+	struct mailbox_config c = config(MAILBOX_ADMIT_OPEN);
+	struct mailbox_delivery d[6];
+	enum mailbox_status r[6];
+	const enum mailbox_status want[6] = {
+		MAILBOX_OK, MAILBOX_DUPLICATE, MAILBOX_NO_QUEUE,
+		MAILBOX_BADARG, MAILBOX_OK, MAILBOX_QUEUE_FULL};
+	uint8_t qa[32], qb[32], t[6][32], b[6][ITEM];
+	struct mailbox_counters k;
+	struct mailbox *mb;
+
+	c.queue_max_items = 2;
+	mb = open_cfg(&c);
+	ST(mailbox_register(mb, KEY(1), NULL), MAILBOX_OK);
+	ST(mailbox_queue_create(mb, KEY(1), QID(1)), MAILBOX_OK);
+	memcpy(qa, QID(1), 32);
+	memcpy(qb, QID(2), 32);
+	for (uint32_t i = 0; i < 6; i++) {
+		memcpy(t[i], TAG(i), 32);
+		memcpy(b[i], blob_of(i), ITEM);
+		d[i] = (struct mailbox_delivery){qa, b[i], ITEM, 1, t[i]};
+	}
+	memcpy(t[1], t[0], 32); /* the same packet twice in one batch */
+	d[2].queue_id = qb;
+	d[3].bloblen = ITEM + 1;
+	ST(mailbox_deliver_batch(mb, d, 6, r), MAILBOX_OK);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(r[i], want[i], "entry %d: %s, want %s", i,
+			     mailbox_status_str(r[i]),
+			     mailbox_status_str(want[i]));
+	ST(mailbox_counters(mb, &k), MAILBOX_OK);
+	cr_assert_eq(k.items, 2);
+	cr_assert_eq(k.delivered, 2);
+	cr_assert_eq(k.duplicate, 1);
+	cr_assert_eq(k.queue_full, 1);
+	cr_assert_eq(k.no_queue, 1);
+	ST(mailbox_deliver_batch(mb, d, 0, r), MAILBOX_BADARG);
+	ST(mailbox_deliver_batch(mb, d, MAILBOX_BATCH_MAX + 1, r),
+	   MAILBOX_BADARG);
+	ST(mailbox_deliver_batch(mb, NULL, 1, r), MAILBOX_BADARG);
+	ST(mailbox_deliver_batch(mb, d, 1, NULL), MAILBOX_BADARG);
+	mailbox_close(mb);
+	mb = open_cfg(&c);
+	cr_assert_eq(fetch_all(mb, KEY(1), items, blobs), 2);
+	cr_assert_eq(memcmp(items[0].blob, b[0], ITEM), 0);
+	cr_assert_eq(memcmp(items[1].blob, b[4], ITEM), 0);
+	ST(mailbox_deliver(mb, qa, b[0], ITEM, 1, t[0]), MAILBOX_DUPLICATE);
+	mailbox_close(mb);
+}
+
+/* One fsync per call: a batch of 40 against 40 single deliveries. */
+Test(store_mailbox, batch_versus_single_cost)
+{
+	struct mailbox *mb = open_mb();
+	struct mailbox_delivery d[40];
+	enum mailbox_status r[40];
+	uint8_t qa[32], t[40][32];
+	double t0, t1, t2;
+	int ok = 0;
+
+	ST(mailbox_register(mb, KEY(1), NULL), MAILBOX_OK);
+	ST(mailbox_queue_create(mb, KEY(1), QID(1)), MAILBOX_OK);
+	memcpy(qa, QID(1), 32);
+	t0 = wall_s();
+	for (uint32_t i = 0; i < 40; i++)
+		ok += mailbox_deliver(mb, qa, blob_of(i), ITEM, 1, TAG(i)) ==
+		      MAILBOX_OK;
+	t1 = wall_s();
+	for (uint32_t i = 0; i < 40; i++) {
+		memcpy(t[i], TAG(100 + i), 32);
+		d[i] = (struct mailbox_delivery){qa, blob_of(0), ITEM, 2, t[i]};
+	}
+	ST(mailbox_deliver_batch(mb, d, 40, r), MAILBOX_OK);
+	t2 = wall_s();
+	for (int i = 0; i < 40; i++)
+		ok += r[i] == MAILBOX_OK;
+	cr_assert_eq(ok, 80);
+	cr_log_info("mailbox: 40 single deliveries %.2f ms, one batch of 40 "
+		    "%.2f ms (ratio %.1f)",
+		    (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t1 - t0) / (t2 - t1));
 	mailbox_close(mb);
 }
