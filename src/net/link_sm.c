@@ -68,6 +68,9 @@ link_sm_new(const struct link_sm_cfg *cfg)
 		return NULL;
 	if (cfg->initiator ? cfg->remote_pub == NULL : cfg->auth == NULL)
 		return NULL;
+	if (cfg->initiator && cfg->role != LINK_ROLE_CLIENT &&
+	    cfg->role != LINK_ROLE_NODE)
+		return NULL;
 	uint8_t prologue[LINK_PROLOGUE_LEN];
 	link_sm_prologue(prologue);
 	struct noise_hs *hs = noise_hs_new(LINK_PROTOCOL_NAME, cfg->initiator,
