@@ -228,6 +228,15 @@ conn_queue_check(struct link_conn *c)
 	return LINK_OK;
 }
 
+/* A bad command is the caller's error; a dead state machine ends the link. */
+static enum link_err
+conn_seal_failed(struct link_conn *c, enum link_err e)
+{
+	if (link_sm_state(c->sm) == LINK_SM_DEAD)
+		conn_fail(c, e);
+	return e;
+}
+
 enum link_err
 link_conn_send(struct link_conn *c, const struct link_cmd *cmd)
 {
@@ -237,7 +246,7 @@ link_conn_send(struct link_conn *c, const struct link_cmd *cmd)
 	struct wreq *w = wreq_new(c, link_sm_wire_len(c->sm));
 	if ((e = link_sm_seal(c->sm, cmd, w->data)) != LINK_OK) {
 		BC_FREE(w);
-		return e;
+		return conn_seal_failed(c, e);
 	}
 	c->mgr->st.frames_sent++;
 	wreq_submit(c, w);
@@ -253,7 +262,7 @@ link_conn_send_packet(struct link_conn *c, const uint8_t *pkt, size_t len)
 	struct wreq *w = wreq_new(c, link_sm_wire_len(c->sm));
 	if ((e = link_sm_seal_packet(c->sm, pkt, len, w->data)) != LINK_OK) {
 		BC_FREE(w);
-		return e;
+		return conn_seal_failed(c, e);
 	}
 	c->mgr->st.frames_sent++;
 	wreq_submit(c, w);

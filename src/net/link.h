@@ -67,7 +67,12 @@ struct link_cfg {
 	uint32_t backoff_max_ms;       /* 0 = 60 s */
 	/* Responder: may this static key connect? Required to listen. */
 	bool (*auth)(void *ctx, const uint8_t key[32]);
-	/* Events. on_cmd's return value: LINK_OK, or close with that code. */
+	/*
+	 * Events. on_cmd's return value: LINK_OK, or close with that code.
+	 * An initiator's on_open means its handshake is complete; the
+	 * responder may still refuse it (on_close with peer_reason
+	 * LINK_ERR_AUTH follows at once).
+	 */
 	void (*on_open)(struct link_conn *c, void *ctx);
 	enum link_err (*on_cmd)(struct link_conn *c, const struct link_cmd *cmd,
 				void *ctx);
