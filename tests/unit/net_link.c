@@ -265,6 +265,7 @@ enum raw_mode {
 	RAW_TRICKLE,	/* a valid message 1, one byte per 100 ms */
 	RAW_TRUNC_FRAME, /* full handshake, then half a transport frame */
 	RAW_IDLE,	/* connects and says nothing */
+	RAW_NO_READ,	/* full handshake, then never reads again */
 };
 
 struct raw {
@@ -314,6 +315,8 @@ raw_sm_open(void *ctx)
 {
 	struct raw *r = ctx;
 	r->opened = true;
+	if (r->mode == RAW_NO_READ)
+		uv_read_stop((uv_stream_t *)&r->tcp);
 	if (r->mode != RAW_TRUNC_FRAME)
 		return;
 	uint8_t *f = malloc(link_sm_wire_len(r->sm));
@@ -389,6 +392,7 @@ raw_connected(uv_connect_t *req, int status)
 		uv_timer_start(&r->t, raw_tick, 0, 100);
 		break;
 	case RAW_TRUNC_FRAME:
+	case RAW_NO_READ:
 		cr_assert_eq(link_sm_start(r->sm), LINK_OK);
 		break;
 	case RAW_IDLE:
@@ -467,6 +471,37 @@ raw_expect(enum raw_mode mode, enum link_err why, uint64_t within_ms)
 	world_run_and_free();
 }
 
+Test(net_link, slow_reader_bounded_by_write_queue)
+{
+	uint16_t port = world_new(10000, NULL);
+	struct raw *r = raw_new(port, RAW_NO_READ);
+	while (W->r.opens == 0 && !W->guard_fired)
+		uv_run(&W->loop, UV_RUN_ONCE);
+	cr_assert_eq(W->r.opens, 1);
+	/* Fill the kernel buffers, then our queue, until sends are refused. */
+	static uint8_t pkt[PL];
+	uint64_t accepted = 0, refused = 0;
+	for (int round = 0; round < 20; round++) {
+		for (int k = 0; k < 2000; k++) {
+			if (link_conn_send_packet(W->r.conn, pkt, PL) == LINK_OK)
+				accepted++;
+			else
+				refused++;
+		}
+		uv_run(&W->loop, UV_RUN_NOWAIT);
+	}
+	struct link_stats st;
+	link_mgr_stats(W->r.m, &st);
+	cr_assert_gt(refused, 0, "a peer that does not read hits the bound");
+	cr_assert_eq(st.dropped_full, refused);
+	cr_assert_leq(link_conn_queued(W->r.conn), 256);
+	cr_assert_leq(st.queued_bytes, 256 * link_frame_wire_len(PL));
+	cr_assert_lt(accepted, 40000, "memory did not grow with the sends");
+	raw_free(r);
+	finish();
+	world_run_and_free();
+}
+
 Test(net_link, garbage_before_handshake)
 {
 	raw_expect(RAW_GARBAGE, LINK_ERR_LENGTH, 100);
@@ -492,14 +527,17 @@ Test(net_link, truncated_transport_frame_times_out)
 	raw_expect(RAW_TRUNC_FRAME, LINK_ERR_TIMEOUT, 400 + 150);
 }
 
-Test(net_link, per_address_limit)
+/* Three idle peers against a responder that takes two: one is refused. */
+static void
+limit_case(uint32_t max_conns, uint32_t max_per_addr)
 {
 	struct link_cfg rc;
 	world_new(5000, NULL);
-	/* Rebuild the responder with a limit of 2 per address. */
+	/* Rebuild the responder with the limits under test. */
 	link_mgr_close(W->r.m, NULL, NULL);
 	rc = cfg_for(&W->r, rpriv);
-	rc.max_per_addr = 2;
+	rc.max_conns = max_conns;
+	rc.max_per_addr = max_per_addr;
 	rc.handshake_timeout_ms = 2000;
 	W->r.m = link_mgr_new(&W->loop, &rc);
 	uint16_t port = 0;
@@ -523,6 +561,16 @@ Test(net_link, per_address_limit)
 	raw_free(c);
 	finish();
 	world_run_and_free();
+}
+
+Test(net_link, per_address_limit)
+{
+	limit_case(100, 2);
+}
+
+Test(net_link, total_limit)
+{
+	limit_case(2, 100);
 }
 
 Test(net_link, reconnect_with_backoff)
