@@ -331,6 +331,13 @@ struct db *db_open(const char *path, const struct db_schema *schema, char *err,
 			  db->h ? sqlite3_errmsg(db->h) : "out of memory");
 		goto fail;
 	}
+	/* SQLite falls back to read-only for a write-protected file; a store
+	 * that cannot commit would stall its users, so say so now. */
+	if (sqlite3_db_readonly(db->h, "main") != 0) {
+		db_seterr(err, errlen, "%s: not writable: refusing to start",
+			  path);
+		goto fail;
+	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if (db_identify(db, schema, &fresh, err, errlen) != 0)

@@ -130,6 +130,10 @@ Test(store_db, create_mode_0600_and_settings)
 	cr_assert_eq(stat(wal, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0600, "wal mode %o",
 		     st.st_mode & 0777);
+	snprintf(wal, sizeof(wal), "%s-shm", path);
+	cr_assert_eq(stat(wal, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "shm mode %o",
+		     st.st_mode & 0777);
 	s = db_stmt(db, "PRAGMA journal_mode");
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
