@@ -434,7 +434,8 @@ target_step(struct authority *a, uint64_t e, int64_t now)
 	if (st->voted && !st->computed && !st->refused) {
 		if (held == a->as.n || (deadline && held >= need))
 			compute_and_sign(a, st);
-		else if (deadline && now >= st->next_fetch_ms)
+		else if (deadline && !st->short_logged &&
+			 (st->short_logged = true))
 			log_notice("epoch %llu: %zu of %zu votes, %zu needed; "
 				   "not signing yet", (unsigned long long)e,
 				   held, a->as.n, need);
@@ -567,7 +568,7 @@ authority_start(const struct authority_config *cfg, char *err, size_t errlen)
 	a->cfg = *cfg; /* borrows the strings: cfg outlives a */
 	pthread_mutex_init(&a->mu, NULL);
 	if (authority_config_params(cfg, &a->params, err, errlen) < 0 ||
-	    dir_authset_parse(&a->as, cfg->authorities, err, errlen) < 0 ||
+	    dir_authset_load(&a->as, cfg->authorities, err, errlen) < 0 ||
 	    load_identity(a, err, errlen) < 0)
 		goto fail;
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {

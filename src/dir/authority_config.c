@@ -19,7 +19,8 @@ const struct config_key authority_config_keys[] = {
 	{"authority", "data_dir", CONFIG_STRING, OFF(data_dir), NULL, 0, 0,
 	 "directory for the sign log and published consensuses"},
 	{"authority", "authorities", CONFIG_STRING, OFF(authorities), NULL, 0,
-	 0, "every authority, this one included: KEY@host:port, ..."},
+	 0, "every authority, this one included: KEY@host:port, ... (or the "
+	       "path of a file holding that list)"},
 	{"authority", "bootstrap_delay", CONFIG_DURATION_MS,
 	 OFF(bootstrap_delay_ms), "5s", 0, 3600000,
 	 "after start-up, wait this long for uploads, then vote on the "

@@ -37,6 +37,7 @@ struct auth_epoch {
 	bool published;
 	struct buf published_text;
 	int64_t next_fetch_ms;
+	bool short_logged; /* "not enough votes" said once */
 };
 
 struct authority {

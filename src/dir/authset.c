@@ -45,11 +45,11 @@ dir_authset_parse(struct dir_authset *as, const char *spec, char *err,
 
 	memset(as, 0, sizeof(*as));
 	while (*p != '\0') {
-		while (*p == ' ' || *p == ',')
+		while (*p == ' ' || *p == ',' || *p == '\n' || *p == '\t')
 			p++;
 		if (*p == '\0')
 			break;
-		size_t n = strcspn(p, " ,");
+		size_t n = strcspn(p, " ,\n\t");
 		if (as->n == DIR_MAX_AUTHORITIES) {
 			snprintf(err, errlen, "more than %d authorities",
 				 DIR_MAX_AUTHORITIES);
@@ -87,4 +87,31 @@ dir_authset_find(const struct dir_authset *as,
 		if (memcmp(as->a[i].key, key, DIR_KEY_LEN) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+dir_authset_load(struct dir_authset *as, const char *spec, char *err,
+		 size_t errlen)
+{
+	char text[8192];
+	size_t n;
+	FILE *f;
+
+	if (strchr(spec, '@') != NULL)
+		return dir_authset_parse(as, spec, err, errlen);
+	f = fopen(spec, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "authorities: cannot open '%.200s'",
+			 spec);
+		return -1;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (n == sizeof(text) - 1 || strlen(text) != n) {
+		snprintf(err, errlen, "authorities file '%.200s' too long or "
+			 "not text", spec);
+		return -1;
+	}
+	return dir_authset_parse(as, text, err, errlen);
 }

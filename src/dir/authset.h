@@ -26,6 +26,11 @@ struct dir_authset {
 int dir_authset_parse(struct dir_authset *as, const char *spec, char *err,
 		      size_t errlen);
 
+/* As dir_authset_parse, but a spec without '@' names a file holding the
+ * list (one or more per line): INI lines are too short for long lists. */
+int dir_authset_load(struct dir_authset *as, const char *spec, char *err,
+		     size_t errlen);
+
 /* floor(N/2) + 1: for listing a node and for a valid consensus. */
 size_t dir_authset_threshold(const struct dir_authset *as);
 

@@ -136,7 +136,7 @@ keysched_get(const struct keysched *ks, uint64_t epoch)
 static bool
 wanted(const struct keysched *ks, uint64_t epoch, uint64_t cur, int64_t now)
 {
-	if (epoch >= cur && epoch <= cur + 2)
+	if (epoch >= cur && epoch <= cur + KEYSCHED_AHEAD)
 		return true;
 	return cur > 0 && epoch == cur - 1 &&
 	       now < dir_epoch_start(ks->genesis, ks->epoch_len, cur) +
@@ -178,7 +178,7 @@ keysched_update(struct keysched *ks, int64_t now_s, char *err, size_t errlen)
 		}
 	}
 	erase_stale_files(ks, cur, now_s);
-	for (uint64_t e = cur; e <= cur + 2; e++) {
+	for (uint64_t e = cur; e <= cur + KEYSCHED_AHEAD; e++) {
 		if (keysched_get(ks, e) != NULL)
 			continue;
 		struct keysched_key *free_slot = NULL;

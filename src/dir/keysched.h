@@ -1,8 +1,9 @@
 /*
  * Epoch arithmetic and the node's packet-key schedule (docs/directory.md).
  *
- * A node holds X25519 packet keys for the current epoch and the next two
- * (published in its descriptor), plus the previous epoch's key until `grace`
+ * A node holds X25519 packet keys for the current epoch and the next three
+ * (a descriptor for epoch e publishes e, e+1, e+2, and the node uploads the
+ * next epoch's descriptor during the current one), plus the previous epoch's key until `grace`
  * seconds into the current epoch, for packets still in flight. Each key is
  * generated once, kept in DIR/packet-EPOCH.key (mode 0600, refused if others
  * can read it) and in locked memory while loaded; an expired key's file is
@@ -22,7 +23,8 @@ uint64_t dir_epoch_at(uint64_t genesis, uint32_t len, int64_t now_s);
 /* Unix second at which epoch starts. */
 int64_t dir_epoch_start(uint64_t genesis, uint32_t len, uint64_t epoch);
 
-#define KEYSCHED_SLOTS 4 /* previous, current, next, next but one */
+#define KEYSCHED_AHEAD 3 /* keys held beyond the current epoch */
+#define KEYSCHED_SLOTS (KEYSCHED_AHEAD + 2) /* and current, previous */
 
 struct keysched_key {
 	bool used;
@@ -44,7 +46,7 @@ int keysched_open(struct keysched *ks, const char *dir, uint64_t genesis,
 		  uint32_t epoch_len, uint32_t grace, char *err, size_t errlen);
 
 /* Brings the held keys to time now: loads or generates the keys of the
- * current and next two epochs, keeps the previous one while inside the
+ * current and next KEYSCHED_AHEAD epochs, keeps the previous one while inside the
  * grace window, erases every other. */
 int keysched_update(struct keysched *ks, int64_t now_s, char *err,
 		    size_t errlen);
