@@ -84,8 +84,7 @@ run(const char *path)
 	char err[300];
 	int rc = EXIT_USAGE;
 
-	config_set_defaults(authority_config_keys, authority_config_nkeys,
-			    &cfg);
+	memset(&cfg, 0, sizeof(cfg)); /* the load sets the defaults */
 	if (config_load_file(path, authority_config_keys,
 			     authority_config_nkeys, &cfg, err,
 			     sizeof(err)) < 0) {

@@ -348,7 +348,7 @@ cmd_dirtest_node(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	config_set_defaults(tn_keys, NKEYS, &cfg);
+	memset(&cfg, 0, sizeof(cfg)); /* the load sets the defaults */
 	if (config_load_file(argv[2], tn_keys, NKEYS, &cfg, err,
 			     sizeof(err)) < 0 ||
 	    log_level_parse(cfg.log_level, &lvl) < 0 ||

@@ -281,6 +281,13 @@ saw_each() {
 }
 check "every node saw the consensus of epochs $E1 and $E2 too" saw_each
 
+# Stop everything cleanly so sanitizer builds report leaks into the logs.
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+PIDS=()
+no_sanitizer_reports() { ! grep -l 'Sanitizer\|runtime error' "$W"/*.log; }
+check "no sanitizer reports in any process log" no_sanitizer_reports
+
 if [ "$FAILS" -eq 0 ]; then
 	say "directory: all checks passed"
 	exit 0
