@@ -118,7 +118,7 @@ op_blinding(struct bsphinx *b)
 	b->failed |= x25519(b->out, b->scalar, b->orig + SPHINX_OFF_ALPHA);
 }
 
-/* Calls per batch: enough for about 1 ms, so that on a loaded machine some
+/* Calls per batch: enough for about 0.25 ms, so that on a loaded machine some
  * batches still run without being preempted. */
 static long
 batch_size(void (*fn)(struct bsphinx *), struct bsphinx *b)
@@ -130,7 +130,7 @@ batch_size(void (*fn)(struct bsphinx *), struct bsphinx *b)
 		for (long i = 0; i < n; i++)
 			fn(b);
 		t = time_mono_ns() - t;
-		if (t >= 1000000 || n >= (1L << 24))
+		if (t >= 250000 || n >= (1L << 24))
 			return n;
 		n *= 2;
 	}
@@ -240,7 +240,7 @@ int
 bench_sphinx_run(FILE *out, int budget_ms)
 {
 	struct bsphinx *b;
-	double x, unwrap, create, sum = 0;
+	double x, unwrap, create, sum = 0, rsum = 0;
 
 	if (crypto_init() != 0)
 		return -1;
@@ -260,18 +260,27 @@ bench_sphinx_run(FILE *out, int budget_ms)
 	fprintf(out, "%-34s %10s %9s\n", "operation", "us/op", "x X25519");
 	void (*const pair[2])(struct bsphinx *) = { op_x25519, op_unwrap };
 	double best[2];
-	bench_time(pair, 2, b, budget_ms, best);
+	/* The headline gets more time than a row: it is the figure that must
+	 * hold up on a loaded machine. */
+	bench_time(pair, 2, b, budget_ms < 50 ? 200 : 4 * budget_ms, best);
 	x = best[0] / 1000.0;
 	unwrap = best[1] / 1000.0;
 	fprintf(out, "%-34s %10.2f %9.2f\n", "X25519 (libsodium)", x, 1.0);
 	fprintf(out, "%-34s %10.2f %9.2f\n", "unwrap (forward hop)", unwrap,
 		unwrap / x);
+	/* Each step is timed in turn with an X25519, and reported against
+	 * that X25519: on a shared machine the ratio is steadier than the
+	 * microseconds. */
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		double us = bench_one(steps[i].fn, b, budget_ms) / 1000.0;
+		void (*const fns[2])(struct bsphinx *) = { op_x25519,
+							   steps[i].fn };
+		bench_time(fns, 2, b, budget_ms, best);
+		double us = best[1] / 1000.0, r = best[1] / best[0];
 		sum += us;
-		fprintf(out, "%-34s %10.2f %9.2f\n", steps[i].name, us, us / x);
+		rsum += r;
+		fprintf(out, "%-34s %10.2f %9.2f\n", steps[i].name, us, r);
 	}
-	fprintf(out, "%-34s %10.2f %9.2f\n", "  = steps summed", sum, sum / x);
+	fprintf(out, "%-34s %10.2f %9.2f\n", "  = steps summed", sum, rsum);
 	create = bench_one(op_create, b, budget_ms) / 1000.0;
 	fprintf(out, "%-34s %10.2f %9.2f\n", "create (5 hops)", create,
 		create / x);
