@@ -13,12 +13,13 @@
 #include "lib/time.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
-#define DB_STMT_CACHE_MAX 64
-#define SQLITE_MAGIC "SQLite format 3"
-#define SQLITE_HEADER_LEN 100
+#define DB_STMT_CACHE_MAX  64
+#define SQLITE_MAGIC       "SQLite format 3"
+#define SQLITE_HEADER_LEN  100
 
 struct db_cached {
-	const char *sql; /* the caller's string: compared by address, then text */
+	const char
+	    *sql; /* the caller's string: compared by address, then text */
 	sqlite3_stmt *st;
 };
 
@@ -30,7 +31,8 @@ struct db {
 	size_t ncache;
 };
 
-void db_seterr(char *err, size_t errlen, const char *fmt, ...)
+void
+db_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -46,7 +48,8 @@ void db_seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* fsync the directory holding path, so that a newly created file survives. */
-static int db_sync_parent(const char *path)
+static int
+db_sync_parent(const char *path)
 {
 	char *dir = bc_strdup(path);
 	char *slash = strrchr(dir, '/');
@@ -72,8 +75,8 @@ static int db_sync_parent(const char *path)
  * a message that says what is wrong with it.  A zero-length file is a valid
  * empty database in WAL mode (its content may all be in the -wal file).
  */
-static int db_precheck(const char *path, bool *created, char *err,
-		       size_t errlen)
+static int
+db_precheck(const char *path, bool *created, char *err, size_t errlen)
 {
 	struct stat st;
 	unsigned char hdr[SQLITE_HEADER_LEN];
@@ -131,7 +134,8 @@ static int db_precheck(const char *path, bool *created, char *err,
 }
 
 /* Runs a query that yields one integer (PRAGMA, COUNT, MAX). */
-static int db_query_int(sqlite3 *h, const char *sql, int64_t *out)
+static int
+db_query_int(sqlite3 *h, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
@@ -148,17 +152,18 @@ static int db_query_int(sqlite3 *h, const char *sql, int64_t *out)
 }
 
 /* PRAGMA quick_check yields the single row "ok" for a sound file. */
-static int db_quick_check(sqlite3 *h, char *err, size_t errlen,
-			  const char *path)
+static int
+db_quick_check(sqlite3 *h, char *err, size_t errlen, const char *path)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, ret = -1;
 
 	if (sqlite3_prepare_v2(h, "PRAGMA quick_check(1)", -1, &st, NULL) !=
 	    SQLITE_OK) {
-		db_seterr(err, errlen, "%s: damaged database (%s): refusing "
-			  "to start, file left as it is", path,
-			  sqlite3_errmsg(h));
+		db_seterr(err, errlen,
+			  "%s: damaged database (%s): refusing "
+			  "to start, file left as it is",
+			  path, sqlite3_errmsg(h));
 		return -1;
 	}
 	rc = sqlite3_step(st);
@@ -168,13 +173,15 @@ static int db_quick_check(sqlite3 *h, char *err, size_t errlen,
 		if (txt && strcmp((const char *)txt, "ok") == 0)
 			ret = 0;
 		else
-			db_seterr(err, errlen, "%s: damaged database (%s): "
+			db_seterr(err, errlen,
+				  "%s: damaged database (%s): "
 				  "refusing to start, file left as it is",
 				  path, txt ? (const char *)txt : "?");
 	} else {
-		db_seterr(err, errlen, "%s: damaged database (%s): refusing "
-			  "to start, file left as it is", path,
-			  sqlite3_errmsg(h));
+		db_seterr(err, errlen,
+			  "%s: damaged database (%s): refusing "
+			  "to start, file left as it is",
+			  path, sqlite3_errmsg(h));
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -185,14 +192,15 @@ static int db_quick_check(sqlite3 *h, char *err, size_t errlen,
  * application_id is also the first read of the file: SQLite reports a
  * damaged header here.
  */
-static int db_identify(struct db *db, const struct db_schema *schema,
-		       bool *fresh, char *err, size_t errlen)
+static int
+db_identify(struct db *db, const struct db_schema *schema, bool *fresh,
+	    char *err, size_t errlen)
 {
 	int64_t appid, nobj;
 
 	if (db_query_int(db->h, "PRAGMA application_id", &appid) != 0 ||
-	    db_query_int(db->h, "SELECT COUNT(*) FROM sqlite_master",
-			 &nobj) != 0) {
+	    db_query_int(db->h, "SELECT COUNT(*) FROM sqlite_master", &nobj) !=
+		0) {
 		db_seterr(err, errlen,
 			  "%s: cannot read database (%s): refusing to start, "
 			  "file left as it is",
@@ -209,7 +217,8 @@ static int db_identify(struct db *db, const struct db_schema *schema,
 	return -1;
 }
 
-static int db_settings(struct db *db, char *err, size_t errlen)
+static int
+db_settings(struct db *db, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	bool wal = false;
@@ -237,8 +246,9 @@ static int db_settings(struct db *db, char *err, size_t errlen)
 }
 
 /* Applies one migration, and records it, in one transaction. */
-static int db_migrate_one(struct db *db, const struct db_schema *schema,
-			  const struct db_migration *m, bool first)
+static int
+db_migrate_one(struct db *db, const struct db_schema *schema,
+	       const struct db_migration *m, bool first)
 {
 	char buf[96];
 	int n;
@@ -248,7 +258,8 @@ static int db_migrate_one(struct db *db, const struct db_schema *schema,
 	if (first) {
 		n = snprintf(buf, sizeof(buf), "PRAGMA application_id=%u",
 			     (unsigned)schema->application_id);
-		if (n < 0 || (size_t)n >= sizeof(buf) || db_exec(db, buf) != 0 ||
+		if (n < 0 || (size_t)n >= sizeof(buf) ||
+		    db_exec(db, buf) != 0 ||
 		    db_exec(db, "CREATE TABLE schema_version ("
 				"version INTEGER PRIMARY KEY,"
 				"applied_ms INTEGER NOT NULL)") != 0)
@@ -270,8 +281,9 @@ fail:
 	return -1;
 }
 
-static int db_migrate(struct db *db, const struct db_schema *schema,
-		      bool fresh, char *err, size_t errlen)
+static int
+db_migrate(struct db *db, const struct db_schema *schema, bool fresh, char *err,
+	   size_t errlen)
 {
 	int64_t maxv = 0, count = 0;
 	int latest = (int)schema->n_migrations;
@@ -289,10 +301,11 @@ static int db_migrate(struct db *db, const struct db_schema *schema,
 		return -1;
 	}
 	if (maxv > latest) {
-		db_seterr(err, errlen,
-			  "%s: schema version %lld is newer than this program "
-			  "supports (%d): refusing to start, file left as it is",
-			  db->path, (long long)maxv, latest);
+		db_seterr(
+		    err, errlen,
+		    "%s: schema version %lld is newer than this program "
+		    "supports (%d): refusing to start, file left as it is",
+		    db->path, (long long)maxv, latest);
 		return -1;
 	}
 	db->version = (int)maxv;
@@ -309,8 +322,9 @@ static int db_migrate(struct db *db, const struct db_schema *schema,
 	return 0;
 }
 
-struct db *db_open(const char *path, const struct db_schema *schema, char *err,
-		   size_t errlen)
+struct db *
+db_open(const char *path, const struct db_schema *schema, char *err,
+	size_t errlen)
 {
 	struct db *db = NULL;
 	bool created = false, fresh = false;
@@ -353,7 +367,8 @@ fail:
 	return NULL;
 }
 
-void db_close(struct db *db)
+void
+db_close(struct db *db)
 {
 	if (!db)
 		return;
@@ -366,12 +381,14 @@ void db_close(struct db *db)
 	free(db);
 }
 
-int db_schema_version(const struct db *db)
+int
+db_schema_version(const struct db *db)
 {
 	return db->version;
 }
 
-int db_exec(struct db *db, const char *sql)
+int
+db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;
 
@@ -382,13 +399,15 @@ int db_exec(struct db *db, const char *sql)
 	return -1;
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+sqlite3_stmt *
+db_stmt(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
 	size_t i;
 
 	for (i = 0; i < db->ncache; i++)
-		if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0)
+		if (db->cache[i].sql == sql ||
+		    strcmp(db->cache[i].sql, sql) == 0)
 			break;
 	if (i < db->ncache) {
 		st = db->cache[i].st;
@@ -408,7 +427,8 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 		db->cache[db->ncache].st = st;
 		db->ncache++;
 	} else {
-		/* The statement set is fixed and small; reaching this is a bug. */
+		/* The statement set is fixed and small; reaching this is a bug.
+		 */
 		log_err("store: statement cache full");
 		sqlite3_finalize(st);
 		return NULL;
@@ -416,18 +436,21 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 	return st;
 }
 
-void db_stmt_done(sqlite3_stmt *st)
+void
+db_stmt_done(sqlite3_stmt *st)
 {
 	if (st)
 		sqlite3_reset(st);
 }
 
-int db_begin(struct db *db)
+int
+db_begin(struct db *db)
 {
 	return db_exec(db, "BEGIN IMMEDIATE");
 }
 
-int db_commit(struct db *db)
+int
+db_commit(struct db *db)
 {
 	if (db_exec(db, "COMMIT") == 0)
 		return 0;
@@ -435,7 +458,8 @@ int db_commit(struct db *db)
 	return -1;
 }
 
-void db_rollback(struct db *db)
+void
+db_rollback(struct db *db)
 {
 	/* After some errors SQLite has already rolled back: not an error. */
 	if (sqlite3_get_autocommit(db->h))
@@ -445,7 +469,8 @@ void db_rollback(struct db *db)
 			 sqlite3_errmsg(db->h));
 }
 
-int db_tx(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
+int
+db_tx(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 {
 	if (db_begin(db) != 0)
 		return -1;
@@ -456,17 +481,20 @@ int db_tx(struct db *db, int (*fn)(struct db *db, void *arg), void *arg)
 	return db_commit(db);
 }
 
-int64_t db_changes(struct db *db)
+int64_t
+db_changes(struct db *db)
 {
 	return sqlite3_changes64(db->h);
 }
 
-const char *db_errmsg(struct db *db)
+const char *
+db_errmsg(struct db *db)
 {
 	return sqlite3_errmsg(db->h);
 }
 
-const char *db_path(const struct db *db)
+const char *
+db_path(const struct db *db)
 {
 	return db->path;
 }

@@ -1,11 +1,10 @@
 #ifndef BC_STORE_DB_H
 #define BC_STORE_DB_H
 
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 /*
  * One SQLite database file with the settings every durable store here needs:
@@ -26,12 +25,12 @@
 struct db;
 
 struct db_migration {
-	int version; /* 1, 2, 3, ... in order, never renumbered */
+	int version;     /* 1, 2, 3, ... in order, never renumbered */
 	const char *sql; /* one or more statements, run in one transaction */
 };
 
 struct db_schema {
-	const char *name; /* for messages: "node store" */
+	const char *name;        /* for messages: "node store" */
 	uint32_t application_id; /* stored in the file header; 0 not allowed */
 	const struct db_migration *migrations;
 	size_t n_migrations;
@@ -48,10 +47,10 @@ struct db *db_open(const char *path, const struct db_schema *schema, char *err,
 
 /* Finalizes cached statements and closes; NULL is fine. */
 void db_close(struct db *db);
-#define DB_CLOSE(p)                                                            \
-	do {                                                                   \
-		db_close(p);                                                   \
-		(p) = NULL;                                                    \
+#define DB_CLOSE(p)          \
+	do {                 \
+		db_close(p); \
+		(p) = NULL;  \
 	} while (0)
 
 /* The highest migration applied (after db_open: the schema's latest). */
@@ -89,7 +88,7 @@ const char *db_errmsg(struct db *db);
 
 /* Formats a one-line reason into err (nothing if err is NULL or errlen 0). */
 void db_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* The path the database was opened with. */
 const char *db_path(const struct db *db);

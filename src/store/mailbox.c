@@ -6,6 +6,7 @@
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
 #include "store/db.h"
 #include "store/schema.h"
 
@@ -23,57 +24,57 @@ struct account {
 };
 
 static const char SQL_ACCOUNT[] =
-	"SELECT id, max_items, max_queues, item_count, queue_count"
-	" FROM accounts WHERE link_key = ?";
+    "SELECT id, max_items, max_queues, item_count, queue_count"
+    " FROM accounts WHERE link_key = ?";
 static const char SQL_ACCOUNT_INSERT[] =
-	"INSERT INTO accounts (link_key, created_ms, max_items, max_queues)"
-	" VALUES (?, ?, ?, ?)";
+    "INSERT INTO accounts (link_key, created_ms, max_items, max_queues)"
+    " VALUES (?, ?, ?, ?)";
 static const char SQL_ACCOUNT_QUOTA[] =
-	"UPDATE accounts SET max_items = ?, max_queues = ? WHERE id = ?";
+    "UPDATE accounts SET max_items = ?, max_queues = ? WHERE id = ?";
 static const char SQL_INVITE_INSERT[] =
-	"INSERT OR IGNORE INTO invitations (token_hash, expires_ms)"
-	" VALUES (?, ?)";
+    "INSERT OR IGNORE INTO invitations (token_hash, expires_ms)"
+    " VALUES (?, ?)";
 static const char SQL_INVITE_TAKE[] =
-	"DELETE FROM invitations WHERE token_hash = ? AND expires_ms > ?";
+    "DELETE FROM invitations WHERE token_hash = ? AND expires_ms > ?";
 static const char SQL_INVITE_EXPIRE[] =
-	"DELETE FROM invitations WHERE expires_ms <= ?";
+    "DELETE FROM invitations WHERE expires_ms <= ?";
 static const char SQL_QUEUE_TAKEN[] =
-	"SELECT 1 FROM queues WHERE queue_id = ?1"
-	" UNION ALL SELECT 1 FROM deleted_queues WHERE queue_id = ?1";
+    "SELECT 1 FROM queues WHERE queue_id = ?1"
+    " UNION ALL SELECT 1 FROM deleted_queues WHERE queue_id = ?1";
 static const char SQL_QUEUE_INSERT[] =
-	"INSERT INTO queues (queue_id, account, created_ms) VALUES (?, ?, ?)";
+    "INSERT INTO queues (queue_id, account, created_ms) VALUES (?, ?, ?)";
 static const char SQL_QUEUE_OWNED[] =
-	"SELECT id FROM queues WHERE queue_id = ? AND account = ?";
+    "SELECT id FROM queues WHERE queue_id = ? AND account = ?";
 static const char SQL_QUEUE_ITEMS_DELETE[] =
-	"DELETE FROM items WHERE queue = ?";
+    "DELETE FROM items WHERE queue = ?";
 static const char SQL_QUEUE_DELETE[] = "DELETE FROM queues WHERE id = ?";
 static const char SQL_QUEUE_BLOCK[] =
-	"INSERT INTO deleted_queues (queue_id, deleted_ms) VALUES (?, ?)";
+    "INSERT INTO deleted_queues (queue_id, deleted_ms) VALUES (?, ?)";
 static const char SQL_DELIVER_QUEUE[] =
-	"SELECT q.id, q.account, q.item_count, a.item_count, a.max_items"
-	" FROM queues q JOIN accounts a ON a.id = q.account"
-	" WHERE q.queue_id = ?";
+    "SELECT q.id, q.account, q.item_count, a.item_count, a.max_items"
+    " FROM queues q JOIN accounts a ON a.id = q.account"
+    " WHERE q.queue_id = ?";
 static const char SQL_TAG_SEEN[] =
-	"SELECT 1 FROM replay_tags WHERE epoch = ? AND tag = ?";
+    "SELECT 1 FROM replay_tags WHERE epoch = ? AND tag = ?";
 static const char SQL_TAG_INSERT[] =
-	"INSERT INTO replay_tags (epoch, tag) VALUES (?, ?)";
+    "INSERT INTO replay_tags (epoch, tag) VALUES (?, ?)";
 static const char SQL_ITEM_INSERT[] =
-	"INSERT INTO items (queue, account, arrival_ms, blob)"
-	" VALUES (?, ?, ?, ?)";
-static const char SQL_FETCH[] =
-	"SELECT i.id, q.queue_id, i.arrival_ms, i.blob"
-	" FROM items i JOIN queues q ON q.id = i.queue"
-	" WHERE i.account = ? ORDER BY i.id LIMIT ?";
+    "INSERT INTO items (queue, account, arrival_ms, blob)"
+    " VALUES (?, ?, ?, ?)";
+static const char SQL_FETCH[] = "SELECT i.id, q.queue_id, i.arrival_ms, i.blob"
+				" FROM items i JOIN queues q ON q.id = i.queue"
+				" WHERE i.account = ? ORDER BY i.id LIMIT ?";
 static const char SQL_CONFIRM[] =
-	"DELETE FROM items WHERE id = ? AND account = ?";
+    "DELETE FROM items WHERE id = ? AND account = ?";
 static const char SQL_EXPIRE[] =
-	"DELETE FROM items WHERE id IN (SELECT id FROM items"
-	" WHERE arrival_ms < ? ORDER BY arrival_ms LIMIT ?)";
+    "DELETE FROM items WHERE id IN (SELECT id FROM items"
+    " WHERE arrival_ms < ? ORDER BY arrival_ms LIMIT ?)";
 static const char SQL_TOTALS[] =
-	"SELECT (SELECT IFNULL(SUM(item_count), 0) FROM accounts),"
-	" (SELECT COUNT(*) FROM queues), (SELECT COUNT(*) FROM accounts)";
+    "SELECT (SELECT IFNULL(SUM(item_count), 0) FROM accounts),"
+    " (SELECT COUNT(*) FROM queues), (SELECT COUNT(*) FROM accounts)";
 
-const char *mailbox_status_str(enum mailbox_status s)
+const char *
+mailbox_status_str(enum mailbox_status s)
 {
 	switch (s) {
 	case MAILBOX_OK:
@@ -100,7 +101,8 @@ const char *mailbox_status_str(enum mailbox_status s)
 	return "unknown";
 }
 
-void mailbox_config_defaults(struct mailbox_config *cfg)
+void
+mailbox_config_defaults(struct mailbox_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->admission = MAILBOX_ADMIT_OPEN;
@@ -110,16 +112,17 @@ void mailbox_config_defaults(struct mailbox_config *cfg)
 	cfg->account_max_queues = MAILBOX_DEFAULT_ACCOUNT_QUEUES;
 }
 
-static int64_t mb_now(const struct mailbox *mb)
+static int64_t
+mb_now(const struct mailbox *mb)
 {
 	if (mb->cfg.now_ms)
 		return mb->cfg.now_ms(mb->cfg.now_arg);
 	return time_wall_ms();
 }
 
-struct mailbox *mailbox_open(const char *path,
-			     const struct mailbox_config *cfg, char *err,
-			     size_t errlen)
+struct mailbox *
+mailbox_open(const char *path, const struct mailbox_config *cfg, char *err,
+	     size_t errlen)
 {
 	struct mailbox *mb;
 	struct db *db;
@@ -145,7 +148,8 @@ struct mailbox *mailbox_open(const char *path,
 	return mb;
 }
 
-void mailbox_close(struct mailbox *mb)
+void
+mailbox_close(struct mailbox *mb)
 {
 	if (!mb)
 		return;
@@ -155,7 +159,8 @@ void mailbox_close(struct mailbox *mb)
 }
 
 /* Steps a statement that returns no rows, then resets it. */
-static int step_done(struct db *db, sqlite3_stmt *st)
+static int
+step_done(struct db *db, sqlite3_stmt *st)
 {
 	int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
 
@@ -166,8 +171,8 @@ static int step_done(struct db *db, sqlite3_stmt *st)
 }
 
 /* 0 found, 1 not registered, -1 database error. */
-static int account_get(struct mailbox *mb, const uint8_t *key,
-		       struct account *a)
+static int
+account_get(struct mailbox *mb, const uint8_t *key, struct account *a)
 {
 	sqlite3_stmt *st = db_stmt(mb->db, SQL_ACCOUNT);
 	int rc;
@@ -190,8 +195,8 @@ static int account_get(struct mailbox *mb, const uint8_t *key,
 }
 
 /* Looks up the account; counts a refusal or an error. */
-static enum mailbox_status account_need(struct mailbox *mb, const uint8_t *key,
-					struct account *a)
+static enum mailbox_status
+account_need(struct mailbox *mb, const uint8_t *key, struct account *a)
 {
 	int rc = account_get(mb, key, a);
 
@@ -206,7 +211,8 @@ static enum mailbox_status account_need(struct mailbox *mb, const uint8_t *key,
 }
 
 /* Ends a transaction: commit on OK, rollback otherwise. */
-static enum mailbox_status tx_end(struct mailbox *mb, enum mailbox_status s)
+static enum mailbox_status
+tx_end(struct mailbox *mb, enum mailbox_status s)
 {
 	if (s != MAILBOX_OK) {
 		db_rollback(mb->db);
@@ -248,8 +254,9 @@ mailbox_invite_add(struct mailbox *mb,
 }
 
 /* Inside the register transaction: admission, then the insert. */
-static enum mailbox_status register_tx(struct mailbox *mb, const uint8_t *key,
-				       const uint8_t *token_hash, int64_t now)
+static enum mailbox_status
+register_tx(struct mailbox *mb, const uint8_t *key, const uint8_t *token_hash,
+	    int64_t now)
 {
 	struct account a;
 	sqlite3_stmt *st;
@@ -339,7 +346,8 @@ done:
 }
 
 /* 1 if the id is used or blocked, 0 if free, -1 on error. */
-static int queue_taken(struct mailbox *mb, const uint8_t *qid)
+static int
+queue_taken(struct mailbox *mb, const uint8_t *qid)
 {
 	sqlite3_stmt *st = db_stmt(mb->db, SQL_QUEUE_TAKEN);
 	int rc;
@@ -354,9 +362,8 @@ static int queue_taken(struct mailbox *mb, const uint8_t *qid)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static enum mailbox_status queue_create_tx(struct mailbox *mb,
-					   const uint8_t *key,
-					   const uint8_t *qid)
+static enum mailbox_status
+queue_create_tx(struct mailbox *mb, const uint8_t *key, const uint8_t *qid)
 {
 	struct account a;
 	sqlite3_stmt *st;
@@ -400,7 +407,8 @@ mailbox_queue_create(struct mailbox *mb,
 }
 
 /* Binds one int64 and steps a statement that returns no rows. */
-static int exec_id(struct mailbox *mb, const char *sql, int64_t id)
+static int
+exec_id(struct mailbox *mb, const char *sql, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(mb->db, sql);
 
@@ -410,9 +418,8 @@ static int exec_id(struct mailbox *mb, const char *sql, int64_t id)
 	return step_done(mb->db, st);
 }
 
-static enum mailbox_status queue_delete_tx(struct mailbox *mb,
-					   const uint8_t *key,
-					   const uint8_t *qid)
+static enum mailbox_status
+queue_delete_tx(struct mailbox *mb, const uint8_t *key, const uint8_t *qid)
 {
 	struct account a;
 	sqlite3_stmt *st;
@@ -465,10 +472,9 @@ mailbox_queue_delete(struct mailbox *mb,
 	return s;
 }
 
-
-
 /* 1 if the tag is stored, 0 if not, -1 on error. */
-static int tag_seen(struct mailbox *mb, int64_t epoch, const uint8_t *tag)
+static int
+tag_seen(struct mailbox *mb, int64_t epoch, const uint8_t *tag)
 {
 	sqlite3_stmt *st = db_stmt(mb->db, SQL_TAG_SEEN);
 	int rc;
@@ -485,8 +491,8 @@ static int tag_seen(struct mailbox *mb, int64_t epoch, const uint8_t *tag)
 }
 
 /* The checks and inserts of one delivery, inside its transaction. */
-static enum mailbox_status deliver_tx(struct mailbox *mb,
-				      const struct mailbox_delivery *d)
+static enum mailbox_status
+deliver_tx(struct mailbox *mb, const struct mailbox_delivery *d)
 {
 	sqlite3_stmt *st;
 	int64_t q = 0, acct = 0, qcount = 0, acount = 0, amax = 0;
@@ -533,7 +539,8 @@ static enum mailbox_status deliver_tx(struct mailbox *mb,
 	return step_done(mb->db, st) == 0 ? MAILBOX_OK : MAILBOX_ERROR;
 }
 
-static void deliver_count(struct mailbox *mb, enum mailbox_status s)
+static void
+deliver_count(struct mailbox *mb, enum mailbox_status s)
 {
 	switch (s) {
 	case MAILBOX_OK:
@@ -560,19 +567,19 @@ static void deliver_count(struct mailbox *mb, enum mailbox_status s)
 	}
 }
 
-static bool delivery_ok(const struct mailbox *mb,
-			const struct mailbox_delivery *d)
+static bool
+delivery_ok(const struct mailbox *mb, const struct mailbox_delivery *d)
 {
 	return d->queue_id && d->blob && d->replay_tag &&
 	       d->bloblen == mb->cfg.item_size &&
 	       d->replay_epoch <= (uint64_t)INT64_MAX;
 }
 
-enum mailbox_status mailbox_deliver(struct mailbox *mb,
-				    const uint8_t queue_id[MAILBOX_QUEUE_ID_LEN],
-				    const uint8_t *blob, size_t bloblen,
-				    uint64_t replay_epoch,
-				    const uint8_t replay_tag[MAILBOX_TAG_LEN])
+enum mailbox_status
+mailbox_deliver(struct mailbox *mb,
+		const uint8_t queue_id[MAILBOX_QUEUE_ID_LEN],
+		const uint8_t *blob, size_t bloblen, uint64_t replay_epoch,
+		const uint8_t replay_tag[MAILBOX_TAG_LEN])
 {
 	struct mailbox_delivery d = {queue_id, blob, bloblen, replay_epoch,
 				     replay_tag};
@@ -594,10 +601,9 @@ enum mailbox_status mailbox_deliver(struct mailbox *mb,
  * deliver_tx writes nothing unless it returns MAILBOX_OK or MAILBOX_ERROR,
  * so only an error needs undoing, and an error undoes the whole batch.
  */
-static enum mailbox_status deliver_batch_tx(struct mailbox *mb,
-					    const struct mailbox_delivery *d,
-					    size_t n,
-					    enum mailbox_status *results)
+static enum mailbox_status
+deliver_batch_tx(struct mailbox *mb, const struct mailbox_delivery *d, size_t n,
+		 enum mailbox_status *results)
 {
 	for (size_t i = 0; i < n; i++) {
 		results[i] = delivery_ok(mb, &d[i]) ? deliver_tx(mb, &d[i])
@@ -608,10 +614,9 @@ static enum mailbox_status deliver_batch_tx(struct mailbox *mb,
 	return MAILBOX_OK;
 }
 
-enum mailbox_status mailbox_deliver_batch(struct mailbox *mb,
-					  const struct mailbox_delivery *d,
-					  size_t n,
-					  enum mailbox_status *results)
+enum mailbox_status
+mailbox_deliver_batch(struct mailbox *mb, const struct mailbox_delivery *d,
+		      size_t n, enum mailbox_status *results)
 {
 	enum mailbox_status s = MAILBOX_ERROR;
 
@@ -632,14 +637,15 @@ enum mailbox_status mailbox_deliver_batch(struct mailbox *mb,
 }
 
 /* Reads one fetched row into items[i] and the caller's buffer. */
-static int fetch_row(struct mailbox *mb, sqlite3_stmt *st,
-		     struct mailbox_item *it, uint8_t *blob)
+static int
+fetch_row(struct mailbox *mb, sqlite3_stmt *st, struct mailbox_item *it,
+	  uint8_t *blob)
 {
 	const void *qid = sqlite3_column_blob(st, 1);
 	const void *b = sqlite3_column_blob(st, 3);
 
-	if (!qid || sqlite3_column_bytes(st, 1) != MAILBOX_QUEUE_ID_LEN ||
-	    !b || (size_t)sqlite3_column_bytes(st, 3) != mb->cfg.item_size) {
+	if (!qid || sqlite3_column_bytes(st, 1) != MAILBOX_QUEUE_ID_LEN || !b ||
+	    (size_t)sqlite3_column_bytes(st, 3) != mb->cfg.item_size) {
 		/* Only if item_size changed under a full mailbox. */
 		log_warn("mailbox: stored item of unexpected size");
 		return -1;
@@ -652,10 +658,10 @@ static int fetch_row(struct mailbox *mb, sqlite3_stmt *st,
 	return 0;
 }
 
-enum mailbox_status mailbox_fetch(struct mailbox *mb,
-				  const uint8_t link_key[MAILBOX_KEY_LEN],
-				  struct mailbox_item *items, size_t max,
-				  uint8_t *blobs, size_t blobcap, size_t *n)
+enum mailbox_status
+mailbox_fetch(struct mailbox *mb, const uint8_t link_key[MAILBOX_KEY_LEN],
+	      struct mailbox_item *items, size_t max, uint8_t *blobs,
+	      size_t blobcap, size_t *n)
 {
 	enum mailbox_status s;
 	struct account a;
@@ -696,9 +702,9 @@ done:
 	return s;
 }
 
-static enum mailbox_status confirm_tx(struct mailbox *mb, int64_t acct,
-				      const uint64_t *ids, size_t n,
-				      size_t *deleted)
+static enum mailbox_status
+confirm_tx(struct mailbox *mb, int64_t acct, const uint64_t *ids, size_t n,
+	   size_t *deleted)
 {
 	sqlite3_stmt *st;
 
@@ -717,10 +723,9 @@ static enum mailbox_status confirm_tx(struct mailbox *mb, int64_t acct,
 	return MAILBOX_OK;
 }
 
-enum mailbox_status mailbox_confirm(struct mailbox *mb,
-				    const uint8_t link_key[MAILBOX_KEY_LEN],
-				    const uint64_t *ids, size_t n,
-				    size_t *deleted)
+enum mailbox_status
+mailbox_confirm(struct mailbox *mb, const uint8_t link_key[MAILBOX_KEY_LEN],
+		const uint64_t *ids, size_t n, size_t *deleted)
 {
 	enum mailbox_status s;
 	struct account a;
@@ -750,7 +755,8 @@ done:
 	return s;
 }
 
-enum mailbox_status mailbox_expire(struct mailbox *mb, size_t *expired)
+enum mailbox_status
+mailbox_expire(struct mailbox *mb, size_t *expired)
 {
 	enum mailbox_status s = MAILBOX_OK;
 	sqlite3_stmt *st;
@@ -790,8 +796,8 @@ enum mailbox_status mailbox_expire(struct mailbox *mb, size_t *expired)
 	return s;
 }
 
-enum mailbox_status mailbox_counters(struct mailbox *mb,
-				     struct mailbox_counters *out)
+enum mailbox_status
+mailbox_counters(struct mailbox *mb, struct mailbox_counters *out)
 {
 	enum mailbox_status s = MAILBOX_ERROR;
 	sqlite3_stmt *st;

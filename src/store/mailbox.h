@@ -32,31 +32,31 @@
  * is counted per account or per queue.
  */
 
-#define MAILBOX_KEY_LEN 32 /* client's link (Noise static) public key */
-#define MAILBOX_QUEUE_ID_LEN 32
-#define MAILBOX_TAG_LEN 32 /* replay tag, as in replay.h */
-#define MAILBOX_TOKEN_HASH_LEN 32 /* hash of an invitation token */
-#define MAILBOX_ITEM_MAX 65536 /* largest item_size accepted */
-#define MAILBOX_BATCH_MAX 1024 /* fetch and confirm: items per call */
+#define MAILBOX_KEY_LEN        32 /* client's link (Noise static) public key */
+#define MAILBOX_QUEUE_ID_LEN   32
+#define MAILBOX_TAG_LEN        32    /* replay tag, as in replay.h */
+#define MAILBOX_TOKEN_HASH_LEN 32    /* hash of an invitation token */
+#define MAILBOX_ITEM_MAX       65536 /* largest item_size accepted */
+#define MAILBOX_BATCH_MAX      1024  /* fetch and confirm: items per call */
 
-#define MAILBOX_DEFAULT_RETENTION_MS (21LL * 24 * 3600 * 1000)
-#define MAILBOX_DEFAULT_QUEUE_ITEMS 4096
-#define MAILBOX_DEFAULT_ACCOUNT_ITEMS 16384
+#define MAILBOX_DEFAULT_RETENTION_MS   (21LL * 24 * 3600 * 1000)
+#define MAILBOX_DEFAULT_QUEUE_ITEMS    4096
+#define MAILBOX_DEFAULT_ACCOUNT_ITEMS  16384
 #define MAILBOX_DEFAULT_ACCOUNT_QUEUES 256
 
 struct mailbox;
 
 enum mailbox_admission {
-	MAILBOX_ADMIT_OPEN, /* any link key may register */
+	MAILBOX_ADMIT_OPEN,   /* any link key may register */
 	MAILBOX_ADMIT_INVITE, /* a one-time invitation token is needed */
 };
 
 struct mailbox_config {
 	size_t item_size; /* every blob is exactly this long (required) */
 	enum mailbox_admission admission;
-	int64_t retention_ms; /* items older than this are expired */
-	uint32_t queue_max_items; /* per-queue quota */
-	uint32_t account_max_items; /* per-account quota given at register */
+	int64_t retention_ms;        /* items older than this are expired */
+	uint32_t queue_max_items;    /* per-queue quota */
+	uint32_t account_max_items;  /* per-account quota given at register */
 	uint32_t account_max_queues; /* per-account quota given at register */
 	/* Wall clock in ms; NULL means time_wall_ms (tests inject a clock). */
 	int64_t (*now_ms)(void *arg);
@@ -65,15 +65,15 @@ struct mailbox_config {
 
 enum mailbox_status {
 	MAILBOX_OK = 0,
-	MAILBOX_DUPLICATE, /* deliver: the replay tag is already stored */
-	MAILBOX_NO_QUEUE, /* no such queue, or not this account's */
-	MAILBOX_QUEUE_FULL, /* per-queue item quota reached */
+	MAILBOX_DUPLICATE,    /* deliver: the replay tag is already stored */
+	MAILBOX_NO_QUEUE,     /* no such queue, or not this account's */
+	MAILBOX_QUEUE_FULL,   /* per-queue item quota reached */
 	MAILBOX_ACCOUNT_FULL, /* per-account item or queue quota reached */
-	MAILBOX_NO_ACCOUNT, /* link key not registered */
-	MAILBOX_EXISTS, /* already registered; queue id taken or deleted */
+	MAILBOX_NO_ACCOUNT,   /* link key not registered */
+	MAILBOX_EXISTS,  /* already registered; queue id taken or deleted */
 	MAILBOX_REFUSED, /* admission: token missing, unknown or expired */
-	MAILBOX_BADARG, /* NULL, wrong length, count out of range */
-	MAILBOX_ERROR, /* database error (logged): nothing changed */
+	MAILBOX_BADARG,  /* NULL, wrong length, count out of range */
+	MAILBOX_ERROR,   /* database error (logged): nothing changed */
 };
 
 /* Short constant name of a status, for logs and link error codes. */
@@ -86,16 +86,15 @@ void mailbox_config_defaults(struct mailbox_config *cfg);
  * Opens (creating if missing) the node store at path.  NULL with a reason in
  * err if the file is refused (see db.h) or cfg is invalid.
  */
-struct mailbox *mailbox_open(const char *path,
-			     const struct mailbox_config *cfg, char *err,
-			     size_t errlen);
+struct mailbox *mailbox_open(const char *path, const struct mailbox_config *cfg,
+			     char *err, size_t errlen);
 
 /* NULL is fine. */
 void mailbox_close(struct mailbox *mb);
-#define MAILBOX_CLOSE(p)                                                       \
-	do {                                                                   \
-		mailbox_close(p);                                              \
-		(p) = NULL;                                                    \
+#define MAILBOX_CLOSE(p)          \
+	do {                      \
+		mailbox_close(p); \
+		(p) = NULL;       \
 	} while (0)
 
 /*
@@ -116,9 +115,9 @@ mailbox_invite_add(struct mailbox *mb,
  * (may be NULL).  MAILBOX_EXISTS if the key is registered (the token is not
  * consumed), MAILBOX_REFUSED if the policy says no.
  */
-enum mailbox_status
-mailbox_register(struct mailbox *mb, const uint8_t link_key[MAILBOX_KEY_LEN],
-		 const uint8_t *token_hash);
+enum mailbox_status mailbox_register(struct mailbox *mb,
+				     const uint8_t link_key[MAILBOX_KEY_LEN],
+				     const uint8_t *token_hash);
 
 /* Operator: changes an account's quotas (items already stored stay). */
 enum mailbox_status
@@ -152,11 +151,11 @@ mailbox_queue_delete(struct mailbox *mb,
  * MAILBOX_NO_QUEUE, MAILBOX_QUEUE_FULL, MAILBOX_ACCOUNT_FULL: dropped,
  * nothing stored (the tag neither).
  */
-enum mailbox_status mailbox_deliver(struct mailbox *mb,
-				    const uint8_t queue_id[MAILBOX_QUEUE_ID_LEN],
-				    const uint8_t *blob, size_t bloblen,
-				    uint64_t replay_epoch,
-				    const uint8_t replay_tag[MAILBOX_TAG_LEN]);
+enum mailbox_status
+mailbox_deliver(struct mailbox *mb,
+		const uint8_t queue_id[MAILBOX_QUEUE_ID_LEN],
+		const uint8_t *blob, size_t bloblen, uint64_t replay_epoch,
+		const uint8_t replay_tag[MAILBOX_TAG_LEN]);
 
 /* One delivery of a batch: the arguments of mailbox_deliver. */
 struct mailbox_delivery {
@@ -225,7 +224,7 @@ struct mailbox_counters {
 	uint64_t registered, register_refused;
 	uint64_t queues_created, queues_deleted;
 	uint64_t refused; /* requests naming an unknown account or queue */
-	uint64_t errors; /* database errors */
+	uint64_t errors;  /* database errors */
 	/* Totals now, from the database. */
 	int64_t items, queues, accounts;
 };

@@ -8,6 +8,7 @@
 
 #include "lib/alloc.h"
 #include "lib/log.h"
+
 #include "store/db.h"
 #include "store/schema.h"
 
@@ -21,7 +22,7 @@
 struct replay_set {
 	uint64_t epoch;
 	uint8_t (*slots)[REPLAY_TAG_LEN];
-	size_t cap; /* power of two */
+	size_t cap;   /* power of two */
 	size_t count; /* occupied slots */
 	bool has_zero;
 };
@@ -32,7 +33,7 @@ struct replay_entry {
 };
 
 struct replay_store {
-	pthread_mutex_t mu; /* sets, pending, next_batch */
+	pthread_mutex_t mu;    /* sets, pending, next_batch */
 	pthread_mutex_t db_mu; /* db; taken before mu when both are held */
 	struct db *db;
 	uint8_t hkey[16]; /* SipHash key: probe positions unpredictable */
@@ -45,36 +46,38 @@ struct replay_store {
 };
 
 static const char SQL_INSERT[] =
-	"INSERT OR IGNORE INTO replay_tags (epoch, tag) VALUES (?, ?)";
+    "INSERT OR IGNORE INTO replay_tags (epoch, tag) VALUES (?, ?)";
 static const char SQL_ERASE[] = "DELETE FROM replay_tags WHERE epoch = ?";
 static const char SQL_ERASE_BEFORE[] =
-	"DELETE FROM replay_tags WHERE epoch < ?";
+    "DELETE FROM replay_tags WHERE epoch < ?";
 static const char SQL_LOAD[] = "SELECT epoch, tag FROM replay_tags";
 
-static uint64_t rotl64(uint64_t x, int b)
+static uint64_t
+rotl64(uint64_t x, int b)
 {
 	return (x << b) | (x >> (64 - b));
 }
 
-#define SIPROUND(v0, v1, v2, v3)                                               \
-	do {                                                                   \
-		v0 += v1;                                                      \
-		v1 = rotl64(v1, 13);                                           \
-		v1 ^= v0;                                                      \
-		v0 = rotl64(v0, 32);                                           \
-		v2 += v3;                                                      \
-		v3 = rotl64(v3, 16);                                           \
-		v3 ^= v2;                                                      \
-		v0 += v3;                                                      \
-		v3 = rotl64(v3, 21);                                           \
-		v3 ^= v0;                                                      \
-		v2 += v1;                                                      \
-		v1 = rotl64(v1, 17);                                           \
-		v1 ^= v2;                                                      \
-		v2 = rotl64(v2, 32);                                           \
+#define SIPROUND(v0, v1, v2, v3)     \
+	do {                         \
+		v0 += v1;            \
+		v1 = rotl64(v1, 13); \
+		v1 ^= v0;            \
+		v0 = rotl64(v0, 32); \
+		v2 += v3;            \
+		v3 = rotl64(v3, 16); \
+		v3 ^= v2;            \
+		v0 += v3;            \
+		v3 = rotl64(v3, 21); \
+		v3 ^= v0;            \
+		v2 += v1;            \
+		v1 = rotl64(v1, 17); \
+		v1 ^= v2;            \
+		v2 = rotl64(v2, 32); \
 	} while (0)
 
-static uint64_t le64_get(const uint8_t *p)
+static uint64_t
+le64_get(const uint8_t *p)
 {
 	uint64_t v = 0;
 
@@ -88,7 +91,8 @@ static uint64_t le64_get(const uint8_t *p)
  * attacker can grind, so the table position comes from a keyed function
  * rather than from the tag's own bits.
  */
-static uint64_t replay_hash(const uint8_t key[16], const uint8_t *tag)
+static uint64_t
+replay_hash(const uint8_t key[16], const uint8_t *tag)
 {
 	uint64_t k0 = le64_get(key), k1 = le64_get(key + 8);
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
@@ -115,7 +119,8 @@ static uint64_t replay_hash(const uint8_t key[16], const uint8_t *tag)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static bool tag_is_zero(const uint8_t *tag)
+static bool
+tag_is_zero(const uint8_t *tag)
 {
 	uint8_t acc = 0;
 
@@ -125,8 +130,8 @@ static bool tag_is_zero(const uint8_t *tag)
 }
 
 /* Index of tag's slot, or of the empty slot where it would go. */
-static size_t set_probe(const struct replay_set *s, const uint8_t key[16],
-			const uint8_t *tag)
+static size_t
+set_probe(const struct replay_set *s, const uint8_t key[16], const uint8_t *tag)
 {
 	size_t mask = s->cap - 1;
 	size_t i = (size_t)replay_hash(key, tag) & mask;
@@ -137,7 +142,8 @@ static size_t set_probe(const struct replay_set *s, const uint8_t key[16],
 	return i;
 }
 
-static void set_grow(struct replay_set *s, const uint8_t key[16])
+static void
+set_grow(struct replay_set *s, const uint8_t key[16])
 {
 	struct replay_set old = *s;
 
@@ -152,8 +158,9 @@ static void set_grow(struct replay_set *s, const uint8_t key[16])
 	free(old.slots);
 }
 
-static bool set_contains(const struct replay_set *s, const uint8_t key[16],
-			 const uint8_t *tag)
+static bool
+set_contains(const struct replay_set *s, const uint8_t key[16],
+	     const uint8_t *tag)
 {
 	if (tag_is_zero(tag))
 		return s->has_zero;
@@ -161,8 +168,8 @@ static bool set_contains(const struct replay_set *s, const uint8_t key[16],
 }
 
 /* Adds tag; false if it was there already. */
-static bool set_insert(struct replay_set *s, const uint8_t key[16],
-		       const uint8_t *tag)
+static bool
+set_insert(struct replay_set *s, const uint8_t key[16], const uint8_t *tag)
 {
 	size_t i;
 
@@ -183,7 +190,8 @@ static bool set_insert(struct replay_set *s, const uint8_t key[16],
 	return true;
 }
 
-static struct replay_set *set_find(struct replay_store *rs, uint64_t epoch)
+static struct replay_set *
+set_find(struct replay_store *rs, uint64_t epoch)
 {
 	for (size_t i = 0; i < rs->nsets; i++)
 		if (rs->sets[i].epoch == epoch)
@@ -191,7 +199,8 @@ static struct replay_set *set_find(struct replay_store *rs, uint64_t epoch)
 	return NULL;
 }
 
-static struct replay_set *set_get(struct replay_store *rs, uint64_t epoch)
+static struct replay_set *
+set_get(struct replay_store *rs, uint64_t epoch)
 {
 	struct replay_set *s = set_find(rs, epoch);
 
@@ -206,8 +215,8 @@ static struct replay_set *set_get(struct replay_store *rs, uint64_t epoch)
 }
 
 /* Drops the sets and pending tags that match (epoch == e, or < e). */
-static void replay_drop_locked(struct replay_store *rs, uint64_t e,
-			       bool before)
+static void
+replay_drop_locked(struct replay_store *rs, uint64_t e, bool before)
 {
 	size_t j = 0;
 
@@ -230,7 +239,8 @@ static void replay_drop_locked(struct replay_store *rs, uint64_t e,
 	rs->npending = j;
 }
 
-static int replay_load(struct replay_store *rs, char *err, size_t errlen)
+static int
+replay_load(struct replay_store *rs, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = db_stmt(rs->db, SQL_LOAD);
 	int rc = SQLITE_ERROR;
@@ -257,7 +267,8 @@ bad:
 	return -1;
 }
 
-struct replay_store *replay_open(const char *path, char *err, size_t errlen)
+struct replay_store *
+replay_open(const char *path, char *err, size_t errlen)
 {
 	struct replay_store *rs;
 	struct db *db = db_open(path, &store_node_schema, err, errlen);
@@ -284,7 +295,8 @@ fail:
 	return NULL;
 }
 
-void replay_close(struct replay_store *rs)
+void
+replay_close(struct replay_store *rs)
 {
 	if (!rs)
 		return;
@@ -300,8 +312,9 @@ void replay_close(struct replay_store *rs)
 	free(rs);
 }
 
-bool replay_seen(struct replay_store *rs, uint64_t epoch,
-		 const uint8_t tag[REPLAY_TAG_LEN])
+bool
+replay_seen(struct replay_store *rs, uint64_t epoch,
+	    const uint8_t tag[REPLAY_TAG_LEN])
 {
 	const struct replay_set *s;
 	bool seen = false;
@@ -316,9 +329,9 @@ bool replay_seen(struct replay_store *rs, uint64_t epoch,
 	return seen;
 }
 
-enum replay_add_result replay_add(struct replay_store *rs, uint64_t epoch,
-				  const uint8_t tag[REPLAY_TAG_LEN],
-				  uint64_t *batch)
+enum replay_add_result
+replay_add(struct replay_store *rs, uint64_t epoch,
+	   const uint8_t tag[REPLAY_TAG_LEN], uint64_t *batch)
 {
 	enum replay_add_result r = REPLAY_DUPLICATE;
 	struct replay_entry *e;
@@ -328,10 +341,10 @@ enum replay_add_result replay_add(struct replay_store *rs, uint64_t epoch,
 	pthread_mutex_lock(&rs->mu);
 	if (set_insert(set_get(rs, epoch), rs->hkey, tag)) {
 		if (rs->npending == rs->cappending) {
-			rs->cappending = rs->cappending ? rs->cappending * 2 : 256;
-			rs->pending = bc_realloc(rs->pending,
-						 rs->cappending *
-							 sizeof(*rs->pending));
+			rs->cappending =
+			    rs->cappending ? rs->cappending * 2 : 256;
+			rs->pending = bc_realloc(
+			    rs->pending, rs->cappending * sizeof(*rs->pending));
 		}
 		e = &rs->pending[rs->npending++];
 		e->epoch = epoch;
@@ -344,7 +357,8 @@ enum replay_add_result replay_add(struct replay_store *rs, uint64_t epoch,
 	return r;
 }
 
-static int entry_cmp(const void *pa, const void *pb)
+static int
+entry_cmp(const void *pa, const void *pb)
 {
 	const struct replay_entry *a = pa, *b = pb;
 
@@ -353,7 +367,8 @@ static int entry_cmp(const void *pa, const void *pb)
 	return memcmp(a->tag, b->tag, REPLAY_TAG_LEN);
 }
 
-static int replay_write(struct db *db, struct replay_entry *v, size_t n)
+static int
+replay_write(struct db *db, struct replay_entry *v, size_t n)
 {
 	sqlite3_stmt *st;
 
@@ -383,15 +398,15 @@ fail:
 }
 
 /* Puts a batch that failed to commit back in front of what is pending. */
-static void replay_requeue_locked(struct replay_store *rs,
-				  struct replay_entry *v, size_t n)
+static void
+replay_requeue_locked(struct replay_store *rs, struct replay_entry *v, size_t n)
 {
 	size_t total = n + rs->npending;
 
 	if (total > rs->cappending) {
 		rs->cappending = total;
-		rs->pending = bc_realloc(rs->pending,
-					 total * sizeof(*rs->pending));
+		rs->pending =
+		    bc_realloc(rs->pending, total * sizeof(*rs->pending));
 	}
 	memmove(rs->pending + n, rs->pending,
 		rs->npending * sizeof(*rs->pending));
@@ -399,7 +414,8 @@ static void replay_requeue_locked(struct replay_store *rs,
 	rs->npending = total;
 }
 
-int replay_flush(struct replay_store *rs)
+int
+replay_flush(struct replay_store *rs)
 {
 	struct replay_entry *batch;
 	size_t n;
@@ -435,12 +451,14 @@ done:
 	return rc;
 }
 
-uint64_t replay_durable(struct replay_store *rs)
+uint64_t
+replay_durable(struct replay_store *rs)
 {
 	return rs ? atomic_load(&rs->durable) : 0;
 }
 
-size_t replay_pending(struct replay_store *rs)
+size_t
+replay_pending(struct replay_store *rs)
 {
 	size_t n;
 
@@ -452,7 +470,8 @@ size_t replay_pending(struct replay_store *rs)
 	return n;
 }
 
-static int replay_erase(struct replay_store *rs, uint64_t epoch, bool before)
+static int
+replay_erase(struct replay_store *rs, uint64_t epoch, bool before)
 {
 	sqlite3_stmt *st;
 	int rc = -1;
@@ -477,17 +496,20 @@ static int replay_erase(struct replay_store *rs, uint64_t epoch, bool before)
 	return rc;
 }
 
-int replay_erase_epoch(struct replay_store *rs, uint64_t epoch)
+int
+replay_erase_epoch(struct replay_store *rs, uint64_t epoch)
 {
 	return replay_erase(rs, epoch, false);
 }
 
-int replay_erase_before(struct replay_store *rs, uint64_t epoch)
+int
+replay_erase_before(struct replay_store *rs, uint64_t epoch)
 {
 	return replay_erase(rs, epoch, true);
 }
 
-size_t replay_count(struct replay_store *rs, uint64_t epoch)
+size_t
+replay_count(struct replay_store *rs, uint64_t epoch)
 {
 	const struct replay_set *s;
 	size_t n = 0;

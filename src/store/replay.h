@@ -52,10 +52,10 @@ struct replay_store *replay_open(const char *path, char *err, size_t errlen);
 
 /* Flushes what is pending (a failure is logged), then frees; NULL is fine. */
 void replay_close(struct replay_store *rs);
-#define REPLAY_CLOSE(p)                                                        \
-	do {                                                                   \
-		replay_close(p);                                               \
-		(p) = NULL;                                                    \
+#define REPLAY_CLOSE(p)          \
+	do {                     \
+		replay_close(p); \
+		(p) = NULL;      \
 	} while (0)
 
 /* True if the tag is known for epoch (durable or pending). */

@@ -10,9 +10,9 @@
 #include "store/schema.h"
 
 static const struct db_migration test_migrations[] = {
-	{1, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"},
-	{2, "CREATE TABLE u (k TEXT PRIMARY KEY);"},
-	{3, "THIS IS NOT SQL;"},
+    {1, "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);"},
+    {2, "CREATE TABLE u (k TEXT PRIMARY KEY);"},
+    {3, "THIS IS NOT SQL;"},
 };
 
 static const struct db_schema schema_v1 = {"test store", 0x54455354u,
@@ -27,14 +27,16 @@ static const struct db_schema schema_other = {"other store", 0x4f544852u,
 static char dir[64];
 static char path[128];
 
-static void setup(void)
+static void
+setup(void)
 {
 	strncpy(dir, "/tmp/bc-store-db-XXXXXX", sizeof(dir));
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/test.db", dir);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	char cmd[160];
 
@@ -42,7 +44,8 @@ static void teardown(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-static void write_file(const char *p, const void *data, size_t len)
+static void
+write_file(const char *p, const void *data, size_t len)
 {
 	FILE *f = fopen(p, "wb");
 
@@ -51,7 +54,8 @@ static void write_file(const char *p, const void *data, size_t len)
 	cr_assert_eq(fclose(f), 0);
 }
 
-static uint8_t *read_file(const char *p, size_t *len)
+static uint8_t *
+read_file(const char *p, size_t *len)
 {
 	FILE *f = fopen(p, "rb");
 	uint8_t *data;
@@ -70,7 +74,8 @@ static uint8_t *read_file(const char *p, size_t *len)
 }
 
 /* A database of several pages, closed cleanly (WAL checkpointed). */
-static void make_db(const struct db_schema *s, int rows)
+static void
+make_db(const struct db_schema *s, int rows)
 {
 	char err[256];
 	struct db *db = db_open(path, s, err, sizeof(err));
@@ -92,7 +97,8 @@ static void make_db(const struct db_schema *s, int rows)
 }
 
 /* Opening must fail with a message containing want, file bytes unchanged. */
-static void expect_refused(const struct db_schema *s, const char *want)
+static void
+expect_refused(const struct db_schema *s, const char *want)
 {
 	char err[256] = "";
 	size_t len0, len1;
@@ -128,12 +134,10 @@ Test(store_db, create_mode_0600_and_settings)
 	cr_assert_eq(db_exec(db, "INSERT INTO u VALUES ('x')"), 0);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	cr_assert_eq(stat(wal, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0600, "wal mode %o",
-		     st.st_mode & 0777);
+	cr_assert_eq(st.st_mode & 0777, 0600, "wal mode %o", st.st_mode & 0777);
 	snprintf(wal, sizeof(wal), "%s-shm", path);
 	cr_assert_eq(stat(wal, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0600, "shm mode %o",
-		     st.st_mode & 0777);
+	cr_assert_eq(st.st_mode & 0777, 0600, "shm mode %o", st.st_mode & 0777);
 	s = db_stmt(db, "PRAGMA journal_mode");
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
@@ -179,7 +183,8 @@ Test(store_db, statement_cache_reuses_and_resets)
 	db_close(db);
 }
 
-static int tx_insert(struct db *db, void *arg)
+static int
+tx_insert(struct db *db, void *arg)
 {
 	int fail = *(int *)arg;
 
@@ -277,8 +282,7 @@ Test(store_db, truncated_database_refused)
 
 	make_db(&schema_v1, 40);
 	full = read_file(path, &len);
-	cr_assert_gt(len, 8 * 4096, "expected a multi-page file, got %zu",
-		     len);
+	cr_assert_gt(len, 8 * 4096, "expected a multi-page file, got %zu", len);
 	cr_assert_eq(truncate(path, (off_t)(len / 2)), 0);
 	expect_refused(&schema_v1, "refusing to start");
 	free(full);
@@ -328,9 +332,9 @@ Test(store_db, missing_schema_version_refused)
 
 	make_db(&schema_v1, 1);
 	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(h, "DROP TABLE schema_version", NULL, NULL,
-				  NULL),
-		     SQLITE_OK);
+	cr_assert_eq(
+	    sqlite3_exec(h, "DROP TABLE schema_version", NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(h);
 	expect_refused(&schema_v1, "schema_version");
 }

@@ -25,110 +25,127 @@ static int fail_sync, fail_write;
 
 #define REAL(f) (((struct fault_file *)(f))->real)
 
-static int f_close(sqlite3_file *f)
+static int
+f_close(sqlite3_file *f)
 {
 	return REAL(f)->pMethods->xClose(REAL(f));
 }
 
-static int f_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+static int
+f_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 {
 	return REAL(f)->pMethods->xRead(REAL(f), p, n, off);
 }
 
-static int f_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+static int
+f_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
 	if (fail_write)
 		return SQLITE_IOERR_WRITE;
 	return REAL(f)->pMethods->xWrite(REAL(f), p, n, off);
 }
 
-static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
+static int
+f_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
 	return REAL(f)->pMethods->xTruncate(REAL(f), size);
 }
 
-static int f_sync(sqlite3_file *f, int flags)
+static int
+f_sync(sqlite3_file *f, int flags)
 {
 	if (fail_sync)
 		return SQLITE_IOERR_FSYNC;
 	return REAL(f)->pMethods->xSync(REAL(f), flags);
 }
 
-static int f_size(sqlite3_file *f, sqlite3_int64 *size)
+static int
+f_size(sqlite3_file *f, sqlite3_int64 *size)
 {
 	return REAL(f)->pMethods->xFileSize(REAL(f), size);
 }
 
-static int f_lock(sqlite3_file *f, int l)
+static int
+f_lock(sqlite3_file *f, int l)
 {
 	return REAL(f)->pMethods->xLock(REAL(f), l);
 }
 
-static int f_unlock(sqlite3_file *f, int l)
+static int
+f_unlock(sqlite3_file *f, int l)
 {
 	return REAL(f)->pMethods->xUnlock(REAL(f), l);
 }
 
-static int f_reserved(sqlite3_file *f, int *out)
+static int
+f_reserved(sqlite3_file *f, int *out)
 {
 	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
 }
 
-static int f_fcntl(sqlite3_file *f, int op, void *arg)
+static int
+f_fcntl(sqlite3_file *f, int op, void *arg)
 {
 	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
 }
 
-static int f_sector(sqlite3_file *f)
+static int
+f_sector(sqlite3_file *f)
 {
 	return REAL(f)->pMethods->xSectorSize(REAL(f));
 }
 
-static int f_devchar(sqlite3_file *f)
+static int
+f_devchar(sqlite3_file *f)
 {
 	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
 }
 
-static int f_shmmap(sqlite3_file *f, int pg, int pgsz, int extend,
-		    void volatile **pp)
+static int
+f_shmmap(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
 {
 	return REAL(f)->pMethods->xShmMap(REAL(f), pg, pgsz, extend, pp);
 }
 
-static int f_shmlock(sqlite3_file *f, int off, int n, int flags)
+static int
+f_shmlock(sqlite3_file *f, int off, int n, int flags)
 {
 	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
 }
 
-static void f_shmbarrier(sqlite3_file *f)
+static void
+f_shmbarrier(sqlite3_file *f)
 {
 	REAL(f)->pMethods->xShmBarrier(REAL(f));
 }
 
-static int f_shmunmap(sqlite3_file *f, int del)
+static int
+f_shmunmap(sqlite3_file *f, int del)
 {
 	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
 }
 
-static int f_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
+static int
+f_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
 {
 	return REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
 }
 
-static int f_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+static int
+f_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 {
 	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
 }
 
 static const sqlite3_io_methods fault_methods = {
-	3,	   f_close,	 f_read,     f_write,	    f_truncate,
-	f_sync,	   f_size,	 f_lock,     f_unlock,	    f_reserved,
-	f_fcntl,   f_sector,	 f_devchar,  f_shmmap,	    f_shmlock,
-	f_shmbarrier, f_shmunmap, f_fetch, f_unfetch,
+    3,         f_close,  f_read,    f_write,      f_truncate, f_sync,
+    f_size,    f_lock,   f_unlock,  f_reserved,   f_fcntl,    f_sector,
+    f_devchar, f_shmmap, f_shmlock, f_shmbarrier, f_shmunmap, f_fetch,
+    f_unfetch,
 };
 
-static int f_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
-		  int flags, int *out)
+static int
+f_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
 {
 	struct fault_file *ff = (struct fault_file *)f;
 	int rc;
@@ -140,14 +157,15 @@ static int f_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 	return rc;
 }
 
-static void setup_vfs(void)
+static void
+setup_vfs(void)
 {
 	real_vfs = sqlite3_vfs_find(NULL);
 	cr_assert_not_null(real_vfs);
 	fault_vfs = *real_vfs;
 	fault_vfs.zName = "fault";
-	fault_vfs.szOsFile = (int)sizeof(struct fault_file) +
-			     real_vfs->szOsFile;
+	fault_vfs.szOsFile =
+	    (int)sizeof(struct fault_file) + real_vfs->szOsFile;
 	fault_vfs.xOpen = f_open;
 	cr_assert_eq(sqlite3_vfs_register(&fault_vfs, 1), SQLITE_OK);
 	fail_sync = fail_write = 0;
@@ -156,7 +174,8 @@ static void setup_vfs(void)
 static char dir[64];
 static char path[128];
 
-static void setup(void)
+static void
+setup(void)
 {
 	setup_vfs();
 	strncpy(dir, "/tmp/bc-store-faults-XXXXXX", sizeof(dir));
@@ -164,7 +183,8 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/node.db", dir);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	char cmd[160];
 
@@ -174,7 +194,8 @@ static void teardown(void)
 
 TestSuite(store_faults, .init = setup, .fini = teardown);
 
-static void tag_n(uint8_t t[32], uint8_t n)
+static void
+tag_n(uint8_t t[32], uint8_t n)
 {
 	memset(t, 0x33, 32);
 	t[0] = n;

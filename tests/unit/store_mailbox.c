@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,25 +8,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "store/mailbox.h"
 #include "store/replay.h"
 
-#define ITEM 64
+#define ITEM   64
 #define DAY_MS (24LL * 3600 * 1000)
 
 static char dir[64];
 static char path[128];
 static int64_t fake_now = 1700000000000LL;
 
-static int64_t clock_fake(void *arg)
+static int64_t
+clock_fake(void *arg)
 {
 	(void)arg;
 	return fake_now;
 }
 
-static void setup(void)
+static void
+setup(void)
 {
 	strncpy(dir, "/tmp/bc-store-mailbox-XXXXXX", sizeof(dir));
 	cr_assert_not_null(mkdtemp(dir));
@@ -33,7 +34,8 @@ static void setup(void)
 	fake_now = 1700000000000LL;
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	char cmd[160];
 
@@ -42,7 +44,8 @@ static void teardown(void)
 }
 
 /* 32 bytes filled with one value: keys, queue ids, tags, token hashes. */
-static const uint8_t *id32(uint8_t kind, uint32_t n)
+static const uint8_t *
+id32(uint8_t kind, uint32_t n)
 {
 	static uint8_t buf[8][32];
 	static int next;
@@ -53,12 +56,13 @@ static const uint8_t *id32(uint8_t kind, uint32_t n)
 	return p;
 }
 
-#define KEY(n) id32(0x4b, (n))
-#define QID(n) id32(0x51, (n))
-#define TAG(n) id32(0x54, (n))
+#define KEY(n)   id32(0x4b, (n))
+#define QID(n)   id32(0x51, (n))
+#define TAG(n)   id32(0x54, (n))
 #define TOKEN(n) id32(0x6f, (n))
 
-static const uint8_t *blob_of(uint32_t n)
+static const uint8_t *
+blob_of(uint32_t n)
 {
 	static uint8_t b[ITEM];
 
@@ -67,7 +71,8 @@ static const uint8_t *blob_of(uint32_t n)
 	return b;
 }
 
-static struct mailbox_config config(enum mailbox_admission adm)
+static struct mailbox_config
+config(enum mailbox_admission adm)
 {
 	struct mailbox_config c;
 
@@ -78,7 +83,8 @@ static struct mailbox_config config(enum mailbox_admission adm)
 	return c;
 }
 
-static struct mailbox *open_cfg(const struct mailbox_config *c)
+static struct mailbox *
+open_cfg(const struct mailbox_config *c)
 {
 	char err[256];
 	struct mailbox *mb = mailbox_open(path, c, err, sizeof(err));
@@ -87,24 +93,26 @@ static struct mailbox *open_cfg(const struct mailbox_config *c)
 	return mb;
 }
 
-static struct mailbox *open_mb(void)
+static struct mailbox *
+open_mb(void)
 {
 	struct mailbox_config c = config(MAILBOX_ADMIT_OPEN);
 
 	return open_cfg(&c);
 }
 
-#define ST(expr, want)                                                         \
-	do {                                                                   \
-		enum mailbox_status st_ = (expr);                              \
-		cr_assert_eq(st_, (want), "%s: got %s, want %s", #expr,       \
-			     mailbox_status_str(st_),                          \
-			     mailbox_status_str(want));                        \
+#define ST(expr, want)                                                  \
+	do {                                                            \
+		enum mailbox_status st_ = (expr);                       \
+		cr_assert_eq(st_, (want), "%s: got %s, want %s", #expr, \
+			     mailbox_status_str(st_),                   \
+			     mailbox_status_str(want));                 \
 	} while (0)
 
 /* Fetches everything of an account (up to 1024 items). */
-static size_t fetch_all(struct mailbox *mb, const uint8_t *key,
-			struct mailbox_item *items, uint8_t *blobs)
+static size_t
+fetch_all(struct mailbox *mb, const uint8_t *key, struct mailbox_item *items,
+	  uint8_t *blobs)
 {
 	size_t n = 99;
 
@@ -155,8 +163,7 @@ Test(store_mailbox, invitation_admission)
 	struct mailbox_counters k;
 
 	ST(mailbox_invite_add(mb, TOKEN(1), fake_now + DAY_MS), MAILBOX_OK);
-	ST(mailbox_invite_add(mb, TOKEN(1), fake_now + DAY_MS),
-	   MAILBOX_EXISTS);
+	ST(mailbox_invite_add(mb, TOKEN(1), fake_now + DAY_MS), MAILBOX_EXISTS);
 	ST(mailbox_invite_add(mb, TOKEN(2), fake_now + 1000), MAILBOX_OK);
 	ST(mailbox_register(mb, KEY(1), NULL), MAILBOX_REFUSED);
 	ST(mailbox_register(mb, KEY(1), TOKEN(9)), MAILBOX_REFUSED);
@@ -400,7 +407,7 @@ Test(store_mailbox, confirm_deletes_exactly_the_confirmed)
 	cr_assert_eq(n, 5);
 	ids[0] = items[1].id;
 	ids[1] = items[3].id;
-	ids[2] = other; /* someone else's: skipped */
+	ids[2] = other;      /* someone else's: skipped */
 	ids[3] = UINT64_MAX; /* never an id */
 	ST(mailbox_confirm(mb, KEY(1), ids, 4, &del), MAILBOX_OK);
 	cr_assert_eq(del, 2);
@@ -531,15 +538,13 @@ Test(store_mailbox, lengths_and_arguments_rejected)
 	ST(mailbox_deliver(mb, QID(1), big, 0, 1, TAG(1)), MAILBOX_BADARG);
 	ST(mailbox_deliver(mb, QID(1), big, SIZE_MAX, 1, TAG(1)),
 	   MAILBOX_BADARG);
-	ST(mailbox_deliver(mb, QID(1), NULL, ITEM, 1, TAG(1)),
-	   MAILBOX_BADARG);
+	ST(mailbox_deliver(mb, QID(1), NULL, ITEM, 1, TAG(1)), MAILBOX_BADARG);
 	ST(mailbox_deliver(mb, NULL, big, ITEM, 1, TAG(1)), MAILBOX_BADARG);
 	ST(mailbox_deliver(mb, QID(1), big, ITEM, 1, NULL), MAILBOX_BADARG);
 	ST(mailbox_deliver(mb, QID(1), big, ITEM, (uint64_t)INT64_MAX + 1,
 			   TAG(1)),
 	   MAILBOX_BADARG);
-	ST(mailbox_deliver(NULL, QID(1), big, ITEM, 1, TAG(1)),
-	   MAILBOX_BADARG);
+	ST(mailbox_deliver(NULL, QID(1), big, ITEM, 1, TAG(1)), MAILBOX_BADARG);
 	ST(mailbox_fetch(mb, KEY(1), items, 0, blobs, ITEM, &n),
 	   MAILBOX_BADARG);
 	ST(mailbox_fetch(mb, KEY(1), items, MAILBOX_BATCH_MAX + 1, blobs,
@@ -547,14 +552,11 @@ Test(store_mailbox, lengths_and_arguments_rejected)
 	   MAILBOX_BADARG);
 	ST(mailbox_fetch(mb, KEY(1), items, 2, blobs, 2 * ITEM - 1, &n),
 	   MAILBOX_BADARG);
-	ST(mailbox_fetch(mb, KEY(1), items, 1, NULL, ITEM, &n),
-	   MAILBOX_BADARG);
-	ST(mailbox_fetch(mb, KEY(1), NULL, 1, blobs, ITEM, &n),
-	   MAILBOX_BADARG);
+	ST(mailbox_fetch(mb, KEY(1), items, 1, NULL, ITEM, &n), MAILBOX_BADARG);
+	ST(mailbox_fetch(mb, KEY(1), NULL, 1, blobs, ITEM, &n), MAILBOX_BADARG);
 	ST(mailbox_fetch(mb, KEY(1), items, 1, blobs, ITEM, NULL),
 	   MAILBOX_BADARG);
-	ST(mailbox_fetch(mb, NULL, items, 1, blobs, ITEM, &n),
-	   MAILBOX_BADARG);
+	ST(mailbox_fetch(mb, NULL, items, 1, blobs, ITEM, &n), MAILBOX_BADARG);
 	ST(mailbox_confirm(mb, KEY(1), ids, 0, NULL), MAILBOX_BADARG);
 	ST(mailbox_confirm(mb, KEY(1), ids, MAILBOX_BATCH_MAX + 1, NULL),
 	   MAILBOX_BADARG);
@@ -583,7 +585,8 @@ Test(store_mailbox, lengths_and_arguments_rejected)
 }
 
 /* Odd cycles: deliveries in batches of 3, acknowledged after the batch. */
-static void sigkill_child_batches(struct mailbox *mb, uint32_t cycle, int fd)
+static void
+sigkill_child_batches(struct mailbox *mb, uint32_t cycle, int fd)
 {
 	static uint8_t b[3][ITEM], t[3][32];
 	struct mailbox_delivery d[3];
@@ -595,7 +598,8 @@ static void sigkill_child_batches(struct mailbox *mb, uint32_t cycle, int fd)
 		for (uint32_t j = 0; j < 3; j++) {
 			memcpy(b[j], blob_of(i + j), ITEM);
 			memcpy(t[j], TAG(i + j), 32);
-			d[j] = (struct mailbox_delivery){q, b[j], ITEM, 1, t[j]};
+			d[j] =
+			    (struct mailbox_delivery){q, b[j], ITEM, 1, t[j]};
 		}
 		if (mailbox_deliver_batch(mb, d, 3, r) != MAILBOX_OK)
 			_exit(3);
@@ -611,10 +615,11 @@ static void sigkill_child_batches(struct mailbox *mb, uint32_t cycle, int fd)
 }
 
 /*
- * A child delivers items (singly, or in batches in odd cycles) and writes each acknowledged sequence number to a
- * pipe only after mailbox_deliver returned MAILBOX_OK; the parent kills it
- * with SIGKILL at a random point (20 cycles), reopens the store and checks
- * that every acknowledged item is there, and none twice.
+ * A child delivers items (singly, or in batches in odd cycles) and writes each
+ * acknowledged sequence number to a pipe only after mailbox_deliver returned
+ * MAILBOX_OK; the parent kills it with SIGKILL at a random point (20 cycles),
+ * reopens the store and checks that every acknowledged item is there, and none
+ * twice.
  */
 Test(store_mailbox, sigkill_loses_no_acknowledged_item, .timeout = 120)
 {
@@ -688,15 +693,15 @@ Test(store_mailbox, sigkill_loses_no_acknowledged_item, .timeout = 120)
 		bool found = false;
 
 		for (size_t j = 0; j < n && !found; j++)
-			found = memcmp(items[j].blob, blob_of(acked[i]),
-				       ITEM) == 0;
+			found =
+			    memcmp(items[j].blob, blob_of(acked[i]), ITEM) == 0;
 		cr_assert(found, "acknowledged item %u lost", acked[i]);
 	}
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = 0; j < i; j++)
-			cr_assert_neq(memcmp(items[i].blob, items[j].blob,
-					     ITEM),
-				      0, "item stored twice");
+			cr_assert_neq(
+			    memcmp(items[i].blob, items[j].blob, ITEM), 0,
+			    "item stored twice");
 	cr_log_info("sigkill: 20 kills, %zu acknowledged, %zu stored (the "
 		    "difference: committed, killed before the ack)",
 		    nacked, n);
@@ -704,7 +709,8 @@ Test(store_mailbox, sigkill_loses_no_acknowledged_item, .timeout = 120)
 	mailbox_close(mb);
 }
 
-static double wall_s(void)
+static double
+wall_s(void)
 {
 	struct timespec ts;
 
@@ -718,8 +724,8 @@ Test(store_mailbox, batch_delivery_one_transaction)
 	struct mailbox_delivery d[6];
 	enum mailbox_status r[6];
 	const enum mailbox_status want[6] = {
-		MAILBOX_OK, MAILBOX_DUPLICATE, MAILBOX_NO_QUEUE,
-		MAILBOX_BADARG, MAILBOX_OK, MAILBOX_QUEUE_FULL};
+	    MAILBOX_OK,     MAILBOX_DUPLICATE, MAILBOX_NO_QUEUE,
+	    MAILBOX_BADARG, MAILBOX_OK,        MAILBOX_QUEUE_FULL};
 	uint8_t qa[32], qb[32], t[6][32], b[6][ITEM];
 	struct mailbox_counters k;
 	struct mailbox *mb;

@@ -13,14 +13,16 @@
 static char dir[64];
 static char path[128];
 
-static void setup(void)
+static void
+setup(void)
 {
 	strncpy(dir, "/tmp/bc-store-replay-XXXXXX", sizeof(dir));
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/node.db", dir);
 }
 
-static void teardown(void)
+static void
+teardown(void)
 {
 	char cmd[160];
 
@@ -28,7 +30,8 @@ static void teardown(void)
 	cr_assert_eq(system(cmd), 0);
 }
 
-static uint64_t splitmix(uint64_t *s)
+static uint64_t
+splitmix(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
 
@@ -38,7 +41,8 @@ static uint64_t splitmix(uint64_t *s)
 }
 
 /* Deterministic distinct tags: tag number n of stream seed. */
-static void make_tag(uint8_t tag[REPLAY_TAG_LEN], uint64_t seed, uint64_t n)
+static void
+make_tag(uint8_t tag[REPLAY_TAG_LEN], uint64_t seed, uint64_t n)
 {
 	uint64_t s = seed * 1000003u + n;
 
@@ -49,7 +53,8 @@ static void make_tag(uint8_t tag[REPLAY_TAG_LEN], uint64_t seed, uint64_t n)
 	}
 }
 
-static struct replay_store *open_rs(void)
+static struct replay_store *
+open_rs(void)
 {
 	char err[256];
 	struct replay_store *rs = replay_open(path, err, sizeof(err));
@@ -260,7 +265,8 @@ struct race {
 	int added;
 };
 
-static void *race_worker(void *arg)
+static void *
+race_worker(void *arg)
 {
 	struct race *r = arg;
 	uint8_t t[REPLAY_TAG_LEN];
@@ -302,7 +308,8 @@ Test(store_replay, concurrent_workers_add_each_tag_once)
 	replay_close(rs);
 }
 
-static double now_s(void)
+static double
+now_s(void)
 {
 	struct timespec ts;
 
@@ -345,9 +352,10 @@ Test(store_replay, hundred_thousand_tags)
 		make_tag(t, 8, i);
 		cr_assert(replay_seen(rs, 5, t));
 	}
-	cr_log_info("replay: %lu tags (CPU time): add %.0f ns/tag, lookup (hit+miss) "
-		    "%.0f ns/pair, flush %.3f s, reopen+load %.3f s",
-		    n, (t1 - t0) * 1e9 / (double)n, (t2 - t1) * 1e9 / (double)n,
-		    t3 - t2, t4 - t3);
+	cr_log_info(
+	    "replay: %lu tags (CPU time): add %.0f ns/tag, lookup (hit+miss) "
+	    "%.0f ns/pair, flush %.3f s, reopen+load %.3f s",
+	    n, (t1 - t0) * 1e9 / (double)n, (t2 - t1) * 1e9 / (double)n,
+	    t3 - t2, t4 - t3);
 	replay_close(rs);
 }
