@@ -274,6 +274,8 @@ static double
 bench_link_cost(uint64_t iters)
 {
 	static struct mem_end a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
 	a.sm = mem_sm(&a, true);
 	b.sm = mem_sm(&b, false);
 	if (a.sm == NULL || b.sm == NULL || link_sm_start(a.sm) != LINK_OK)
@@ -374,16 +376,30 @@ main(int argc, char **argv)
 	       "bytes, frame %zu bytes on the wire\n",
 	       PL, link_frame_wire_len(PL));
 	bench_throughput();
-	double link_ns = bench_link_cost(50000);
-	double x_ns = bench_x25519(5000);
-	printf("per packet: seal + open + decode = %.0f ns\n", link_ns);
+	/*
+	 * The three costs are measured in interleaved rounds and the fastest
+	 * round of each kept: on a shared machine a round that was
+	 * interrupted only ever looks slower, so the minimum is the cost.
+	 */
+	double link_ns = 1e18, x_ns = 1e18, u_ns = 1e18;
+	for (int round = 0; round < 7; round++) {
+		double a = bench_link_cost(4000), b = bench_x25519(400);
+		link_ns = a < link_ns ? a : link_ns;
+		x_ns = b < x_ns ? b : x_ns;
+#ifdef HAVE_SPHINX_UNWRAP
+		double c = bench_unwrap(400);
+		u_ns = c < u_ns ? c : u_ns;
+#endif
+	}
+	printf("per packet: seal + open + decode = %.0f ns (best of 7 rounds)\n",
+	       link_ns);
 	printf("one X25519 = %.0f ns\n", x_ns);
 	printf("ratio link/x25519 = %.4f\n", link_ns / x_ns);
 #ifdef HAVE_SPHINX_UNWRAP
-	double u_ns = bench_unwrap(5000);
 	printf("one sphinx unwrap (5 hops, 3082 bytes) = %.0f ns\n", u_ns);
 	printf("ratio link/unwrap = %.4f\n", link_ns / u_ns);
 #else
+	(void)u_ns;
 	printf("sphinx unwrap not in this build: one X25519 stands in "
 	       "(an unwrap costs about two)\n");
 	printf("ratio link/unwrap = n/a; stand-in ratio link/x25519 = %.4f\n",
