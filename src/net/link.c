@@ -44,6 +44,7 @@ struct link_conn {
 	uint32_t backoff_ms;
 	size_t wq_frames;
 	bool wq_was_full;
+	bool retry_reported; /* last on_close said "retrying" */
 	void *user;
 };
 
@@ -55,7 +56,6 @@ struct link_mgr {
 	bool listening, closing;
 	struct link_conn *conns;
 	struct link_stats st;
-	uint32_t tick_ms;
 	void (*done)(void *arg);
 	void *done_arg;
 	uint8_t rbuf[READ_BUF_LEN];
@@ -70,6 +70,8 @@ struct wreq {
 };
 
 static void conn_fail(struct link_conn *c, enum link_err why);
+static void conn_arm(struct link_conn *c);
+static void on_tick(uv_timer_t *t);
 static void conn_start_connect(struct link_conn *c);
 static void mgr_maybe_free(struct link_mgr *m);
 
@@ -137,13 +139,6 @@ link_mgr_new(struct uv_loop_s *loop, const struct link_cfg *cfg)
 	m->priv = secret_alloc(32);
 	memcpy(m->priv, cfg->static_priv, 32);
 	m->cfg.static_priv = m->priv;
-	/* The timer tick: fine enough for the shortest deadline we keep. */
-	uint32_t t = c.handshake_timeout_ms;
-	t = c.keepalive_ms < t ? c.keepalive_ms : t;
-	t = c.idle_timeout_ms < t ? c.idle_timeout_ms : t;
-	t = c.backoff_min_ms < t ? c.backoff_min_ms : t;
-	t /= 8;
-	m->tick_ms = t < 5 ? 5 : (t > 1000 ? 1000 : t);
 	return m;
 }
 
@@ -323,9 +318,15 @@ on_tcp_closed(uv_handle_t *h)
 	if (c->reconnect && !m->closing) {
 		c->state = CONN_WAIT;
 		c->deadline_ms = uv_now(m->loop) + conn_next_backoff(c);
+		conn_arm(c);
 		return;
 	}
 	conn_final(c);
+	if (c->retry_reported) {
+		/* It was told "retrying"; now it must hear that it is gone. */
+		struct link_close_info info = {.why = LINK_ERR_SHUTDOWN};
+		m->cfg.on_close(c, &info, m->cfg.ctx);
+	}
 }
 
 /* Tell an open peer why we close, if it can go out at once. */
@@ -380,6 +381,7 @@ conn_fail(struct link_conn *c, enum link_err why)
 		.was_open = c->state == CONN_OPEN,
 		.retrying = c->reconnect && !m->closing,
 	};
+	c->retry_reported = info.retrying;
 	if (c->tcp_live) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		c->state = CONN_CLOSING;
@@ -412,6 +414,7 @@ sm_open(void *ctx)
 	c->backoff_ms = m->cfg.backoff_min_ms;
 	c->last_recv_ms = c->last_send_ms = uv_now(m->loop);
 	m->st.opened++;
+	conn_arm(c);
 	m->cfg.on_open(c, m->cfg.ctx);
 }
 
@@ -489,6 +492,35 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		conn_fail(c, e);
 }
 
+/*
+ * One one-shot timer per connection, set for its next deadline: the retry
+ * time, the handshake deadline, or the earlier of idle timeout and
+ * keepalive. Sends do not re-arm it; a tick that finds the keepalive not yet
+ * due just re-arms for the new time.
+ */
+static void
+conn_arm(struct link_conn *c)
+{
+	const struct link_cfg *cfg = &c->mgr->cfg;
+	uint64_t now = uv_now(c->mgr->loop), at = now;
+	switch (c->state) {
+	case CONN_WAIT:
+	case CONN_CONNECTING:
+	case CONN_HANDSHAKE:
+		at = c->deadline_ms;
+		break;
+	case CONN_OPEN:
+		at = c->last_recv_ms + cfg->idle_timeout_ms;
+		if (c->last_send_ms + cfg->keepalive_ms < at)
+			at = c->last_send_ms + cfg->keepalive_ms;
+		break;
+	case CONN_CLOSING:
+	case CONN_FINAL:
+		return;
+	}
+	(void)uv_timer_start(&c->timer, on_tick, at > now ? at - now : 0, 0);
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -511,13 +543,16 @@ on_tick(uv_timer_t *t)
 			conn_fail(c, LINK_ERR_TIMEOUT);
 		} else if (now - c->last_send_ms >= m->cfg.keepalive_ms) {
 			struct link_cmd noop = {.type = LINK_CMD_NOOP};
-			(void)link_conn_send(c, &noop);
+			/* A full queue is traffic enough: no NOOP needed. */
+			if (link_conn_send(c, &noop) != LINK_OK)
+				c->last_send_ms = now;
 		}
 		break;
 	case CONN_CLOSING:
 	case CONN_FINAL:
 		break;
 	}
+	conn_arm(c);
 }
 
 static struct link_conn *
@@ -578,11 +613,13 @@ conn_start_connect(struct link_conn *c)
 	struct link_mgr *m = c->mgr;
 	if (uv_tcp_init(m->loop, &c->tcp) != 0) {
 		c->deadline_ms = uv_now(m->loop) + conn_next_backoff(c);
+		conn_arm(c);
 		return;
 	}
 	c->tcp_live = true;
 	c->state = CONN_CONNECTING;
 	c->deadline_ms = uv_now(m->loop) + m->cfg.handshake_timeout_ms;
+	conn_arm(c);
 	if (uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&c->addr,
 			   on_connect) != 0)
 		conn_fail(c, LINK_ERR_IO);
@@ -611,7 +648,6 @@ link_mgr_connect(struct link_mgr *m, const char *ip, uint16_t port,
 	c->reconnect = reconnect;
 	memcpy(c->remote_pub, remote_pub, 32);
 	(void)uv_timer_init(m->loop, &c->timer);
-	(void)uv_timer_start(&c->timer, on_tick, m->tick_ms, m->tick_ms);
 	c->state = CONN_WAIT;
 	conn_start_connect(c);
 	return c;
@@ -686,8 +722,8 @@ on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	(void)uv_timer_init(m->loop, &c->timer);
-	(void)uv_timer_start(&c->timer, on_tick, m->tick_ms, m->tick_ms);
 	c->deadline_ms = uv_now(m->loop) + m->cfg.handshake_timeout_ms;
+	conn_arm(c);
 	conn_begin_handshake(c);
 }
 

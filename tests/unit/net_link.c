@@ -594,8 +594,9 @@ Test(net_link, reconnect_with_backoff)
 	cr_assert(W->i.last.retrying);
 	cr_assert_eq(W->i.last.peer_reason, LINK_ERR_SHUTDOWN);
 	link_conn_close(c, LINK_ERR_SHUTDOWN);
-	cr_assert_eq(W->i.closes_final, 1);
 	finish();
+	uv_run(&W->loop, UV_RUN_DEFAULT);
+	cr_assert_eq(W->i.closes_final, 1, "told once that it is gone");
 	world_run_and_free();
 }
 
@@ -629,7 +630,32 @@ Test(net_link, backoff_grows_with_jitter)
 		b = b * 2 > 400 ? 400 : b * 2;
 	}
 	link_conn_close(c, LINK_ERR_SHUTDOWN);
-	cr_assert_eq(W->i.closes_final, 1);
 	finish();
+	uv_run(&W->loop, UV_RUN_DEFAULT);
+	cr_assert_eq(W->i.closes_final, 1, "told once that it is gone");
+	world_run_and_free();
+}
+
+Test(net_link, shutdown_while_retrying_reports_once)
+{
+	world_new(3000, NULL);
+	uv_tcp_t probe;
+	uv_tcp_init(&W->loop, &probe);
+	struct sockaddr_in sa;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	uv_tcp_bind(&probe, (struct sockaddr *)&sa, 0);
+	int len = sizeof(sa);
+	uv_tcp_getsockname(&probe, (struct sockaddr *)&sa, &len);
+	uint16_t port = ntohs(sa.sin_port);
+	uv_close((uv_handle_t *)&probe, NULL);
+	cr_assert_not_null(link_mgr_connect(W->i.m, "127.0.0.1", port, rpub,
+					    true));
+	while (W->i.closes < 2 && !W->guard_fired)
+		uv_run(&W->loop, UV_RUN_ONCE);
+	cr_assert_eq(W->i.closes_final, 0);
+	finish(); /* the manager closes with the connection between tries */
+	uv_run(&W->loop, UV_RUN_DEFAULT);
+	cr_assert_eq(W->i.closes_final, 1);
+	cr_assert_eq(W->i.last.why, LINK_ERR_SHUTDOWN);
 	world_run_and_free();
 }
