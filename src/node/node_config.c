@@ -36,14 +36,20 @@ static const struct config_key node_keys[] = {
 	  "unwrap threads; 0: one per core"),
 	K("node", "queue_capacity", CONFIG_INT, queue_capacity, "100000", 16,
 	  16777216, "packets the delay queue holds; beyond, random drops"),
-	K("node", "replay_batch", CONFIG_DURATION_MS, replay_batch_ms, "5ms",
-	  1, 5, "longest wait before replay tags are committed to disk"),
 	K("node", "metrics_listen", CONFIG_STRING, metrics_listen, "", 0, 0,
 	  "host:port of the Prometheus exporter; empty: none"),
 	K("node", "log_level", CONFIG_STRING, log_level, "notice", 0, 0,
 	  "err, warn, notice, info or debug"),
-	K("directory", "authorities", CONFIG_STRING, authorities, NULL, 0, 0,
+	K("node", "authorities", CONFIG_STRING, authorities, NULL, 0, 0,
 	  "the directory authorities: KEY@host:port, separated by commas"),
+	K("node", "dir_step", CONFIG_DURATION_MS, dir_step_ms, "2s", 100,
+	  600000, "time between directory rounds (upload, fetch, keys)"),
+	K("network", "genesis", CONFIG_INT, genesis, "1767225600", 0,
+	  1099511627776.0, "unix time at which epoch 0 starts"),
+	K("network", "epoch_length", CONFIG_DURATION_MS, epoch_length_ms,
+	  "20m", 10000, 604800000, "length of an epoch (whole seconds)"),
+	K("network", "grace", CONFIG_DURATION_MS, grace_ms, "2m", 1000,
+	  604800000, "previous packet key kept this long (whole seconds)"),
 };
 #define N_KEYS (sizeof(node_keys) / sizeof(node_keys[0]))
 
@@ -126,7 +132,15 @@ finish(struct node_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->authorities[0] == '\0') {
-		snprintf(err, errlen, "[directory] authorities: empty");
+		snprintf(err, errlen, "[node] authorities: empty");
+		return -1;
+	}
+	if (c->epoch_length_ms % 1000 || c->grace_ms % 1000 ||
+	    c->grace_ms > c->epoch_length_ms) {
+		snprintf(err, errlen, "[network] %s: must be whole seconds%s",
+			 c->epoch_length_ms % 1000 ? "epoch_length" : "grace",
+			 c->epoch_length_ms % 1000 ? "" :
+						     ", at most epoch_length");
 		return -1;
 	}
 	return 0;

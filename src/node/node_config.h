@@ -26,11 +26,14 @@ struct node_config {
 	char *link_key;
 	int64_t workers;	/* 0 = one per core */
 	int64_t queue_capacity; /* packets held at most */
-	int64_t replay_batch_ms;
 	char *metrics_listen; /* "" = no exporter */
 	char *log_level;
-	/* [directory] */
 	char *authorities;
+	int64_t dir_step_ms;
+	/* [network]: must match the authorities' (epochs before a consensus) */
+	int64_t genesis;
+	int64_t epoch_length_ms;
+	int64_t grace_ms;
 	/* derived by node_config_load */
 	enum node_role role;
 };

@@ -5,7 +5,7 @@
 
 #define GOOD                                                                   \
 	"[node]\nrole = mix\ndata_dir = /tmp/x\nlisten = 127.0.0.1:7000\n"    \
-	"[directory]\nauthorities = AAAA@127.0.0.1:8000\n"
+	"authorities = AAAA@127.0.0.1:8000\n"
 
 Test(node_config, minimal_config_gets_defaults)
 {
@@ -16,7 +16,7 @@ Test(node_config, minimal_config_gets_defaults)
 	cr_assert_eq(c.role, NODE_ROLE_MIX);
 	cr_assert_eq(c.workers, 0);
 	cr_assert_eq(c.queue_capacity, 100000);
-	cr_assert_eq(c.replay_batch_ms, 5);
+	cr_assert_eq(c.epoch_length_ms, 1200000);
 	cr_assert_str_eq(c.metrics_listen, "");
 	cr_assert_str_eq(c.identity_key, "identity.key");
 	char *p = node_config_path(&c, c.link_key);
@@ -39,17 +39,19 @@ expect_error(const char *text, const char *want)
 Test(node_config, each_bad_key_is_named)
 {
 	expect_error("[node]\ndata_dir = /x\nlisten = 127.0.0.1:1\n"
-		     "[directory]\nauthorities = a\n",
+		     "authorities = a\n",
 		     "[node] role: missing");
 	expect_error(GOOD "[node]\nrole = gateway\n", "[node] role: set twice");
 	expect_error("[node]\nrole = relay\ndata_dir = /x\n"
-		     "listen = 127.0.0.1:1\n[directory]\nauthorities = a\n",
+		     "listen = 127.0.0.1:1\nauthorities = a\n",
 		     "[node] role: 'relay' is not mix or gateway");
+	expect_error(GOOD "[network]\ngrace = 1500ms\n",
+		     "[network] grace: must be whole seconds");
 	expect_error("[node]\nrole = mix\ndata_dir = /x\nlisten = localhost:1\n"
-		     "[directory]\nauthorities = a\n",
+		     "authorities = a\n",
 		     "[node] listen:");
 	expect_error("[node]\nrole = mix\ndata_dir = /x\n"
-		     "listen = 127.0.0.1:70000\n[directory]\nauthorities = a\n",
+		     "listen = 127.0.0.1:70000\nauthorities = a\n",
 		     "[node] listen:");
 }
 
@@ -60,7 +62,7 @@ Test(node_config, bounds_and_types)
 		{"workers = 65", "[node] workers: 65 is out of range"},
 		{"workers = two", "[node] workers: 'two' is not a valid"},
 		{"queue_capacity = 8", "[node] queue_capacity"},
-		{"replay_batch = 6ms", "[node] replay_batch"},
+		{"dir_step = 1ms", "[node] dir_step"},
 		{"metrics_listen = :80", "[node] metrics_listen"},
 		{"log_level = loud", "[node] log_level"},
 		{"colour = blue", "[node] colour: unknown key"},
@@ -68,8 +70,7 @@ Test(node_config, bounds_and_types)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text),
 			 "[node]\nrole = mix\ndata_dir = /x\n"
-			 "listen = 127.0.0.1:1\n%s\n"
-			 "[directory]\nauthorities = a\n",
+			 "listen = 127.0.0.1:1\nauthorities = a\n%s\n",
 			 bad[i][0]);
 		expect_error(text, bad[i][1]);
 	}
