@@ -71,7 +71,7 @@ FUZZ_SRC  := $(wildcard fuzz/*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test test-asan bench fuzz demo clean deps layering format
+.PHONY: all test test-asan bench fuzz demo clean deps layering format soak
 .DEFAULT_GOAL := all
 
 all: deps-check $(BUILD)/backchannel $(UNIT_BIN) $(VEC_BIN) $(BENCH_BIN) $(REPLAY_BIN)
@@ -141,6 +141,10 @@ bench: all
 
 fuzz:
 	$(Q)scripts/fuzz
+
+# The minute-long flood of tests/net/mixnet.sh (make test runs 20 s of it).
+soak: all
+	$(Q)SOAK=60 tests/net/mixnet.sh $(BUILD)
 
 demo: all
 	$(Q)scripts/demo $(BUILD)

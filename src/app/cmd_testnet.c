@@ -33,6 +33,8 @@
 
 struct up_opts {
 	const char *dir;
+	const char *name;
+	bool sigkill;
 	long mixes_per_layer;
 	long gateways;
 	long epoch_s;
@@ -49,6 +51,8 @@ usage(FILE *f)
 		"[--log-level LEVEL]\n"
 		"       backchannel testnet status --dir DIR\n"
 		"       backchannel testnet down --dir DIR\n"
+		"       backchannel testnet stop|start --dir DIR --name NAME "
+		"[--sigkill]\n"
 		"       backchannel testnet inject --dir DIR ... (inject "
 		"--help)\n\n"
 		"A whole network on 127.0.0.1: 3 directory authorities, 3 "
@@ -57,7 +61,9 @@ usage(FILE *f)
 		"generates keys and configs under DIR, starts every process,\n"
 		"waits for the first consensus and for the links, and prints "
 		"what runs where.\n'down' stops everything (SIGTERM, then "
-		"SIGKILL after 10 s).\n");
+		"SIGKILL after 10 s).\n'stop' stops one process (--sigkill: at "
+		"once, as a crash would), 'start'\nstarts it again with its "
+		"keys, config and data.\n");
 }
 
 /* A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
@@ -581,6 +587,49 @@ testnet_down(const char *dir)
 	return killed ? 1 : 0;
 }
 
+/* Stops or starts one process of the network, keeping the state file. */
+static int
+testnet_one(const struct up_opts *o, bool start)
+{
+	static struct testnet_state st;
+	char self[512], cfg[700];
+	if (!o->name || testnet_state_load(o->dir, &st) != 0) {
+		fprintf(stderr, "testnet: --name of a process in %s needed\n",
+			o->dir);
+		return EXIT_USAGE;
+	}
+	struct testnet_proc *p = NULL;
+	for (size_t i = 0; i < st.n && !p; i++)
+		if (strcmp(st.p[i].name, o->name) == 0)
+			p = &st.p[i];
+	if (!p) {
+		fprintf(stderr, "testnet: no process %s\n", o->name);
+		return EXIT_USAGE;
+	}
+	if (!start) {
+		if (alive(p->pid))
+			kill(p->pid, o->sigkill ? SIGKILL : SIGTERM);
+		for (int i = 0; i < 100 && alive(p->pid); i++)
+			time_sleep_ms(100);
+		printf("testnet: %s stopped\n", p->name);
+		return alive(p->pid) ? 1 : 0;
+	}
+	if (alive(p->pid)) {
+		fprintf(stderr, "testnet: %s is running\n", p->name);
+		return 1;
+	}
+	snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
+	if (self_path(self, sizeof(self)) != 0)
+		return 1;
+	p->pid = spawn(self, strcmp(p->kind, "authority") == 0 ? "authority" :
+								 "node",
+		       cfg, p->log);
+	if (p->pid < 0 || state_write(o->dir, &st) != 0)
+		return 1;
+	printf("testnet: %s started (pid %ld)\n", p->name, (long)p->pid);
+	return 0;
+}
+
 static int
 parse_long(const char *s, long lo, long hi, long *out)
 {
@@ -596,7 +645,7 @@ parse_long(const char *s, long lo, long hi, long *out)
 static int
 cmd_testnet(int argc, char **argv)
 {
-	struct up_opts o = {NULL, 2, 2, 30, "info"};
+	struct up_opts o = {NULL, NULL, false, 2, 2, 30, "info"};
 	if (argc >= 2 && strcmp(argv[1], "inject") == 0)
 		return testnet_inject(argc - 1, argv + 1);
 	if (command_wants_help(argc, argv) || argc < 2) {
@@ -605,8 +654,14 @@ cmd_testnet(int argc, char **argv)
 	}
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--sigkill") == 0) {
+			o.sigkill = true;
+			continue;
+		}
 		int bad = !v;
-		if (!bad && strcmp(a, "--dir") == 0)
+		if (!bad && strcmp(a, "--name") == 0)
+			o.name = v;
+		else if (!bad && strcmp(a, "--dir") == 0)
 			o.dir = v;
 		else if (!bad && strcmp(a, "--mixes-per-layer") == 0)
 			bad = parse_long(v, 1, 20, &o.mixes_per_layer);
@@ -634,6 +689,8 @@ cmd_testnet(int argc, char **argv)
 		return testnet_status(o.dir);
 	if (strcmp(argv[1], "down") == 0)
 		return testnet_down(o.dir);
+	if (strcmp(argv[1], "stop") == 0 || strcmp(argv[1], "start") == 0)
+		return testnet_one(&o, strcmp(argv[1], "start") == 0);
 	usage(stderr);
 	return EXIT_USAGE;
 }

@@ -27,7 +27,7 @@
 #include "wire/sphinx_packet.h"
 
 struct inj {
-	const char *dir, *from, *to, *as, *via, *save, *replay;
+	const char *dir, *from, *to, *as, *via, *avoid, *save, *replay;
 	long count, delay_ms, duration_s;
 	bool garbage, flip;
 	struct testnet_state st;
@@ -54,10 +54,12 @@ usage(FILE *f)
 		"  --count N        packets (default 1)\n"
 		"  --delay MS       per-hop delay in each packet (default 5)\n"
 		"  --via MIX        route through this mix at its layer\n"
+		"  --avoid MIX      never route through this mix\n"
 		"  --save FILE      also write the packets sent to FILE\n"
 		"  --replay FILE    send the packets saved in FILE instead\n"
 		"  --flip           flip one random bit in each packet\n"
-		"  --garbage        random bytes instead of packets\n"
+		"  --garbage        random bytes (valid version field) instead of "
+		"packets\n"
 		"  --duration S     with --garbage: keep sending for S "
 		"seconds\n");
 }
@@ -91,19 +93,25 @@ hop_set(struct inj *in, struct sphinx_path_hop *h, const struct dir_node *n)
 	return true;
 }
 
+static bool
+usable(const struct dir_node *n, uint32_t layer, const struct dir_node *avoid)
+{
+	return n->layer == layer && n->desc.role == DIR_ROLE_MIX && n != avoid;
+}
+
 static const struct dir_node *
 pick_layer(struct inj *in, uint32_t layer, const struct dir_node *via)
 {
+	const struct dir_node *avoid =
+		in->avoid ? node_by_name(in, in->avoid) : NULL;
 	if (via && via->layer == layer)
 		return via;
 	size_t n = 0;
 	for (size_t i = 0; i < in->cons.n_nodes; i++)
-		n += in->cons.nodes[i].layer == layer &&
-		     in->cons.nodes[i].desc.role == DIR_ROLE_MIX;
+		n += usable(&in->cons.nodes[i], layer, avoid);
 	uint32_t k = n ? rand_uniform((uint32_t)n) : 0;
 	for (size_t i = 0; i < in->cons.n_nodes; i++)
-		if (in->cons.nodes[i].layer == layer &&
-		    in->cons.nodes[i].desc.role == DIR_ROLE_MIX && k-- == 0)
+		if (usable(&in->cons.nodes[i], layer, avoid) && k-- == 0)
 			return &in->cons.nodes[i];
 	return NULL;
 }
@@ -138,6 +146,16 @@ build_one(struct inj *in, uint8_t *pkt)
 	return 0;
 }
 
+/* Random bytes behind a valid version field: each one costs a mix its
+ * public-key work before the MAC fails, as an attacker's flood would. */
+static void
+garbage(uint8_t *p, size_t len)
+{
+	rand_bytes(p, len);
+	p[0] = 0;
+	p[1] = 0;
+}
+
 static int
 prepare(struct inj *in)
 {
@@ -156,7 +174,7 @@ prepare(struct inj *in)
 	for (long i = 0; i < in->count; i++) {
 		uint8_t *p = in->pkts + (size_t)i * len;
 		if (in->garbage)
-			rand_bytes(p, len);
+			garbage(p, len);
 		else if (build_one(in, p) != 0)
 			return -1;
 	}
@@ -182,7 +200,7 @@ pump(struct inj *in)
 				    in->sent < in->count)) {
 		const uint8_t *p = in->pkts + (size_t)(in->sent % in->count) * len;
 		if (flood)
-			rand_bytes(in->pkts, len);
+			garbage(in->pkts, len);
 		enum link_err e = link_conn_send_packet(in->conn, p, len);
 		if (e == LINK_ERR_QUEUE)
 			return; /* on_writable brings us back */
@@ -362,7 +380,8 @@ testnet_inject(int argc, char **argv)
 		}
 		s = !strcmp(a, "--dir") ? &in.dir : !strcmp(a, "--from") ? &in.from :
 		    !strcmp(a, "--to") ? &in.to : !strcmp(a, "--as") ? &in.as :
-		    !strcmp(a, "--via") ? &in.via : !strcmp(a, "--save") ? &in.save :
+		    !strcmp(a, "--via") ? &in.via : !strcmp(a, "--avoid") ? &in.avoid :
+		    !strcmp(a, "--save") ? &in.save :
 		    !strcmp(a, "--replay") ? &in.replay : NULL;
 		n = !strcmp(a, "--count") ? &in.count :
 		    !strcmp(a, "--delay") ? &in.delay_ms :

@@ -496,14 +496,8 @@ static void
 apply_keys(struct node_daemon *d, const uint64_t *epochs,
 	   struct secret32 *const *privs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		bool held = false;
-		for (size_t j = 0; j < d->n_pl_epochs; j++)
-			held |= d->pl_epochs[j] == epochs[i];
-		if (!held && pipeline_key_add(d->pl, epochs[i], privs[i]->b) == 0)
-			log_info("keys: packet key of epoch %llu loaded",
-				 (unsigned long long)epochs[i]);
-	}
+	/* Erase first: the schedule's slots and the pipeline's are the same
+	 * number, so the new key needs the old one's place. */
 	for (size_t j = 0; j < d->n_pl_epochs; j++) {
 		bool keep = false;
 		for (size_t i = 0; i < n; i++)
@@ -515,6 +509,14 @@ apply_keys(struct node_daemon *d, const uint64_t *epochs,
 				 "its replay tags",
 				 (unsigned long long)d->pl_epochs[j]);
 		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool held = false;
+		for (size_t j = 0; j < d->n_pl_epochs; j++)
+			held |= d->pl_epochs[j] == epochs[i];
+		if (!held && pipeline_key_add(d->pl, epochs[i], privs[i]->b) == 0)
+			log_info("keys: packet key of epoch %llu loaded",
+				 (unsigned long long)epochs[i]);
 	}
 	memcpy(d->pl_epochs, epochs, n * sizeof(*epochs));
 	d->n_pl_epochs = n;
