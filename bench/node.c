@@ -1,0 +1,536 @@
+/*
+ * Mix node benchmark: three figures, measured in one run.
+ *
+ * A mix (one pipeline worker, the replay committer and the event loop with
+ * its links, all pinned to core 0) is fed pre-built unique packets over a
+ * real link by a load generator on core 1, which also receives what the mix
+ * forwards (the next hop) over a second link.
+ *
+ * 1. Throughput: forwarded packets per second, and its ratio to
+ *    1 / (unwrap time) with the unwrap timed alone on the same core in the
+ *    same run (target >= 0.85: links, queues, replay filter and framing
+ *    cost under 15 percent).
+ * 2. Added latency per hop at zero delay and half that load: from the
+ *    generator's send to its receipt of the forwarded packet (two link
+ *    crossings, unwrap, replay commit, queue), median and p99 (target
+ *    median < 1 ms).  The replay store lives in BENCH_DIR (default
+ *    /dev/shm, else /tmp); its commit time is printed, since a disk's fsync
+ *    adds to every hop.
+ * 3. Memory per queued packet with 100,000 packets in the delay queue, from
+ *    the process's resident size (target <= packet size + 128 bytes).
+ *
+ *   build/bench/node [packets]       (default 5000)
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "crypto/rand.h"
+#include "crypto/x25519.h"
+#include "lib/log.h"
+#include "lib/time.h"
+#include "net/evloop.h"
+#include "net/link.h"
+#include "node/delayq.h"
+#include "node/metrics.h"
+#include "node/pipeline.h"
+#include "store/replay.h"
+#include "wire/sphinx_packet.h"
+
+static struct sphinx_geometry geom;
+static uint8_t mix_id[32], mix_pub[32], mix_priv[32];
+static uint8_t mix_lpub[32], mix_lpriv[32], gen_lpub[32], gen_lpriv[32];
+static uint8_t gen_id[32];
+static size_t n_pkts = 5000;
+static uint8_t *pkts; /* n_pkts + n_lat unique packets */
+static size_t n_lat = 2000;
+
+static void
+pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
+		fprintf(stderr, "node bench: cannot pin to cpu %d\n", cpu);
+}
+
+/* ---- packets ---- */
+
+struct build_arg {
+	size_t from, to;
+};
+
+static void *
+build(void *p)
+{
+	struct build_arg *a = p;
+	struct sphinx_path_hop path[2];
+	memset(path, 0, sizeof(path));
+	memcpy(path[0].id, mix_id, 32);
+	memcpy(path[0].pub, mix_pub, 32);
+	path[0].cmds.has_delay = true; /* zero delay */
+	uint8_t gpub[32], gpriv[32];
+	x25519_keypair(gpub, gpriv);
+	memcpy(path[1].id, gen_id, 32);
+	memcpy(path[1].pub, gpub, 32);
+	path[1].cmds.has_recipient = true;
+	for (size_t i = a->from; i < a->to; i++)
+		if (sphinx_packet_create(&geom, path, 2, NULL, 0,
+					 pkts + i * geom.packet_len,
+					 geom.packet_len) != SPHINX_OK)
+			abort();
+	return NULL;
+}
+
+static void
+build_all(size_t n)
+{
+	pthread_t t[2];
+	struct build_arg a[2] = {{0, n / 2}, {n / 2, n}};
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, build, &a[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* ns per unwrap, single thread on the current core. */
+static double
+time_unwrap(size_t n)
+{
+	struct sphinx_unwrap_ctx *ux = sphinx_unwrap_ctx_new(&geom);
+	uint8_t *buf = malloc(geom.packet_len);
+	struct sphinx_unwrap_result res;
+	int64_t t0 = time_mono_ns();
+	for (size_t i = 0; i < n; i++) {
+		memcpy(buf, pkts + i * geom.packet_len, geom.packet_len);
+		if (sphinx_unwrap(ux, mix_priv, buf, geom.packet_len, 1000,
+				  &res) != SPHINX_OK)
+			abort();
+	}
+	int64_t t = time_mono_ns() - t0;
+	free(buf);
+	sphinx_unwrap_ctx_free(ux);
+	return (double)t / (double)n;
+}
+
+/* ---- the mix (core 0) ---- */
+
+struct mix {
+	struct evloop *ev;
+	struct evwake *wake;
+	struct evtimer *timer, *poll;
+	struct link_mgr *m;
+	struct link_conn *next; /* to the generator's sink */
+	struct pipeline *pl;
+	struct replay_store *rs;
+	_Atomic uint16_t port, sink_port;
+	_Atomic bool ready, stop;
+};
+
+static struct mix mx;
+
+static bool
+mix_send(void *ctx, const uint8_t *hop, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)hop;
+	return mx.next && link_conn_send_packet(mx.next, pkt, len) == LINK_OK;
+}
+
+static void
+mix_drain(void *ctx)
+{
+	(void)ctx;
+	int64_t now = time_mono_ns();
+	int64_t next = pipeline_drain(mx.pl, now, mix_send, NULL);
+	if (next != INT64_MAX)
+		evtimer_start(mx.timer,
+			      next > now ? (uint64_t)((next - now) / 1000000) :
+					   0,
+			      0);
+}
+
+static void
+mix_wake(void *ctx)
+{
+	(void)ctx;
+	evwake_send(mx.wake);
+}
+
+static bool
+auth_any(void *ctx, const uint8_t key[32])
+{
+	(void)ctx;
+	(void)key;
+	return true;
+}
+
+static enum link_err
+mix_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	if (cmd->type == LINK_CMD_SEND_PACKET)
+		pipeline_submit(mx.pl, cmd->u.packet.data, cmd->u.packet.len);
+	return LINK_OK;
+}
+
+static void
+mix_open(struct link_conn *c, void *ctx)
+{
+	(void)ctx;
+	if (c == mx.next)
+		atomic_store(&mx.ready, true);
+}
+
+static void
+mix_close(struct link_conn *c, const struct link_close_info *i, void *ctx)
+{
+	(void)c;
+	(void)i;
+	(void)ctx;
+}
+
+static void
+mix_poll(void *ctx)
+{
+	(void)ctx;
+	if (atomic_load(&mx.stop))
+		evloop_stop(mx.ev);
+	uint16_t sp = atomic_load(&mx.sink_port);
+	if (!mx.next && sp)
+		mx.next = link_mgr_connect(mx.m, "127.0.0.1", sp, gen_lpub,
+					   true);
+}
+
+static void *
+mix_main(void *arg)
+{
+	(void)arg;
+	pin(0); /* the pipeline's threads inherit core 0 */
+	struct link_cfg lc = {
+		.static_priv = mix_lpriv, .packet_len = geom.packet_len,
+		.role = LINK_ROLE_NODE, .auth = auth_any, .on_open = mix_open,
+		.on_cmd = mix_cmd, .on_close = mix_close,
+		/* Room for every packet of the run: the bench measures the
+		 * mix, not a slow next hop. */
+		.queue_frames = 16384,
+	};
+	struct pipeline_cfg pc = {
+		.geom = geom, .workers = 1, .queue_capacity = 100000,
+		.inbox_capacity = n_pkts + n_lat, .max_delay_ms = 1000,
+		.replay = mx.rs, .wake = mix_wake,
+	};
+	mx.pl = pipeline_new(&pc);
+	if (!mx.pl || pipeline_key_add(mx.pl, 1, mix_priv) != 0)
+		abort();
+	pipeline_set_epoch(mx.pl, 1);
+	mx.ev = evloop_new();
+	mx.wake = evwake_new(mx.ev, mix_drain, NULL);
+	mx.timer = evtimer_new(mx.ev, mix_drain, NULL);
+	mx.poll = evtimer_new(mx.ev, mix_poll, NULL);
+	evtimer_start(mx.poll, 1, 1);
+	mx.m = link_mgr_new(evloop_uv(mx.ev), &lc);
+	uint16_t port = 0;
+	if (!mx.m || link_mgr_listen(mx.m, "127.0.0.1", 0, &port) != 0)
+		abort();
+	atomic_store(&mx.port, port);
+	evloop_run(mx.ev);
+	link_mgr_close(mx.m, NULL, NULL);
+	pipeline_free(mx.pl);
+	evloop_free(mx.ev);
+	return NULL;
+}
+
+/* ---- the load generator and next hop (core 1) ---- */
+
+struct gen {
+	struct evloop *ev;
+	struct evtimer *tick;
+	struct link_mgr *m;
+	struct link_conn *to_mix;
+	bool open;
+	_Atomic int phase; /* 0 idle, 1 flood, 2 paced, 3 stop */
+	size_t sent1, sent2;
+	_Atomic size_t recv;
+	int64_t t_first, t_last;
+	double pace_per_ns;
+	int64_t pace_start;
+	int64_t *t_send, *t_recv; /* phase 2, per packet */
+};
+
+static struct gen gn;
+
+static void
+gen_pump(void)
+{
+	size_t len = geom.packet_len;
+	int ph = atomic_load(&gn.phase);
+	if (!gn.open)
+		return;
+	if (ph == 1) {
+		while (gn.sent1 < n_pkts &&
+		       link_conn_send_packet(gn.to_mix, pkts + gn.sent1 * len,
+					     len) == LINK_OK)
+			gn.sent1++;
+	} else if (ph == 2) {
+		int64_t now = time_mono_ns();
+		size_t due = (size_t)((double)(now - gn.pace_start) *
+				      gn.pace_per_ns);
+		while (gn.sent2 < n_lat && gn.sent2 < due) {
+			const uint8_t *p = pkts + (n_pkts + gn.sent2) * len;
+			gn.t_send[gn.sent2] = time_mono_ns();
+			if (link_conn_send_packet(gn.to_mix, p, len) != LINK_OK)
+				break;
+			gn.sent2++;
+		}
+	}
+}
+
+static void
+gen_tick(void *ctx)
+{
+	(void)ctx;
+	if (atomic_load(&gn.phase) == 3) {
+		evloop_stop(gn.ev);
+		return;
+	}
+	if (!gn.to_mix && atomic_load(&mx.port))
+		gn.to_mix = link_mgr_connect(gn.m, "127.0.0.1",
+					     atomic_load(&mx.port), mix_lpub,
+					     true);
+	gen_pump();
+}
+
+static enum link_err
+gen_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	if (cmd->type != LINK_CMD_SEND_PACKET)
+		return LINK_OK;
+	int64_t now = time_mono_ns();
+	size_t r = atomic_load(&gn.recv);
+	if (atomic_load(&gn.phase) == 1) {
+		if (r == 0)
+			gn.t_first = now;
+		gn.t_last = now;
+	} else if (r >= n_pkts && r - n_pkts < n_lat) {
+		/* One worker, zero delay: packets leave in arrival order. */
+		gn.t_recv[r - n_pkts] = now;
+	}
+	atomic_store(&gn.recv, r + 1);
+	return LINK_OK;
+}
+
+static void
+gen_open(struct link_conn *c, void *ctx)
+{
+	(void)ctx;
+	if (c == gn.to_mix)
+		gn.open = true;
+	gen_pump();
+}
+
+static void
+gen_writable(struct link_conn *c, void *ctx)
+{
+	(void)c;
+	(void)ctx;
+	gen_pump();
+}
+
+static void *
+gen_main(void *arg)
+{
+	(void)arg;
+	pin(1);
+	struct link_cfg lc = {
+		.static_priv = gen_lpriv, .packet_len = geom.packet_len,
+		.role = LINK_ROLE_NODE, .auth = auth_any, .on_open = gen_open,
+		.on_cmd = gen_cmd, .on_close = mix_close,
+		.on_writable = gen_writable, .queue_frames = 4096,
+	};
+	gn.ev = evloop_new();
+	gn.m = link_mgr_new(evloop_uv(gn.ev), &lc);
+	uint16_t port = 0;
+	if (!gn.m || link_mgr_listen(gn.m, "127.0.0.1", 0, &port) != 0)
+		abort();
+	atomic_store(&mx.sink_port, port);
+	gn.tick = evtimer_new(gn.ev, gen_tick, NULL);
+	evtimer_start(gn.tick, 1, 1);
+	evloop_run(gn.ev);
+	link_mgr_close(gn.m, NULL, NULL);
+	evloop_free(gn.ev);
+	return NULL;
+}
+
+/* ---- main ---- */
+
+static long
+rss_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool
+wait_recv(size_t n, int64_t timeout_ms)
+{
+	int64_t end = time_mono_ms() + timeout_ms;
+	while (atomic_load(&gn.recv) < n && time_mono_ms() < end)
+		time_sleep_ms(1);
+	return atomic_load(&gn.recv) >= n;
+}
+
+/* Mean time of one replay commit of one tag, in the bench's store. */
+static double
+commit_ms(void)
+{
+	uint8_t tag[32];
+	int64_t t0 = time_mono_ns();
+	for (int i = 0; i < 50; i++) {
+		rand_bytes(tag, sizeof(tag));
+		replay_add(mx.rs, 99, tag, NULL);
+		replay_flush(mx.rs);
+	}
+	return (double)(time_mono_ns() - t0) / 50 / 1e6;
+}
+
+static void
+memory_figure(void)
+{
+	const size_t n = 100000;
+	struct delayq *q = delayq_new(n, geom.packet_len, 40, NULL, NULL);
+	uint8_t meta[40] = {0};
+	long before = rss_kb();
+	for (size_t i = 0; i < n; i++)
+		delayq_push(q, (int64_t)i, meta, pkts + (i % n_pkts) *
+					 geom.packet_len, geom.packet_len);
+	long after = rss_kb();
+	double per = (double)(after - before) * 1024.0 / (double)n;
+	printf("memory per queued packet, %zu queued: %.0f bytes = packet "
+	       "%zu + %.0f (target <= packet + 128; by structure %zu)\n",
+	       n, per, geom.packet_len, per - (double)geom.packet_len,
+	       delayq_bytes_per_packet(q));
+	delayq_free(q);
+}
+
+static void
+latency_figure(double rate)
+{
+	size_t n = n_lat;
+	int64_t *d = malloc(n * sizeof(*d));
+	for (size_t i = 0; i < n; i++)
+		d[i] = gn.t_recv[i] - gn.t_send[i];
+	qsort(d, n, sizeof(*d), cmp_i64);
+	printf("latency per hop at zero delay, half load (%.0f packets/s): "
+	       "median %.3f ms, p99 %.3f ms (target median < 1 ms)\n",
+	       rate / 2, (double)d[n / 2] / 1e6, (double)d[n * 99 / 100] / 1e6);
+	free(d);
+}
+
+static void
+store_unlink(const char *path)
+{
+	char p[300];
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[256], path[256];
+	if (argc > 1)
+		n_pkts = (size_t)strtoul(argv[1], NULL, 10);
+	if (n_pkts < 1000 || crypto_init() != 0)
+		return 2;
+	log_init("bench-node", LOG_LVL_ERR);
+	sphinx_geometry_default(&geom);
+	x25519_keypair(mix_pub, mix_priv);
+	x25519_keypair(mix_lpub, mix_lpriv);
+	x25519_keypair(gen_lpub, gen_lpriv);
+	rand_bytes(mix_id, 32);
+	rand_bytes(gen_id, 32);
+	pkts = malloc((n_pkts + n_lat) * geom.packet_len);
+	gn.t_send = calloc(n_lat, sizeof(int64_t));
+	gn.t_recv = calloc(n_lat, sizeof(int64_t));
+	build_all(n_pkts + n_lat);
+
+	const char *dir = getenv("BENCH_DIR");
+	struct stat st;
+	if (!dir)
+		dir = stat("/dev/shm", &st) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(path, sizeof(path), "%s/bc-bench-node-%ld.db", dir,
+		 (long)getpid());
+	mx.rs = replay_open(path, err, sizeof(err));
+	if (!mx.rs) {
+		fprintf(stderr, "node bench: %s\n", err);
+		return 1;
+	}
+	pin(0);
+	double unwrap_ns = time_unwrap(2000);
+	double cms = commit_ms();
+	pthread_t tm, tg;
+	pthread_create(&tm, NULL, mix_main, NULL);
+	pthread_create(&tg, NULL, gen_main, NULL);
+	while (!(atomic_load(&mx.ready) && gn.open))
+		time_sleep_ms(1);
+
+	atomic_store(&gn.phase, 1);
+	bool ok1 = wait_recv(n_pkts, 120000);
+	double rate = (double)(n_pkts - 1) * 1e9 /
+		      (double)(gn.t_last - gn.t_first);
+	gn.pace_per_ns = rate / 2 / 1e9;
+	gn.pace_start = time_mono_ns();
+	atomic_store(&gn.phase, 2);
+	bool ok2 = wait_recv(n_pkts + n_lat, 120000);
+	atomic_store(&gn.phase, 3);
+	atomic_store(&mx.stop, true);
+	pthread_join(tg, NULL);
+	pthread_join(tm, NULL);
+
+	printf("unwrap alone (core 0): %.1f us/packet, 1/unwrap = %.0f "
+	       "packets/s\n", unwrap_ns / 1e3, 1e9 / unwrap_ns);
+	printf("replay commit in %s: %.3f ms\n", dir, cms);
+	if (!ok1 || !ok2) {
+		printf("node bench: packets lost (%zu of %zu received)\n",
+		       atomic_load(&gn.recv), n_pkts + n_lat);
+		return 1;
+	}
+	printf("forwarded: %.0f packets/s (%zu unique packets, one worker "
+	       "and the loop on core 0, generator on core 1)\n", rate, n_pkts);
+	latency_figure(rate);
+	memory_figure();
+	printf("ratio forwarded / (1/unwrap): %.3f (target >= 0.85)\n",
+	       rate * unwrap_ns / 1e9);
+	REPLAY_CLOSE(mx.rs);
+	store_unlink(path);
+	return 0;
+}
