@@ -8,13 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app/command.h"
+#include "lib/codec.h"
+#include "lib/keyfile.h"
+
 #include "crypto/ed25519.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
-#include "lib/codec.h"
-#include "lib/keyfile.h"
+
+#include "app/command.h"
 
 static void
 usage(FILE *f)
@@ -36,8 +38,9 @@ write_key(const char *path, const char *type)
 	int rc = 1;
 	struct stat st;
 	if (stat(path, &st) == 0) {
-		fprintf(stderr, "backchannel keygen: %s exists; not "
-				"overwriting a key\n",
+		fprintf(stderr,
+			"backchannel keygen: %s exists; not "
+			"overwriting a key\n",
 			path);
 		goto done;
 	}

@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/command.h"
 #include "lib/log.h"
+
+#include "app/command.h"
 #include "node/node.h"
 #include "node/node_config.h"
 

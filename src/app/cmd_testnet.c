@@ -15,21 +15,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "app/command.h"
-#include "app/testnet.h"
-#include "crypto/ed25519.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "crypto/x25519.h"
-#include "dir/authset.h"
-#include "dir/fetch.h"
-#include "dir/verify.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/time.h"
+
+#include "crypto/ed25519.h"
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+
 #include "wire/dir_consensus.h"
+
+#include "dir/authset.h"
+#include "dir/fetch.h"
+#include "dir/verify.h"
+
+#include "app/command.h"
+#include "app/testnet.h"
 
 struct up_opts {
 	const char *dir;
@@ -172,14 +176,14 @@ state_write(const char *dir, const struct testnet_state *st)
 	struct buf b;
 	char path[600];
 	buf_init(&b);
-	buf_printf(&b, "# backchannel testnet: kind name pid listen metrics "
-		       "log key\nauthorities %s\n",
+	buf_printf(&b,
+		   "# backchannel testnet: kind name pid listen metrics "
+		   "log key\nauthorities %s\n",
 		   st->authorities);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct testnet_proc *p = &st->p[i];
 		buf_printf(&b, "%s %s %ld %s %s %s %s\n", p->kind, p->name,
-			   (long)p->pid, p->listen, p->metrics, p->log,
-			   p->key);
+			   (long)p->pid, p->listen, p->metrics, p->log, p->key);
 	}
 	snprintf(path, sizeof(path), "%s/testnet.state", dir);
 	int rc = write_text(path, (const char *)b.data);
@@ -323,8 +327,7 @@ write_configs(struct testnet_state *st, const struct up_opts *o,
 }
 
 static int
-make_network(struct testnet_state *st, const struct up_opts *o,
-	     int64_t genesis)
+make_network(struct testnet_state *st, const struct up_opts *o, int64_t genesis)
 {
 	char name[32];
 	struct buf spec;
@@ -412,8 +415,10 @@ wait_ready(const struct testnet_state *st, size_t n_nodes, int64_t timeout_s)
 			time_sleep_ms(1000);
 	}
 	if (!listed) {
-		fprintf(stderr, "testnet: no consensus listing all %zu nodes "
-				"in time\n", n_nodes);
+		fprintf(stderr,
+			"testnet: no consensus listing all %zu nodes "
+			"in time\n",
+			n_nodes);
 		return -1;
 	}
 	printf("testnet: consensus lists all %zu nodes\n", n_nodes);
@@ -422,13 +427,15 @@ wait_ready(const struct testnet_state *st, size_t n_nodes, int64_t timeout_s)
 		if (strcmp(p->kind, "authority") == 0)
 			continue;
 		while (metric_value(p->metrics, "bc_links_open") <
-			       (double)(n_nodes - 1) &&
+			   (double)(n_nodes - 1) &&
 		       time_mono_ms() < end)
 			time_sleep_ms(500);
 		if (metric_value(p->metrics, "bc_links_open") <
 		    (double)(n_nodes - 1)) {
-			fprintf(stderr, "testnet: %s has not linked to every "
-					"node in time\n", p->name);
+			fprintf(stderr,
+				"testnet: %s has not linked to every "
+				"node in time\n",
+				p->name);
 			return -1;
 		}
 	}
@@ -470,8 +477,9 @@ testnet_up(const struct up_opts *o)
 	if (testnet_state_load(o->dir, &old) == 0) {
 		for (size_t i = 0; i < old.n; i++)
 			if (alive(old.p[i].pid)) {
-				fprintf(stderr, "testnet: %s already runs a "
-						"network; 'down' first\n",
+				fprintf(stderr,
+					"testnet: %s already runs a "
+					"network; 'down' first\n",
 					o->dir);
 				return 1;
 			}
@@ -491,8 +499,9 @@ testnet_up(const struct up_opts *o)
 	for (size_t i = 0; i < st.n; i++) {
 		struct testnet_proc *p = &st.p[i];
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
-		p->pid = spawn(self, strcmp(p->kind, "authority") == 0 ?
-					     "authority" : "node",
+		p->pid = spawn(self,
+			       strcmp(p->kind, "authority") == 0 ? "authority"
+								 : "node",
 			       cfg, p->log);
 		if (p->pid < 0)
 			return 1;
@@ -521,8 +530,8 @@ testnet_status(const char *dir)
 		return 1;
 	}
 	size_t up = 0, len = 0;
-	printf("%-10s %-9s %-7s %-6s %-8s %s\n", "name", "role", "pid",
-	       "state", "links", "packets in/out");
+	printf("%-10s %-9s %-7s %-6s %-8s %s\n", "name", "role", "pid", "state",
+	       "links", "packets in/out");
 	for (size_t i = 0; i < st.n; i++) {
 		const struct testnet_proc *p = &st.p[i];
 		bool a = alive(p->pid);
@@ -621,8 +630,8 @@ testnet_one(const struct up_opts *o, bool start)
 	snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
 	if (self_path(self, sizeof(self)) != 0)
 		return 1;
-	p->pid = spawn(self, strcmp(p->kind, "authority") == 0 ? "authority" :
-								 "node",
+	p->pid = spawn(self,
+		       strcmp(p->kind, "authority") == 0 ? "authority" : "node",
 		       cfg, p->log);
 	if (p->pid < 0 || state_write(o->dir, &st) != 0)
 		return 1;

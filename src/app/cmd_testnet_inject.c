@@ -8,23 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/command.h"
-#include "app/testnet.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "crypto/x25519.h"
-#include "dir/fetch.h"
-#include "dir/keysched.h"
 #include "lib/alloc.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+
 #include "net/evloop.h"
 #include "net/link.h"
-#include "node/node_config.h"
 #include "wire/dir_consensus.h"
 #include "wire/sphinx_packet.h"
+
+#include "dir/fetch.h"
+#include "dir/keysched.h"
+
+#include "app/command.h"
+#include "app/testnet.h"
+#include "node/node_config.h"
 
 struct inj {
 	const char *dir, *from, *to, *as, *via, *avoid, *save, *replay;
@@ -45,23 +49,24 @@ struct inj {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: backchannel testnet inject --dir DIR --from NODE "
-		"[--to GATEWAY] [options]\n\n"
-		"Sends packets into NODE as a client (NODE a gateway) or as "
-		"the node named by\n--as (its link key). Real packets take "
-		"the route NODE, L1, L2, L3, GATEWAY.\n"
-		"  --count N        packets (default 1)\n"
-		"  --delay MS       per-hop delay in each packet (default 5)\n"
-		"  --via MIX        route through this mix at its layer\n"
-		"  --avoid MIX      never route through this mix\n"
-		"  --save FILE      also write the packets sent to FILE\n"
-		"  --replay FILE    send the packets saved in FILE instead\n"
-		"  --flip           flip one random bit in each packet\n"
-		"  --garbage        random bytes (valid version field) instead of "
-		"packets\n"
-		"  --duration S     with --garbage: keep sending for S "
-		"seconds\n");
+	fprintf(
+	    f,
+	    "usage: backchannel testnet inject --dir DIR --from NODE "
+	    "[--to GATEWAY] [options]\n\n"
+	    "Sends packets into NODE as a client (NODE a gateway) or as "
+	    "the node named by\n--as (its link key). Real packets take "
+	    "the route NODE, L1, L2, L3, GATEWAY.\n"
+	    "  --count N        packets (default 1)\n"
+	    "  --delay MS       per-hop delay in each packet (default 5)\n"
+	    "  --via MIX        route through this mix at its layer\n"
+	    "  --avoid MIX      never route through this mix\n"
+	    "  --save FILE      also write the packets sent to FILE\n"
+	    "  --replay FILE    send the packets saved in FILE instead\n"
+	    "  --flip           flip one random bit in each packet\n"
+	    "  --garbage        random bytes (valid version field) instead of "
+	    "packets\n"
+	    "  --duration S     with --garbage: keep sending for S "
+	    "seconds\n");
 }
 
 static const struct dir_node *
@@ -70,8 +75,9 @@ node_by_name(struct inj *in, const char *name)
 	const struct testnet_proc *p = testnet_find(&in->st, name);
 	uint8_t id[32];
 	size_t n = 0;
-	if (!p || base64_decode(id, sizeof(id), &n, p->key,
-				strlen(p->key)) != 0 || n != 32)
+	if (!p ||
+	    base64_decode(id, sizeof(id), &n, p->key, strlen(p->key)) != 0 ||
+	    n != 32)
 		return NULL;
 	for (size_t i = 0; i < in->cons.n_nodes; i++)
 		if (memcmp(in->cons.nodes[i].desc.identity, id, 32) == 0)
@@ -103,7 +109,7 @@ static const struct dir_node *
 pick_layer(struct inj *in, uint32_t layer, const struct dir_node *via)
 {
 	const struct dir_node *avoid =
-		in->avoid ? node_by_name(in, in->avoid) : NULL;
+	    in->avoid ? node_by_name(in, in->avoid) : NULL;
 	if (via && via->layer == layer)
 		return via;
 	size_t n = 0;
@@ -181,7 +187,7 @@ prepare(struct inj *in)
 	if (in->save) {
 		FILE *f = fopen(in->save, "wb");
 		if (!f || fwrite(in->pkts, len, (size_t)in->count, f) !=
-				  (size_t)in->count) {
+			      (size_t)in->count) {
 			if (f)
 				fclose(f);
 			return -1;
@@ -196,9 +202,10 @@ pump(struct inj *in)
 {
 	size_t len = in->geom.packet_len;
 	bool flood = in->duration_s > 0;
-	while (in->open && (flood ? time_mono_ms() < in->end_ms :
-				    in->sent < in->count)) {
-		const uint8_t *p = in->pkts + (size_t)(in->sent % in->count) * len;
+	while (in->open &&
+	       (flood ? time_mono_ms() < in->end_ms : in->sent < in->count)) {
+		const uint8_t *p =
+		    in->pkts + (size_t)(in->sent % in->count) * len;
 		if (flood)
 			garbage(in->pkts, len);
 		enum link_err e = link_conn_send_packet(in->conn, p, len);
@@ -218,8 +225,8 @@ on_tick(void *ctx)
 {
 	struct inj *in = ctx;
 	bool flood = in->duration_s > 0;
-	bool done = flood ? time_mono_ms() >= in->end_ms :
-			    in->sent >= in->count;
+	bool done =
+	    flood ? time_mono_ms() >= in->end_ms : in->sent >= in->count;
 	if (in->open && !done)
 		pump(in);
 	if (in->closed || time_mono_ms() > in->end_ms + 30000) {
@@ -276,28 +283,28 @@ connect_and_send(struct inj *in, const uint8_t *priv)
 	const struct dir_node *target = node_by_name(in, in->from);
 	char host[64];
 	uint16_t port;
-	if (!target || node_addr_split(target->desc.address, host,
-				       sizeof(host), &port) != 0)
+	if (!target || node_addr_split(target->desc.address, host, sizeof(host),
+				       &port) != 0)
 		return -1;
 	struct link_cfg lc = {
-		.static_priv = priv,
-		.packet_len = in->geom.packet_len,
-		.role = in->as ? LINK_ROLE_NODE : LINK_ROLE_CLIENT,
-		.on_open = i_open,
-		.on_cmd = i_cmd,
-		.on_close = i_close,
-		.on_writable = i_writable,
-		.queue_frames = 1024,
-		.ctx = in,
+	    .static_priv = priv,
+	    .packet_len = in->geom.packet_len,
+	    .role = in->as ? LINK_ROLE_NODE : LINK_ROLE_CLIENT,
+	    .on_open = i_open,
+	    .on_cmd = i_cmd,
+	    .on_close = i_close,
+	    .on_writable = i_writable,
+	    .queue_frames = 1024,
+	    .ctx = in,
 	};
 	in->ev = evloop_new();
 	struct link_mgr *m = link_mgr_new(evloop_uv(in->ev), &lc);
 	if (!m)
 		return -1;
-	in->conn = link_mgr_connect(m, host, port, target->desc.link_key,
-				    false);
-	in->end_ms = time_mono_ms() + (in->duration_s ? in->duration_s * 1000 :
-							  20000);
+	in->conn =
+	    link_mgr_connect(m, host, port, target->desc.link_key, false);
+	in->end_ms =
+	    time_mono_ms() + (in->duration_s ? in->duration_s * 1000 : 20000);
 	in->t = evtimer_new(in->ev, on_tick, in);
 	evtimer_start(in->t, 10, 10);
 	evloop_run(in->ev);
@@ -315,8 +322,10 @@ inject_run(struct inj *in)
 	char *text = NULL;
 	if (testnet_state_load(in->dir, &in->st) != 0 || dir_http_init() != 0 ||
 	    !(text = testnet_consensus(&in->st, &len))) {
-		fprintf(stderr, "inject: no running testnet or consensus in "
-				"%s\n", in->dir);
+		fprintf(stderr,
+			"inject: no running testnet or consensus in "
+			"%s\n",
+			in->dir);
 		goto done;
 	}
 	size_t bl;
@@ -378,14 +387,19 @@ testnet_inject(int argc, char **argv)
 			in.garbage = true;
 			continue;
 		}
-		s = !strcmp(a, "--dir") ? &in.dir : !strcmp(a, "--from") ? &in.from :
-		    !strcmp(a, "--to") ? &in.to : !strcmp(a, "--as") ? &in.as :
-		    !strcmp(a, "--via") ? &in.via : !strcmp(a, "--avoid") ? &in.avoid :
-		    !strcmp(a, "--save") ? &in.save :
-		    !strcmp(a, "--replay") ? &in.replay : NULL;
-		n = !strcmp(a, "--count") ? &in.count :
-		    !strcmp(a, "--delay") ? &in.delay_ms :
-		    !strcmp(a, "--duration") ? &in.duration_s : NULL;
+		s = !strcmp(a, "--dir")      ? &in.dir
+		    : !strcmp(a, "--from")   ? &in.from
+		    : !strcmp(a, "--to")     ? &in.to
+		    : !strcmp(a, "--as")     ? &in.as
+		    : !strcmp(a, "--via")    ? &in.via
+		    : !strcmp(a, "--avoid")  ? &in.avoid
+		    : !strcmp(a, "--save")   ? &in.save
+		    : !strcmp(a, "--replay") ? &in.replay
+					     : NULL;
+		n = !strcmp(a, "--count")      ? &in.count
+		    : !strcmp(a, "--delay")    ? &in.delay_ms
+		    : !strcmp(a, "--duration") ? &in.duration_s
+					       : NULL;
 		if (!v || (!s && !n)) {
 			fprintf(stderr, "inject: bad argument '%s'\n", a);
 			return EXIT_USAGE;

@@ -5,7 +5,6 @@
 
 #include <signal.h>
 #include <stdlib.h>
-
 #include <uv.h>
 
 #include "lib/alloc.h"

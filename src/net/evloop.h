@@ -31,8 +31,7 @@ void evtimer_start(struct evtimer *t, uint64_t ms, uint64_t repeat_ms);
 void evtimer_stop(struct evtimer *t);
 
 /* A wake-up any thread may send; sends before the callback runs merge. */
-struct evwake *evwake_new(struct evloop *ev, void (*cb)(void *ctx),
-			  void *ctx);
+struct evwake *evwake_new(struct evloop *ev, void (*cb)(void *ctx), void *ctx);
 void evwake_send(struct evwake *w);
 
 /* Calls cb(ctx, signum) on the loop thread for SIGINT and SIGTERM (and

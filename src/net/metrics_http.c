@@ -5,13 +5,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#include <microhttpd.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -69,7 +68,7 @@ static enum MHD_Result
 respond_text(struct MHD_Connection *conn, unsigned status, const char *text)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
+	    strlen(text), (void *)(uintptr_t)text, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -107,8 +106,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	buf_init(&b);
 	h->render(h->ctx, &b);
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		b.len, b.data ? (void *)b.data : (void *)(uintptr_t) "",
-		b.data ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
+	    b.len, b.data ? (void *)b.data : (void *)(uintptr_t) "",
+	    b.data ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	buf_free(&b);
 	if (!r)
 		return MHD_NO;
@@ -123,7 +122,7 @@ static uint16_t
 bound_port(struct MHD_Daemon *d)
 {
 	const union MHD_DaemonInfo *info =
-		MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
+	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
 	if (!info)
 		return 0;
 	struct sockaddr_storage ss;
@@ -154,16 +153,15 @@ metrics_http_start(const char *addr, metrics_http_render_fn render, void *ctx,
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	uint16_t port = ntohs(ss.ss_family == AF_INET ?
-				      ((struct sockaddr_in *)&ss)->sin_port :
-				      ((struct sockaddr_in6 *)&ss)->sin6_port);
+	uint16_t port = ntohs(ss.ss_family == AF_INET
+				  ? ((struct sockaddr_in *)&ss)->sin_port
+				  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	h->d = MHD_start_daemon(
-		flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)16, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-		MHD_OPTION_END);
+	    flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "metrics: cannot listen on %s", addr);
 		free(h);

@@ -33,10 +33,10 @@ struct metrics_http *metrics_http_start(const char *addr,
 uint16_t metrics_http_port(const struct metrics_http *h);
 /* Stops the thread, closes the socket and frees; NULL is fine. */
 void metrics_http_stop_(struct metrics_http *h);
-#define metrics_http_stop(h)                                                   \
-	do {                                                                   \
-		metrics_http_stop_(h);                                         \
-		(h) = NULL;                                                    \
+#define metrics_http_stop(h)           \
+	do {                           \
+		metrics_http_stop_(h); \
+		(h) = NULL;            \
 	} while (0)
 
 #endif

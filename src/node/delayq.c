@@ -14,7 +14,7 @@
 /* Slots per slab chunk: big enough to amortise the chunk pointer, small
  * enough that an idle node does not hold megabytes it never used. */
 #define DELAYQ_CHUNK_SLOTS 256u
-#define DELAYQ_NO_SLOT UINT32_MAX
+#define DELAYQ_NO_SLOT     UINT32_MAX
 
 struct delayq_ent {
 	int64_t release_ns;
@@ -85,8 +85,8 @@ delayq_new(size_t capacity, size_t max_len, size_t meta_len,
 	q->meta_len = meta_len;
 	/* 8-byte aligned so metadata structs can be read in place. */
 	q->slot_size = (4 + meta_len + max_len + 7) & ~(size_t)7;
-	size_t n_chunks = (capacity + DELAYQ_CHUNK_SLOTS - 1) /
-			  DELAYQ_CHUNK_SLOTS;
+	size_t n_chunks =
+	    (capacity + DELAYQ_CHUNK_SLOTS - 1) / DELAYQ_CHUNK_SLOTS;
 	q->chunks = bc_calloc(n_chunks, sizeof(*q->chunks));
 	q->free_head = DELAYQ_NO_SLOT;
 	q->rand = rand ? rand : default_rand;
@@ -143,9 +143,9 @@ slot_take(struct delayq *q)
 	if (q->free_head == DELAYQ_NO_SLOT) {
 		size_t c = q->n_chunks_alloc++;
 		size_t first = c * DELAYQ_CHUNK_SLOTS;
-		size_t count = q->capacity - first < DELAYQ_CHUNK_SLOTS ?
-				       q->capacity - first :
-				       DELAYQ_CHUNK_SLOTS;
+		size_t count = q->capacity - first < DELAYQ_CHUNK_SLOTS
+				   ? q->capacity - first
+				   : DELAYQ_CHUNK_SLOTS;
 		q->chunks[c] = bc_malloc(count * q->slot_size);
 		for (size_t i = count; i-- > 0;)
 			slot_release(q, (uint32_t)(first + i));
@@ -323,8 +323,8 @@ delayq_mem_bytes(const struct delayq *q)
 		size_t left = q->capacity - first;
 		slots += left < DELAYQ_CHUNK_SLOTS ? left : DELAYQ_CHUNK_SLOTS;
 	}
-	size_t n_chunks = (q->capacity + DELAYQ_CHUNK_SLOTS - 1) /
-			  DELAYQ_CHUNK_SLOTS;
+	size_t n_chunks =
+	    (q->capacity + DELAYQ_CHUNK_SLOTS - 1) / DELAYQ_CHUNK_SLOTS;
 	return sizeof(*q) + n_chunks * sizeof(*q->chunks) +
 	       slots * q->slot_size + q->heap_cap * sizeof(*q->heap);
 }

@@ -37,17 +37,17 @@ typedef uint32_t (*delayq_rand_fn)(void *ctx, uint32_t bound);
 struct delayq *delayq_new(size_t capacity, size_t max_len, size_t meta_len,
 			  delayq_rand_fn rand, void *rand_ctx);
 void delayq_free_(struct delayq *q);
-#define delayq_free(q)                                                         \
-	do {                                                                   \
-		delayq_free_(q);                                               \
-		(q) = NULL;                                                    \
+#define delayq_free(q)           \
+	do {                     \
+		delayq_free_(q); \
+		(q) = NULL;      \
 	} while (0)
 
 enum delayq_push_result {
-	DELAYQ_QUEUED,	    /* queued, nothing dropped */
+	DELAYQ_QUEUED,         /* queued, nothing dropped */
 	DELAYQ_QUEUED_EVICTED, /* queued; another packet was dropped for it */
 	DELAYQ_DROPPED_NEW, /* full; the arriving packet was the one dropped */
-	DELAYQ_TOO_BIG,	    /* len > max_len: refused, not counted */
+	DELAYQ_TOO_BIG,     /* len > max_len: refused, not counted */
 };
 
 /* Copies meta (meta_len bytes) and the packet in. */

@@ -107,8 +107,8 @@ series_get(struct metrics *m, enum series_kind kind, const char *name,
 	   const char *help, const char *key, const char *val)
 {
 	if (!name_valid(name, true, sizeof(((struct series *)0)->name)) ||
-	    (key && (!val || !name_valid(key, false, 48) ||
-		     strlen(val) > 256)) ||
+	    (key &&
+	     (!val || !name_valid(key, false, 48) || strlen(val) > 256)) ||
 	    (!key && val)) {
 		log_err("metrics: invalid metric name or label for %s", name);
 		return NULL;
@@ -146,8 +146,8 @@ metrics_counter(struct metrics *m, const char *name, const char *help,
 		const char *label_key, const char *label_val)
 {
 	pthread_mutex_lock(&m->lock);
-	struct series *s = series_get(m, SERIES_COUNTER, name, help, label_key,
-				      label_val);
+	struct series *s =
+	    series_get(m, SERIES_COUNTER, name, help, label_key, label_val);
 	pthread_mutex_unlock(&m->lock);
 	return s ? &s->u.counter : NULL;
 }
@@ -157,8 +157,8 @@ metrics_gauge(struct metrics *m, const char *name, const char *help,
 	      const char *label_key, const char *label_val)
 {
 	pthread_mutex_lock(&m->lock);
-	struct series *s = series_get(m, SERIES_GAUGE, name, help, label_key,
-				      label_val);
+	struct series *s =
+	    series_get(m, SERIES_GAUGE, name, help, label_key, label_val);
 	pthread_mutex_unlock(&m->lock);
 	return s ? &s->u.gauge : NULL;
 }
@@ -173,8 +173,8 @@ metrics_histogram(struct metrics *m, const char *name, const char *help,
 		if (bounds_ns[i] <= bounds_ns[i - 1])
 			return NULL;
 	pthread_mutex_lock(&m->lock);
-	struct series *s = series_get(m, SERIES_HISTOGRAM, name, help, NULL,
-				      NULL);
+	struct series *s =
+	    series_get(m, SERIES_HISTOGRAM, name, help, NULL, NULL);
 	if (s && s->u.hist.n_bounds == 0) {
 		s->u.hist.n_bounds = n_bounds;
 		memcpy(s->u.hist.bounds_ns, bounds_ns,
@@ -228,17 +228,17 @@ metric_gauge_add(struct metric_gauge *g, double d)
 		return;
 	uint64_t old = atomic_load_explicit(&g->bits, memory_order_relaxed);
 	while (!atomic_compare_exchange_weak_explicit(
-		&g->bits, &old, dbl_bits(bits_dbl(old) + d),
-		memory_order_relaxed, memory_order_relaxed))
+	    &g->bits, &old, dbl_bits(bits_dbl(old) + d), memory_order_relaxed,
+	    memory_order_relaxed))
 		;
 }
 
 double
 metric_gauge_get(const struct metric_gauge *g)
 {
-	return g ? bits_dbl(atomic_load_explicit(&g->bits,
-						 memory_order_relaxed)) :
-		   0.0;
+	return g ? bits_dbl(
+		       atomic_load_explicit(&g->bits, memory_order_relaxed))
+		 : 0.0;
 }
 
 void
@@ -304,8 +304,8 @@ render_histogram(struct buf *out, const struct series *s)
 	const struct metric_histogram *h = &s->u.hist;
 	uint64_t cum = 0;
 	for (size_t i = 0; i <= h->n_bounds; i++) {
-		cum += atomic_load_explicit(&h->buckets[i],
-					    memory_order_relaxed);
+		cum +=
+		    atomic_load_explicit(&h->buckets[i], memory_order_relaxed);
 		buf_printf(out, "%s_bucket{le=\"", s->name);
 		if (i < h->n_bounds)
 			append_double(out, (double)h->bounds_ns[i] / 1e9);
@@ -314,10 +314,9 @@ render_histogram(struct buf *out, const struct series *s)
 		buf_printf(out, "\"} %llu\n", (unsigned long long)cum);
 	}
 	buf_printf(out, "%s_sum ", s->name);
-	append_double(out,
-		      (double)atomic_load_explicit(&h->sum_ns,
-						   memory_order_relaxed) /
-			      1e9);
+	append_double(out, (double)atomic_load_explicit(&h->sum_ns,
+							memory_order_relaxed) /
+			       1e9);
 	/* _count equals the +Inf bucket, as the format requires. */
 	buf_printf(out, "\n%s_count %llu\n", s->name, (unsigned long long)cum);
 }
@@ -329,9 +328,9 @@ render_series(struct buf *out, const struct series *s)
 	case SERIES_COUNTER:
 		buf_append_str(out, s->name);
 		render_labels(out, s);
-		buf_printf(out, " %llu\n",
-			   (unsigned long long)metric_counter_get(
-				   &s->u.counter));
+		buf_printf(
+		    out, " %llu\n",
+		    (unsigned long long)metric_counter_get(&s->u.counter));
 		break;
 	case SERIES_GAUGE:
 		buf_append_str(out, s->name);
@@ -374,7 +373,8 @@ metrics_render(struct metrics *m, struct buf *out)
 			continue;
 		buf_printf(out, "# HELP %s ", s->name);
 		append_escaped(out, s->help, false);
-		buf_printf(out, "\n# TYPE %s %s\n", s->name, kind_name(s->kind));
+		buf_printf(out, "\n# TYPE %s %s\n", s->name,
+			   kind_name(s->kind));
 		for (size_t j = i; j < m->n; j++)
 			if (strcmp(m->series[j]->name, s->name) == 0)
 				render_series(out, m->series[j]);

@@ -26,15 +26,15 @@ struct metric_counter;
 struct metric_gauge;
 struct metric_histogram;
 
-#define METRICS_MAX_SERIES 512
+#define METRICS_MAX_SERIES  512
 #define METRICS_MAX_BUCKETS 24
 
 struct metrics *metrics_new(void);
 void metrics_free_(struct metrics *m);
-#define metrics_free(m)                                                        \
-	do {                                                                   \
-		metrics_free_(m);                                              \
-		(m) = NULL;                                                    \
+#define metrics_free(m)           \
+	do {                      \
+		metrics_free_(m); \
+		(m) = NULL;       \
 	} while (0)
 
 /*
@@ -51,9 +51,10 @@ struct metric_gauge *metrics_gauge(struct metrics *m, const char *name,
 				   const char *label_val);
 /* bounds_ns: strictly increasing upper bounds in nanoseconds, rendered in
  * seconds (the metric name should end in _seconds); +Inf is implicit. */
-struct metric_histogram *
-metrics_histogram(struct metrics *m, const char *name, const char *help,
-		  const uint64_t *bounds_ns, size_t n_bounds);
+struct metric_histogram *metrics_histogram(struct metrics *m, const char *name,
+					   const char *help,
+					   const uint64_t *bounds_ns,
+					   size_t n_bounds);
 
 void metric_counter_add(struct metric_counter *c, uint64_t n);
 static inline void

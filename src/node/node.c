@@ -11,22 +11,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/ed25519.h"
-#include "crypto/secret.h"
-#include "crypto/x25519.h"
-#include "dir/fetch.h"
 #include "lib/alloc.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/ed25519.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+
 #include "net/evloop.h"
 #include "net/link.h"
 #include "net/metrics_http.h"
-#include "node/node_internal.h"
-#include "node/pipeline.h"
 #include "store/replay.h"
 #include "wire/link_frame.h"
+
+#include "dir/fetch.h"
+
+#include "node/node_internal.h"
+#include "node/pipeline.h"
 
 static void
 render_metrics(void *ctx, struct buf *out)
@@ -164,19 +168,18 @@ dir_start(struct node_daemon *d, char *err, size_t errlen)
 	char *key_dir = node_config_path(c, "packet-keys");
 	char *id_path = node_config_path(c, c->identity_key);
 	struct node_dir_config nc = {
-		.authorities = c->authorities,
-		.genesis = (uint64_t)c->genesis,
-		.epoch_len = (uint32_t)(c->epoch_length_ms / 1000),
-		.grace = (uint32_t)(c->grace_ms / 1000),
-		.identity_key = id_path,
-		.key_dir = key_dir,
-		.address = c->address[0] ? c->address : c->listen,
-		.role = c->role == NODE_ROLE_MIX ? DIR_ROLE_MIX :
-						   DIR_ROLE_GATEWAY,
-		.services = c->role == NODE_ROLE_GATEWAY ?
-				    DIR_SERVICE_ECHO | DIR_SERVICE_DROP :
-				    0,
-		.version = BC_VERSION,
+	    .authorities = c->authorities,
+	    .genesis = (uint64_t)c->genesis,
+	    .epoch_len = (uint32_t)(c->epoch_length_ms / 1000),
+	    .grace = (uint32_t)(c->grace_ms / 1000),
+	    .identity_key = id_path,
+	    .key_dir = key_dir,
+	    .address = c->address[0] ? c->address : c->listen,
+	    .role = c->role == NODE_ROLE_MIX ? DIR_ROLE_MIX : DIR_ROLE_GATEWAY,
+	    .services = c->role == NODE_ROLE_GATEWAY
+			    ? DIR_SERVICE_ECHO | DIR_SERVICE_DROP
+			    : 0,
+	    .version = BC_VERSION,
 	};
 	memcpy(nc.link_key, d->link_pub, 32);
 	int rc = -1;
@@ -297,17 +300,17 @@ static int
 links_start(struct node_daemon *d, char *err, size_t errlen)
 {
 	struct link_cfg lc = {
-		.static_priv = d->link_priv,
-		.packet_len = d->geom.packet_len,
-		.role = LINK_ROLE_NODE,
-		.auth = link_auth,
-		.on_open = link_open,
-		.on_cmd = link_cmd,
-		.on_close = link_close,
-		.ctx = d,
-		.queue_frames = 1024,
-		.backoff_min_ms = 200,
-		.backoff_max_ms = 5000,
+	    .static_priv = d->link_priv,
+	    .packet_len = d->geom.packet_len,
+	    .role = LINK_ROLE_NODE,
+	    .auth = link_auth,
+	    .on_open = link_open,
+	    .on_cmd = link_cmd,
+	    .on_close = link_close,
+	    .ctx = d,
+	    .queue_frames = 1024,
+	    .backoff_min_ms = 200,
+	    .backoff_max_ms = 5000,
 	};
 	char host[64];
 	uint16_t port;
@@ -332,12 +335,12 @@ static void
 peer_metrics(struct node_daemon *d, struct node_peer *p)
 {
 	const char *k = "hop";
-	p->loops_sent = metrics_counter(d->mx, "bc_loops_sent_total",
-					"mix loops sent, by first hop", k,
-					p->label);
-	p->loops_back = metrics_counter(d->mx, "bc_loops_returned_total",
-					"mix loops returned, by first hop", k,
-					p->label);
+	p->loops_sent =
+	    metrics_counter(d->mx, "bc_loops_sent_total",
+			    "mix loops sent, by first hop", k, p->label);
+	p->loops_back =
+	    metrics_counter(d->mx, "bc_loops_returned_total",
+			    "mix loops returned, by first hop", k, p->label);
 	p->loops_lost = metrics_counter(d->mx, "bc_loops_lost_total",
 					"mix loops not back in time, by first "
 					"hop",
@@ -372,8 +375,8 @@ peer_connect(struct node_daemon *d, struct node_peer *p)
 static void
 peers_update(struct node_daemon *d, const struct dir_consensus *cons)
 {
-	struct node_peer *np = bc_calloc(cons->n_nodes ? cons->n_nodes : 1,
-					 sizeof(*np));
+	struct node_peer *np =
+	    bc_calloc(cons->n_nodes ? cons->n_nodes : 1, sizeof(*np));
 	for (size_t i = 0; i < cons->n_nodes; i++) {
 		const struct dir_node *n = &cons->nodes[i];
 		struct node_peer *p = &np[i];
@@ -389,7 +392,8 @@ peers_update(struct node_daemon *d, const struct dir_consensus *cons)
 		hex_encode(p->label, sizeof(p->label), p->id, 8);
 		peer_metrics(d, p);
 		struct node_peer *old = node_peer_find(d, p->id);
-		if (old && old->conn && memcmp(old->link_key, p->link_key, 32) == 0 &&
+		if (old && old->conn &&
+		    memcmp(old->link_key, p->link_key, 32) == 0 &&
 		    strcmp(old->addr, p->addr) == 0) {
 			p->conn = old->conn;
 			link_conn_set_user(p->conn, p);
@@ -433,16 +437,16 @@ first_consensus(struct node_daemon *d, const struct dir_consensus *c)
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct pipeline_cfg pc = {
-		.geom = d->geom,
-		.workers = d->cfg->workers ? (size_t)d->cfg->workers :
-					     (size_t)(cores > 0 ? cores : 1),
-		.queue_capacity = (size_t)d->cfg->queue_capacity,
-		.max_delay_ms = c->params.max_delay_ms,
-		.replay = d->rs,
-		.metrics = d->mx,
-		.wake = pipeline_wake,
-		.on_final = on_final,
-		.ctx = d,
+	    .geom = d->geom,
+	    .workers = d->cfg->workers ? (size_t)d->cfg->workers
+				       : (size_t)(cores > 0 ? cores : 1),
+	    .queue_capacity = (size_t)d->cfg->queue_capacity,
+	    .max_delay_ms = c->params.max_delay_ms,
+	    .replay = d->rs,
+	    .metrics = d->mx,
+	    .wake = pipeline_wake,
+	    .on_final = on_final,
+	    .ctx = d,
 	};
 	d->pl = pipeline_new(&pc);
 	if (!d->pl)
@@ -514,7 +518,8 @@ apply_keys(struct node_daemon *d, const uint64_t *epochs,
 		bool held = false;
 		for (size_t j = 0; j < d->n_pl_epochs; j++)
 			held |= d->pl_epochs[j] == epochs[i];
-		if (!held && pipeline_key_add(d->pl, epochs[i], privs[i]->b) == 0)
+		if (!held &&
+		    pipeline_key_add(d->pl, epochs[i], privs[i]->b) == 0)
 			log_info("keys: packet key of epoch %llu loaded",
 				 (unsigned long long)epochs[i]);
 	}
@@ -567,8 +572,7 @@ on_dir_wake(void *ctx)
 /* ---- forwarding ---------------------------------------------------- */
 
 static bool
-send_to_peer(void *ctx, const uint8_t *next_hop, const uint8_t *pkt,
-	     size_t len)
+send_to_peer(void *ctx, const uint8_t *next_hop, const uint8_t *pkt, size_t len)
 {
 	struct node_daemon *d = ctx;
 	struct node_peer *p = node_peer_find(d, next_hop);
@@ -579,7 +583,8 @@ send_to_peer(void *ctx, const uint8_t *next_hop, const uint8_t *pkt,
 		static struct log_ratelim rl = LOG_RATELIM_INIT(10000);
 		if (p)
 			metric_counter_inc(p->no_route);
-		log_ratelim(&rl, LOG_LVL_WARN, "forward: next hop %s "
+		log_ratelim(&rl, LOG_LVL_WARN,
+			    "forward: next hop %s "
 			    "unreachable, packet dropped",
 			    p ? p->label : "(not in the consensus)");
 		return false;
@@ -609,8 +614,8 @@ on_drain_wake(void *ctx)
 }
 
 static void
-on_final(void *ctx, const struct sphinx_unwrap_result *res,
-	 const uint8_t *pkt, size_t len)
+on_final(void *ctx, const struct sphinx_unwrap_result *res, const uint8_t *pkt,
+	 size_t len)
 {
 	struct node_daemon *d = ctx;
 	(void)pkt;
@@ -646,13 +651,13 @@ daemon_metrics(struct node_daemon *d)
 				  "gateway: packets delivered to the counting "
 				  "sink (last hop)",
 				  NULL, NULL);
-	d->links_opened = metrics_counter(d->mx, "bc_links_opened_total",
-					  "links whose handshake completed",
-					  NULL, NULL);
+	d->links_opened =
+	    metrics_counter(d->mx, "bc_links_opened_total",
+			    "links whose handshake completed", NULL, NULL);
 	d->links_closed = metrics_counter(d->mx, "bc_links_closed_total",
 					  "open links that closed", NULL, NULL);
-	d->links_open = metrics_gauge(d->mx, "bc_links_open",
-				      "links open now", NULL, NULL);
+	d->links_open =
+	    metrics_gauge(d->mx, "bc_links_open", "links open now", NULL, NULL);
 	d->loops_unknown = metrics_counter(d->mx, "bc_loops_unknown_total",
 					   "final hops at a mix that are not "
 					   "its own loops",
@@ -677,9 +682,9 @@ daemon_open(struct node_daemon *d, char *err, size_t errlen)
 		return -1;
 	daemon_metrics(d);
 	if (c->metrics_listen[0]) {
-		d->http = metrics_http_start(c->metrics_listen, render_metrics,
-					     d->mx, METRICS_CONTENT_TYPE, err,
-					     errlen);
+		d->http =
+		    metrics_http_start(c->metrics_listen, render_metrics, d->mx,
+				       METRICS_CONTENT_TYPE, err, errlen);
 		if (!d->http)
 			return -1;
 		log_notice("metrics: http://%s/metrics", c->metrics_listen);

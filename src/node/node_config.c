@@ -13,43 +13,42 @@
 #include "lib/config.h"
 #include "lib/log.h"
 
-#define K(sec, name, type, field, def, min, max, help)                         \
-	{                                                                      \
-		sec, name, type, offsetof(struct node_config, field), def,     \
-			min, max, help                                         \
+#define K(sec, name, type, field, def, min, max, help)                     \
+	{                                                                  \
+		sec, name, type, offsetof(struct node_config, field), def, \
+		    min, max, help                                         \
 	}
 
 static const struct config_key node_keys[] = {
-	K("node", "role", CONFIG_STRING, role_name, NULL, 0, 0,
-	  "mix or gateway"),
-	K("node", "data_dir", CONFIG_STRING, data_dir, NULL, 0, 0,
-	  "directory for keys, replay tags and state (created 0700)"),
-	K("node", "listen", CONFIG_STRING, listen, NULL, 0, 0,
-	  "host:port for links from other nodes (and clients at a gateway)"),
-	K("node", "address", CONFIG_STRING, address, "", 0, 0,
-	  "host:port published in the descriptor; empty: the listen address"),
-	K("node", "identity_key", CONFIG_STRING, identity_key, "identity.key",
-	  0, 0, "Ed25519 identity key file (relative: under data_dir)"),
-	K("node", "link_key", CONFIG_STRING, link_key, "link.key", 0, 0,
-	  "X25519 link (Noise static) key file (relative: under data_dir)"),
-	K("node", "workers", CONFIG_INT, workers, "0", 0, 64,
-	  "unwrap threads; 0: one per core"),
-	K("node", "queue_capacity", CONFIG_INT, queue_capacity, "100000", 16,
-	  16777216, "packets the delay queue holds; beyond, random drops"),
-	K("node", "metrics_listen", CONFIG_STRING, metrics_listen, "", 0, 0,
-	  "host:port of the Prometheus exporter; empty: none"),
-	K("node", "log_level", CONFIG_STRING, log_level, "notice", 0, 0,
-	  "err, warn, notice, info or debug"),
-	K("node", "authorities", CONFIG_STRING, authorities, NULL, 0, 0,
-	  "the directory authorities: KEY@host:port, separated by commas"),
-	K("node", "dir_step", CONFIG_DURATION_MS, dir_step_ms, "2s", 100,
-	  600000, "time between directory rounds (upload, fetch, keys)"),
-	K("network", "genesis", CONFIG_INT, genesis, "1767225600", 0,
-	  1099511627776.0, "unix time at which epoch 0 starts"),
-	K("network", "epoch_length", CONFIG_DURATION_MS, epoch_length_ms,
-	  "20m", 10000, 604800000, "length of an epoch (whole seconds)"),
-	K("network", "grace", CONFIG_DURATION_MS, grace_ms, "2m", 1000,
-	  604800000, "previous packet key kept this long (whole seconds)"),
+    K("node", "role", CONFIG_STRING, role_name, NULL, 0, 0, "mix or gateway"),
+    K("node", "data_dir", CONFIG_STRING, data_dir, NULL, 0, 0,
+      "directory for keys, replay tags and state (created 0700)"),
+    K("node", "listen", CONFIG_STRING, listen, NULL, 0, 0,
+      "host:port for links from other nodes (and clients at a gateway)"),
+    K("node", "address", CONFIG_STRING, address, "", 0, 0,
+      "host:port published in the descriptor; empty: the listen address"),
+    K("node", "identity_key", CONFIG_STRING, identity_key, "identity.key", 0, 0,
+      "Ed25519 identity key file (relative: under data_dir)"),
+    K("node", "link_key", CONFIG_STRING, link_key, "link.key", 0, 0,
+      "X25519 link (Noise static) key file (relative: under data_dir)"),
+    K("node", "workers", CONFIG_INT, workers, "0", 0, 64,
+      "unwrap threads; 0: one per core"),
+    K("node", "queue_capacity", CONFIG_INT, queue_capacity, "100000", 16,
+      16777216, "packets the delay queue holds; beyond, random drops"),
+    K("node", "metrics_listen", CONFIG_STRING, metrics_listen, "", 0, 0,
+      "host:port of the Prometheus exporter; empty: none"),
+    K("node", "log_level", CONFIG_STRING, log_level, "notice", 0, 0,
+      "err, warn, notice, info or debug"),
+    K("node", "authorities", CONFIG_STRING, authorities, NULL, 0, 0,
+      "the directory authorities: KEY@host:port, separated by commas"),
+    K("node", "dir_step", CONFIG_DURATION_MS, dir_step_ms, "2s", 100, 600000,
+      "time between directory rounds (upload, fetch, keys)"),
+    K("network", "genesis", CONFIG_INT, genesis, "1767225600", 0,
+      1099511627776.0, "unix time at which epoch 0 starts"),
+    K("network", "epoch_length", CONFIG_DURATION_MS, epoch_length_ms, "20m",
+      10000, 604800000, "length of an epoch (whole seconds)"),
+    K("network", "grace", CONFIG_DURATION_MS, grace_ms, "2m", 1000, 604800000,
+      "previous packet key kept this long (whole seconds)"),
 };
 #define N_KEYS (sizeof(node_keys) / sizeof(node_keys[0]))
 
@@ -79,8 +78,8 @@ node_addr_split(const char *s, char *host, size_t hostlen, uint16_t *port)
 	char *end = NULL;
 	errno = 0;
 	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || p > 65535 ||
-	    colon[1] == '-' || colon[1] == '+')
+	if (errno || end == colon + 1 || *end || p > 65535 || colon[1] == '-' ||
+	    colon[1] == '+')
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = '\0';
@@ -126,8 +125,9 @@ finish(struct node_config *c, char *err, size_t errlen)
 	    check_addr("metrics_listen", c->metrics_listen, true, err, errlen))
 		return -1;
 	if (log_level_parse(c->log_level, &lvl) != 0) {
-		snprintf(err, errlen, "[node] log_level: '%s' is not one of "
-				      "err, warn, notice, info, debug",
+		snprintf(err, errlen,
+			 "[node] log_level: '%s' is not one of "
+			 "err, warn, notice, info, debug",
 			 c->log_level);
 		return -1;
 	}
@@ -139,8 +139,8 @@ finish(struct node_config *c, char *err, size_t errlen)
 	    c->grace_ms > c->epoch_length_ms) {
 		snprintf(err, errlen, "[network] %s: must be whole seconds%s",
 			 c->epoch_length_ms % 1000 ? "epoch_length" : "grace",
-			 c->epoch_length_ms % 1000 ? "" :
-						     ", at most epoch_length");
+			 c->epoch_length_ms % 1000 ? ""
+						   : ", at most epoch_length");
 		return -1;
 	}
 	return 0;

@@ -20,13 +20,13 @@ struct node_config {
 	/* [node] */
 	char *role_name;
 	char *data_dir;
-	char *listen;	    /* links: host:port */
-	char *address;	    /* advertised; "" = listen */
+	char *listen;       /* links: host:port */
+	char *address;      /* advertised; "" = listen */
 	char *identity_key; /* relative paths are under data_dir */
 	char *link_key;
-	int64_t workers;	/* 0 = one per core */
+	int64_t workers;        /* 0 = one per core */
 	int64_t queue_capacity; /* packets held at most */
-	char *metrics_listen; /* "" = no exporter */
+	char *metrics_listen;   /* "" = no exporter */
 	char *log_level;
 	char *authorities;
 	int64_t dir_step_ms;
@@ -45,14 +45,13 @@ struct node_config {
  */
 int node_config_load(const char *path, struct node_config *c, char *err,
 		     size_t errlen);
-int node_config_load_string(const char *text, struct node_config *c,
-			    char *err, size_t errlen);
+int node_config_load_string(const char *text, struct node_config *c, char *err,
+			    size_t errlen);
 void node_config_free(struct node_config *c);
 void node_config_print_help(FILE *f);
 
 /* Splits "host:port" (numeric IPv4, or [IPv6]); 0 or -1. */
-int node_addr_split(const char *s, char *host, size_t hostlen,
-		    uint16_t *port);
+int node_addr_split(const char *s, char *host, size_t hostlen, uint16_t *port);
 
 /* path itself if absolute, else data_dir/path; caller frees. */
 char *node_config_path(const struct node_config *c, const char *path);

@@ -9,13 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dir/keysched.h"
-#include "dir/node_dir.h"
 #include "lib/buf.h"
-#include "node/metrics.h"
-#include "node/node.h"
+
 #include "wire/dir_consensus.h"
 #include "wire/sphinx_geometry.h"
+
+#include "dir/keysched.h"
+#include "dir/node_dir.h"
+
+#include "node/metrics.h"
+#include "node/node.h"
 
 struct evloop;
 struct evtimer;
@@ -37,13 +40,13 @@ struct node_peer {
 	enum dir_role role;
 	bool self;
 	struct link_conn *conn; /* outgoing, persistent; NULL for self */
-	char label[17];		/* hex prefix of the id, for metrics */
+	char label[17];         /* hex prefix of the id, for metrics */
 	struct metric_counter *loops_sent, *loops_back, *loops_lost;
 	struct metric_counter *no_route;
 	struct metric_gauge *loop_ratio;
 };
 
-#define NODE_LOOPS_MAX 1024
+#define NODE_LOOPS_MAX   1024
 #define NODE_LOOP_ID_LEN 16
 
 struct node_loop {

@@ -7,14 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/rand.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/rand.h"
+
 #include "net/evloop.h"
 #include "net/link.h"
+#include "wire/sphinx_packet.h"
+
 #include "node/node_internal.h"
 #include "node/pipeline.h"
-#include "wire/sphinx_packet.h"
 
 /* Metric handles live as long as the registry, so a returning loop can be
  * counted from a worker thread without touching the peer table. */
@@ -147,12 +150,12 @@ loop_send(struct node_daemon *d)
 		free(pkt);
 		return;
 	}
-	bool sent = first->self ?
-			    pipeline_submit(d->pl, pkt, d->geom.packet_len) :
-			    first->conn && link_conn_is_open(first->conn) &&
-				    link_conn_send_packet(first->conn, pkt,
-							  d->geom.packet_len) ==
-					    LINK_OK;
+	bool sent =
+	    first->self
+		? pipeline_submit(d->pl, pkt, d->geom.packet_len)
+		: first->conn && link_conn_is_open(first->conn) &&
+		      link_conn_send_packet(first->conn, pkt,
+					    d->geom.packet_len) == LINK_OK;
 	if (!sent)
 		metric_counter_inc(first->no_route);
 	free(pkt);
@@ -190,15 +193,15 @@ on_loop_check(void *ctx)
 		ratio_update(&loop_m[i]);
 		if (metric_counter_get(loop_m[i].lost) >= 3 &&
 		    metric_counter_get(loop_m[i].back) * 2 <
-			    metric_counter_get(loop_m[i].sent))
+			metric_counter_get(loop_m[i].sent))
 			log_ratelim(&rl, LOG_LVL_WARN,
 				    "loops: persistent loss on routes via %s: "
 				    "%llu of %llu lost",
 				    loop_m[i].label,
 				    (unsigned long long)metric_counter_get(
-					    loop_m[i].lost),
+					loop_m[i].lost),
 				    (unsigned long long)metric_counter_get(
-					    loop_m[i].sent));
+					loop_m[i].sent));
 	}
 	pthread_mutex_unlock(&d->loop_lock);
 }

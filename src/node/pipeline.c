@@ -8,13 +8,16 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "crypto/secret.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/secret.h"
+
+#include "store/replay.h"
+
 #include "node/delayq.h"
 #include "node/metrics.h"
-#include "store/replay.h"
 
 #define PIPELINE_MAX_WORKERS 64
 #define PIPELINE_DRAIN_BATCH 32
@@ -43,8 +46,8 @@ struct worker {
 
 struct pipeline_metrics {
 	struct metric_counter *in, *out, *final, *d_inbox, *d_unwrap,
-		*d_malformed, *d_replay, *d_delay, *d_queue, *d_send,
-		*commits, *commit_fail;
+	    *d_malformed, *d_replay, *d_delay, *d_queue, *d_send, *commits,
+	    *commit_fail;
 	struct metric_gauge *inbox_depth, *queue_depth, *epoch;
 	struct metric_histogram *unwrap, *commit;
 };
@@ -86,19 +89,19 @@ metrics_init(struct pipeline *p, struct metrics *mx)
 	struct pipeline_metrics *m = &p->m;
 	const char *d = "bc_packets_dropped_total";
 	const char *dh = "packets dropped, by reason";
-	static const uint64_t unwrap_b[] = {
-		25000,	 50000,	  75000,   100000,  150000,
-		200000,	 300000,  500000,  1000000, 5000000};
-	static const uint64_t commit_b[] = {
-		100000,	 250000,  500000,   1000000,  2000000,
-		5000000, 10000000, 50000000, 250000000};
+	static const uint64_t unwrap_b[] = {25000,   50000,  75000,  100000,
+					    150000,  200000, 300000, 500000,
+					    1000000, 5000000};
+	static const uint64_t commit_b[] = {100000,   250000,   500000,
+					    1000000,  2000000,  5000000,
+					    10000000, 50000000, 250000000};
 	m->in = metrics_counter(mx, "bc_packets_in_total",
 				"packets received from links", NULL, NULL);
 	m->out = metrics_counter(mx, "bc_packets_out_total",
 				 "packets forwarded to a next hop", NULL, NULL);
-	m->final = metrics_counter(mx, "bc_packets_final_total",
-				   "packets for which this node is the last hop",
-				   NULL, NULL);
+	m->final = metrics_counter(
+	    mx, "bc_packets_final_total",
+	    "packets for which this node is the last hop", NULL, NULL);
 	m->d_inbox = metrics_counter(mx, d, dh, "reason", "overload");
 	m->d_unwrap = metrics_counter(mx, d, dh, "reason", "mac");
 	m->d_malformed = metrics_counter(mx, d, dh, "reason", "malformed");
@@ -106,26 +109,25 @@ metrics_init(struct pipeline *p, struct metrics *mx)
 	m->d_delay = metrics_counter(mx, d, dh, "reason", "delay");
 	m->d_queue = metrics_counter(mx, d, dh, "reason", "queue_full");
 	m->d_send = metrics_counter(mx, d, dh, "reason", "no_route");
-	m->commits = metrics_counter(mx, "bc_replay_commits_total",
-				     "replay tag batches committed", NULL,
-				     NULL);
-	m->commit_fail = metrics_counter(mx, "bc_replay_commit_failures_total",
-					 "replay tag commits that failed",
-					 NULL, NULL);
-	m->inbox_depth = metrics_gauge(mx, "bc_inbox_depth",
-				       "packets waiting for a worker", NULL,
-				       NULL);
-	m->queue_depth = metrics_gauge(mx, "bc_delay_queue_depth",
-				       "packets held in the delay queue", NULL,
-				       NULL);
+	m->commits =
+	    metrics_counter(mx, "bc_replay_commits_total",
+			    "replay tag batches committed", NULL, NULL);
+	m->commit_fail =
+	    metrics_counter(mx, "bc_replay_commit_failures_total",
+			    "replay tag commits that failed", NULL, NULL);
+	m->inbox_depth = metrics_gauge(
+	    mx, "bc_inbox_depth", "packets waiting for a worker", NULL, NULL);
+	m->queue_depth =
+	    metrics_gauge(mx, "bc_delay_queue_depth",
+			  "packets held in the delay queue", NULL, NULL);
 	m->epoch = metrics_gauge(mx, "bc_epoch", "current epoch", NULL, NULL);
 	m->unwrap = metrics_histogram(mx, "bc_unwrap_seconds",
 				      "time to unwrap one packet", unwrap_b,
 				      sizeof(unwrap_b) / sizeof(unwrap_b[0]));
-	m->commit = metrics_histogram(mx, "bc_replay_commit_seconds",
-				      "time to commit one replay tag batch",
-				      commit_b,
-				      sizeof(commit_b) / sizeof(commit_b[0]));
+	m->commit =
+	    metrics_histogram(mx, "bc_replay_commit_seconds",
+			      "time to commit one replay tag batch", commit_b,
+			      sizeof(commit_b) / sizeof(commit_b[0]));
 }
 
 static void
@@ -145,7 +147,8 @@ worker_load_keys(struct worker *w)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < PIPELINE_MAX_KEYS; i++) {
 			struct key_slot *k = &p->keys[i];
-			if (!k->used || (k->epoch == p->cur_epoch) != (pass == 0))
+			if (!k->used ||
+			    (k->epoch == p->cur_epoch) != (pass == 0))
 				continue;
 			memcpy(w->keys + 32 * n, k->priv, 32);
 			w->epochs[n++] = k->epoch;
@@ -168,7 +171,7 @@ queue_packet(struct pipeline *p, const struct sphinx_unwrap_result *res,
 	pthread_mutex_lock(&p->q_lock);
 	int64_t before = delayq_next_release(p->q);
 	enum delayq_push_result r =
-		delayq_push(p->q, rel, &meta, pkt, p->pkt_len);
+	    delayq_push(p->q, rel, &meta, pkt, p->pkt_len);
 	int64_t after = delayq_next_release(p->q);
 	size_t depth = delayq_len(p->q);
 	pthread_mutex_unlock(&p->q_lock);
@@ -214,9 +217,10 @@ worker_process(struct worker *w)
 				    (uint64_t)(time_mono_ns() - t0));
 	secret_wipe(w->keys, 32 * PIPELINE_MAX_KEYS);
 	if (err != SPHINX_OK) {
-		metric_counter_inc(err == SPHINX_ERR_MAC ? p->m.d_unwrap :
-			err == SPHINX_ERR_DELAY ? p->m.d_delay :
-			p->m.d_malformed);
+		metric_counter_inc(err == SPHINX_ERR_MAC ? p->m.d_unwrap
+				   : err == SPHINX_ERR_DELAY
+				       ? p->m.d_delay
+				       : p->m.d_malformed);
 		return;
 	}
 	uint64_t batch = 0;
@@ -286,7 +290,7 @@ committer_main(void *arg)
 		} else {
 			metric_counter_inc(p->m.commits);
 			metric_histogram_observe_ns(
-				p->m.commit, (uint64_t)(time_mono_ns() - t0));
+			    p->m.commit, (uint64_t)(time_mono_ns() - t0));
 		}
 		wake(p);
 		if (stop)
@@ -341,8 +345,8 @@ struct pipeline *
 pipeline_new(const struct pipeline_cfg *cfg)
 {
 	if (!cfg->replay || cfg->workers == 0 ||
-	    cfg->workers > PIPELINE_MAX_WORKERS ||
-	    cfg->geom.packet_len == 0 || cfg->queue_capacity == 0) {
+	    cfg->workers > PIPELINE_MAX_WORKERS || cfg->geom.packet_len == 0 ||
+	    cfg->queue_capacity == 0) {
 		log_err("pipeline: bad configuration");
 		return NULL;
 	}

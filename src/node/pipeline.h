@@ -38,10 +38,10 @@ struct replay_store;
 
 struct pipeline_cfg {
 	struct sphinx_geometry geom;
-	size_t workers;	       /* >= 1 */
-	size_t queue_capacity; /* delay queue, packets */
-	size_t inbox_capacity; /* packets waiting for a worker; 0: 1024 */
-	uint32_t max_delay_ms; /* the consensus maximum; above: dropped */
+	size_t workers;              /* >= 1 */
+	size_t queue_capacity;       /* delay queue, packets */
+	size_t inbox_capacity;       /* packets waiting for a worker; 0: 1024 */
+	uint32_t max_delay_ms;       /* the consensus maximum; above: dropped */
 	struct replay_store *replay; /* not owned; required */
 	struct metrics *metrics;     /* not owned; may be NULL */
 	/* Something may be due sooner than the last drain said: drain again.
@@ -59,10 +59,10 @@ struct pipeline *pipeline_new(const struct pipeline_cfg *cfg);
 /* Stops the threads (packets still queued are dropped), wipes the keys,
  * frees.  NULL is fine. */
 void pipeline_free_(struct pipeline *p);
-#define pipeline_free(p)                                                       \
-	do {                                                                   \
-		pipeline_free_(p);                                             \
-		(p) = NULL;                                                    \
+#define pipeline_free(p)           \
+	do {                       \
+		pipeline_free_(p); \
+		(p) = NULL;        \
 	} while (0)
 
 /*
@@ -98,7 +98,7 @@ int64_t pipeline_drain(struct pipeline *p, int64_t now_ns,
 /* Counters, for tests and the benchmark. */
 struct pipeline_stats {
 	uint64_t in, out, final, dropped_inbox, dropped_unwrap, dropped_replay,
-		dropped_delay, dropped_queue, dropped_send;
+	    dropped_delay, dropped_queue, dropped_send;
 	size_t inbox_depth, queue_depth;
 	uint64_t commits;
 };

@@ -48,9 +48,9 @@ static struct metrics_http *
 start(void)
 {
 	char err[128];
-	struct metrics_http *h = metrics_http_start(
-		"127.0.0.1:0", render, NULL, "text/plain; version=0.0.4", err,
-		sizeof(err));
+	struct metrics_http *h =
+	    metrics_http_start("127.0.0.1:0", render, NULL,
+			       "text/plain; version=0.0.4", err, sizeof(err));
 	cr_assert_not_null(h, "%s", err);
 	cr_assert_neq(metrics_http_port(h), 0);
 	return h;
@@ -79,9 +79,10 @@ Test(metrics_http, wrong_path_and_method)
 			   REQ("GET /secret HTTP/1.1\r\nHost: x\r\n"
 			       "Connection: close\r\n\r\n"));
 	cr_assert(strncmp(r, "HTTP/1.1 404", 12) == 0, "%s", r);
-	r = exchange(metrics_http_port(h),
-		     REQ("POST /metrics HTTP/1.1\r\nHost: x\r\n"
-			 "Content-Length: 5\r\nConnection: close\r\n\r\nhello"));
+	r = exchange(
+	    metrics_http_port(h),
+	    REQ("POST /metrics HTTP/1.1\r\nHost: x\r\n"
+		"Content-Length: 5\r\nConnection: close\r\n\r\nhello"));
 	cr_assert(strncmp(r, "HTTP/1.1 405", 12) == 0, "%s", r);
 	cr_assert_eq(renders, 0);
 	metrics_http_stop(h);
@@ -114,8 +115,8 @@ Test(metrics_http, bad_address)
 	cr_assert_null(metrics_http_start("localhost:99", render, NULL, "t",
 					  err, sizeof(err)));
 	cr_assert(strstr(err, "bad listen address"));
-	cr_assert_null(metrics_http_start("127.0.0.1:99999", render, NULL,
-					  "t", err, sizeof(err)));
+	cr_assert_null(metrics_http_start("127.0.0.1:99999", render, NULL, "t",
+					  err, sizeof(err)));
 	cr_assert_null(metrics_http_start("127.0.0.1", render, NULL, "t", err,
 					  sizeof(err)));
 }

@@ -140,7 +140,7 @@ Test(delayq, random_eviction_keeps_heap_valid)
 		struct meta m = {i};
 		uint8_t pkt[16] = {0};
 		enum delayq_push_result res = delayq_push(
-			q, (int64_t)(xs(&r) % 1000000), &m, pkt, sizeof(pkt));
+		    q, (int64_t)(xs(&r) % 1000000), &m, pkt, sizeof(pkt));
 		if (res == DELAYQ_QUEUED_EVICTED)
 			evicted++;
 		else if (res == DELAYQ_DROPPED_NEW)

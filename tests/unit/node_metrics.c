@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+
 #include "node/metrics.h"
 
 static char *
@@ -19,11 +20,11 @@ Test(metrics, counters_and_labels_render)
 {
 	struct metrics *m = metrics_new();
 	struct metric_counter *in = metrics_counter(
-		m, "bc_packets_in_total", "packets received", NULL, NULL);
+	    m, "bc_packets_in_total", "packets received", NULL, NULL);
 	struct metric_counter *replay = metrics_counter(
-		m, "bc_packets_dropped_total", "drops", "reason", "replay");
+	    m, "bc_packets_dropped_total", "drops", "reason", "replay");
 	struct metric_counter *mac = metrics_counter(
-		m, "bc_packets_dropped_total", "drops", "reason", "mac");
+	    m, "bc_packets_dropped_total", "drops", "reason", "mac");
 	cr_assert(in && replay && mac);
 	cr_assert_neq(replay, mac);
 	/* Asking again gives the same handle. */
@@ -52,9 +53,8 @@ Test(metrics, counters_and_labels_render)
 Test(metrics, gauges_and_escaping)
 {
 	struct metrics *m = metrics_new();
-	struct metric_gauge *g = metrics_gauge(m, "bc_queue_depth",
-					       "line1\nline2 \\", "hop",
-					       "a\"b\\c\nd");
+	struct metric_gauge *g = metrics_gauge(
+	    m, "bc_queue_depth", "line1\nline2 \\", "hop", "a\"b\\c\nd");
 	cr_assert_not_null(g);
 	metric_gauge_set(g, 10);
 	metric_gauge_add(g, -2.5);
@@ -88,12 +88,12 @@ Test(metrics, histogram_buckets_are_cumulative)
 {
 	struct metrics *m = metrics_new();
 	uint64_t bounds[] = {1000, 10000, 100000};
-	struct metric_histogram *h = metrics_histogram(
-		m, "bc_unwrap_seconds", "unwrap time", bounds, 3);
+	struct metric_histogram *h =
+	    metrics_histogram(m, "bc_unwrap_seconds", "unwrap time", bounds, 3);
 	cr_assert_not_null(h);
-	metric_histogram_observe_ns(h, 500);	 /* <= 1us */
-	metric_histogram_observe_ns(h, 1000);	 /* le is inclusive */
-	metric_histogram_observe_ns(h, 5000);	 /* <= 10us */
+	metric_histogram_observe_ns(h, 500);     /* <= 1us */
+	metric_histogram_observe_ns(h, 1000);    /* le is inclusive */
+	metric_histogram_observe_ns(h, 5000);    /* <= 10us */
 	metric_histogram_observe_ns(h, 1000000); /* +Inf */
 	cr_assert_eq(metric_histogram_count(h), 4);
 	char *t = render(m);
@@ -102,8 +102,8 @@ Test(metrics, histogram_buckets_are_cumulative)
 		  t);
 	cr_assert(strstr(t, "bc_unwrap_seconds_bucket{le=\"1e-05\"} 3\n"), "%s",
 		  t);
-	cr_assert(strstr(t, "bc_unwrap_seconds_bucket{le=\"0.0001\"} 3\n"), "%s",
-		  t);
+	cr_assert(strstr(t, "bc_unwrap_seconds_bucket{le=\"0.0001\"} 3\n"),
+		  "%s", t);
 	cr_assert(strstr(t, "bc_unwrap_seconds_bucket{le=\"+Inf\"} 4\n"));
 	cr_assert(strstr(t, "bc_unwrap_seconds_count 4\n"));
 	cr_assert(strstr(t, "bc_unwrap_seconds_sum 0.0010065"), "%s", t);
@@ -134,9 +134,9 @@ Test(metrics, updates_from_threads_are_not_lost)
 	struct metrics *m = metrics_new();
 	uint64_t bounds[] = {100, 1000};
 	struct worker_arg a = {
-		metrics_counter(m, "c_total", "", NULL, NULL),
-		metrics_histogram(m, "h_seconds", "", bounds, 2),
-		metrics_gauge(m, "g", "", NULL, NULL),
+	    metrics_counter(m, "c_total", "", NULL, NULL),
+	    metrics_histogram(m, "h_seconds", "", bounds, 2),
+	    metrics_gauge(m, "g", "", NULL, NULL),
 	};
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)

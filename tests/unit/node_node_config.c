@@ -3,8 +3,8 @@
 
 #include "node/node_config.h"
 
-#define GOOD                                                                   \
-	"[node]\nrole = mix\ndata_dir = /tmp/x\nlisten = 127.0.0.1:7000\n"    \
+#define GOOD                                                               \
+	"[node]\nrole = mix\ndata_dir = /tmp/x\nlisten = 127.0.0.1:7000\n" \
 	"authorities = AAAA@127.0.0.1:8000\n"
 
 Test(node_config, minimal_config_gets_defaults)
@@ -59,13 +59,13 @@ Test(node_config, bounds_and_types)
 {
 	char text[512];
 	const char *bad[][2] = {
-		{"workers = 65", "[node] workers: 65 is out of range"},
-		{"workers = two", "[node] workers: 'two' is not a valid"},
-		{"queue_capacity = 8", "[node] queue_capacity"},
-		{"dir_step = 1ms", "[node] dir_step"},
-		{"metrics_listen = :80", "[node] metrics_listen"},
-		{"log_level = loud", "[node] log_level"},
-		{"colour = blue", "[node] colour: unknown key"},
+	    {"workers = 65", "[node] workers: 65 is out of range"},
+	    {"workers = two", "[node] workers: 'two' is not a valid"},
+	    {"queue_capacity = 8", "[node] queue_capacity"},
+	    {"dir_step = 1ms", "[node] dir_step"},
+	    {"metrics_listen = :80", "[node] metrics_listen"},
+	    {"log_level = loud", "[node] log_level"},
+	    {"colour = blue", "[node] colour: unknown key"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text),

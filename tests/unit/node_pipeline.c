@@ -12,15 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/time.h"
+
 #include "crypto/crypto.h"
 #include "crypto/rand.h"
 #include "crypto/x25519.h"
-#include "lib/time.h"
-#include "node/metrics.h"
-#include "node/pipeline.h"
+
 #include "store/replay.h"
 
-#define N 3
+#include "node/metrics.h"
+#include "node/pipeline.h"
+
+#define N     3
 #define EPOCH 7
 
 struct hop {
@@ -45,8 +48,8 @@ on_wake(void *ctx)
 }
 
 static void
-on_final(void *ctx, const struct sphinx_unwrap_result *res,
-	 const uint8_t *pkt, size_t len)
+on_final(void *ctx, const struct sphinx_unwrap_result *res, const uint8_t *pkt,
+	 size_t len)
 {
 	(void)ctx;
 	(void)pkt;
@@ -64,13 +67,13 @@ make_pipeline(struct hop *h, size_t workers, size_t cap)
 		cr_assert_not_null(h->rs, "%s", err);
 	}
 	struct pipeline_cfg cfg = {
-		.geom = geom,
-		.workers = workers,
-		.queue_capacity = cap,
-		.max_delay_ms = 1000,
-		.replay = h->rs,
-		.wake = on_wake,
-		.on_final = on_final,
+	    .geom = geom,
+	    .workers = workers,
+	    .queue_capacity = cap,
+	    .max_delay_ms = 1000,
+	    .replay = h->rs,
+	    .wake = on_wake,
+	    .on_final = on_final,
 	};
 	struct pipeline *p = pipeline_new(&cfg);
 	cr_assert_not_null(p);
