@@ -19,10 +19,14 @@
 
 #define UPLOAD_TIMEOUT_MS 3000
 
+/* An accepted upload is repeated every quarter epoch, so an authority that
+ * restarted (and lost what it held) gets it again; a refusal (the vote is
+ * cast, or the descriptor is bad) is final for that epoch. */
 struct upload_state {
 	uint64_t epoch;
 	bool used;
-	bool done[DIR_MAX_AUTHORITIES];
+	bool final[DIR_MAX_AUTHORITIES];
+	int64_t ok_at[DIR_MAX_AUTHORITIES];
 };
 
 struct held {
@@ -45,7 +49,7 @@ struct node_dir {
 	uint64_t got_cur[DIR_MAX_AUTHORITIES];
 	uint64_t got_next[DIR_MAX_AUTHORITIES];
 	struct dir_seen seen;
-	char last_err[512];
+	char last_err[512]; /* why no current consensus came, this round */
 	uint64_t kept_logged;	/* epoch for which "keeping" was logged */
 	uint64_t expired_logged; /* epoch whose expiry was logged */
 
@@ -226,10 +230,26 @@ upload_state(struct node_dir *nd, uint64_t e)
 	return old;
 }
 
+/* The first line of an authority's answer, printable ASCII only: what an
+ * authority says must not forge lines in our log. */
+static void
+printable(char *out, size_t cap, const struct buf *ans)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ans->len && n + 1 < cap; i++) {
+		char ch = (char)ans->data[i];
+		if (ch == '\n')
+			break;
+		out[n++] = ch >= 0x20 && ch < 0x7f ? ch : '?';
+	}
+	out[n] = '\0';
+}
+
 /* Uploads the descriptor of epoch e to every authority that has not
  * answered yet. Network failures are retried on the next step. */
 static void
-upload(struct node_dir *nd, uint64_t e)
+upload(struct node_dir *nd, uint64_t e, int64_t now)
 {
 	struct upload_state *u = upload_state(nd, e);
 	struct buf text, ans;
@@ -239,7 +259,9 @@ upload(struct node_dir *nd, uint64_t e)
 	buf_init(&ans);
 	for (size_t i = 0; i < nd->as.n; i++) {
 		long status = 0;
-		if (u->done[i])
+		if (u->final[i] ||
+		    (u->ok_at[i] != 0 &&
+		     now - u->ok_at[i] < (int64_t)nd->cfg.epoch_len / 4))
 			continue;
 		if (text.len == 0 &&
 		    node_dir_descriptor(nd, e, NULL, &text, err,
@@ -256,18 +278,21 @@ upload(struct node_dir *nd, uint64_t e)
 				 nd->as.a[i].addr, err);
 			continue;
 		}
-		u->done[i] = true; /* an answer: retrying will not change it */
-		if (status == 200)
-			log_info("descriptor for epoch %llu accepted by %s",
-				 (unsigned long long)e, nd->as.a[i].addr);
-		else {
-			size_t al = ans.len > 200 ? 200 : ans.len;
-			if (al > 0 && ans.data[al - 1] == '\n')
-				al--;
+		if (status == 200) {
+			if (u->ok_at[i] == 0)
+				log_info("descriptor for epoch %llu accepted "
+					 "by %s", (unsigned long long)e,
+					 nd->as.a[i].addr);
+			u->ok_at[i] = now;
+		} else if (status == 409 && u->ok_at[i] != 0) {
+			u->final[i] = true; /* the vote is cast */
+		} else {
+			char why[161];
+			u->final[i] = true;
+			printable(why, sizeof(why), &ans);
 			log_warn("descriptor for epoch %llu refused by %s "
-				 "(HTTP %ld): %.*s", (unsigned long long)e,
-				 nd->as.a[i].addr, status, (int)al,
-				 (const char *)ans.data);
+				 "(HTTP %ld): %s", (unsigned long long)e,
+				 nd->as.a[i].addr, status, why);
 		}
 	}
 	buf_free(&text);
@@ -287,8 +312,29 @@ hold(struct node_dir *nd, struct held *h, const struct dir_consensus *c,
 	pthread_mutex_unlock(&nd->mu);
 }
 
+/* Adds one authority's reason to last_err (current-epoch fetches only: the
+ * log lines built from it are about the current epoch). */
+static void
+note_err(struct node_dir *nd, bool next, const char *what)
+{
+	size_t n = strlen(nd->last_err), w = strlen(what);
+	size_t room = sizeof(nd->last_err) - 1;
+
+	if (next || n + 2 >= room)
+		return;
+	if (n > 0) {
+		memcpy(nd->last_err + n, "; ", 2);
+		n += 2;
+	}
+	if (w > room - n)
+		w = room - n;
+	memcpy(nd->last_err + n, what, w);
+	nd->last_err[n + w] = '\0';
+}
+
 /* Fetches one document (current or next) from authority i. Returns
  * FATAL on equivocation; a plain failure only records last_err. */
+
 static enum node_dir_status
 fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want,
 	  int64_t now, char *err, size_t errlen)
@@ -305,21 +351,20 @@ fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want,
 	buf_init(&b);
 	if (dir_http_get(addr, next ? "/consensus/next" : "/consensus",
 			 DIR_DOC_MAX, 5000, &b, &status, e, sizeof(e)) < 0) {
-		snprintf(nd->last_err, sizeof(nd->last_err), "%.300s", e);
+		note_err(nd, next, e);
 		goto done;
 	}
 	if (status != 200) {
-		snprintf(nd->last_err, sizeof(nd->last_err),
-			 "%s has no consensus for epoch %llu (HTTP %ld)", addr,
-			 (unsigned long long)want, status);
+		snprintf(e, sizeof(e), "%s has no consensus for epoch %llu "
+			 "(HTTP %ld)", addr, (unsigned long long)want, status);
+		note_err(nd, next, e);
 		goto done;
 	}
 	if (dir_verify_consensus((const char *)b.data, b.len, &nd->as, now,
 				 next ? DIR_VERIFY_FUTURE : DIR_VERIFY_NOW, &c,
 				 hash, e, sizeof(e)) < 0) {
-		snprintf(nd->last_err, sizeof(nd->last_err), "%.128s: %.300s", addr,
-			 e);
 		log_warn("rejected a consensus from %s: %s", addr, e);
+		note_err(nd, next, e);
 		goto done;
 	}
 	if (dir_seen_check(&nd->seen, c.epoch, hash, err, errlen) < 0) {
@@ -398,8 +443,9 @@ node_dir_step(struct node_dir *nd, int64_t now, char *err, size_t errlen)
 		log_err("%s", e);
 		return NODE_DIR_OK;
 	}
-	upload(nd, cur);
-	upload(nd, cur + 1);
+	upload(nd, cur, now);
+	upload(nd, cur + 1, now);
+	nd->last_err[0] = '\0';
 	for (size_t i = 0; i < nd->as.n; i++) {
 		if (nd->got_cur[i] != cur + 1 &&
 		    fetch_one(nd, i, false, cur, now, err, errlen) ==

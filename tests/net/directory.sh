@@ -187,6 +187,28 @@ check "conflicting consensuses: the verifier stops" [ $? -eq 3 ]
 grep -q "two different valid consensuses for epoch $E0: [0-9a-f]\{64\} and [0-9a-f]\{64\}" "$W/verify3.out" ||
 	bad "conflict message: $(cat "$W/verify3.out")"
 
+# A running node that is served both: one "authority" (the key of a3, at
+# the address of a static file server) hands out the forged consensus.
+NEXT_NODES=6
+PY=$(command -v /usr/bin/python3 python3 | head -1)
+if [ -n "$PY" ]; then
+	FAKE=$(free_port)
+	mkdir -p "$W/fake"
+	cp "$W/forged.txt" "$W/fake/consensus"
+	echo "time $(date +%s)" >"$W/fake/time"
+	"$PY" -m http.server --bind 127.0.0.1 --directory "$W/fake" "$FAKE" >"$W/fake.log" 2>&1 &
+	PIDS+=($!)
+	sed "s/127.0.0.1:${PORT[3]}/127.0.0.1:$FAKE/" "$W/auth.list" >"$W/fake.list"
+	make_node n8 mix "$W/fake.list"
+	sleep 1
+	timeout 30 "$BIN" dirtest-node --config "$W/n8.ini" >"$W/n8.log" 2>&1
+	check "a node served two valid consensuses for one epoch stops" [ $? -eq 1 ]
+	NEXT_NODES=7 # n8 uploaded its descriptor for the next epoch to a1, a2
+	grep -q "FATAL: two different valid consensuses for epoch $E0" "$W/n8.log" || bad "n8: $(tail -2 "$W/n8.log")"
+else
+	say "skipped: no python3 for the live equivocation check"
+fi
+
 # --- a node whose clock is 60 s off refuses to run ----------------------------
 if command -v faketime >/dev/null; then
 	timeout 30 faketime -f '+60s' "$BIN" dirtest-node --config "$W/n7.ini" >"$W/skew.log" 2>&1
@@ -200,7 +222,7 @@ fi
 E1=$((E0 + 1))
 until_t 21
 for a in $A1 $A2 $A3; do
-	check "consensus of epoch $E1 at $a/consensus/next" consensus_ok $a /consensus/next "$E1" 6 2
+	check "consensus of epoch $E1 at $a/consensus/next" consensus_ok $a /consensus/next "$E1" "$NEXT_NODES" 2
 done
 
 # --- an authority restarted mid-epoch does not sign a second document --------
