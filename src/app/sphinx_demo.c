@@ -169,8 +169,9 @@ print_intro(struct demo *d)
 		"%zu, blob %zu)\n"
 		"Each hop strips one layer: it learns the next hop and its "
 		"delay, nothing about\nthe sender, the rest of the route, its "
-		"position on it, or the content. The\ngroup element (alpha) "
-		"changes at every hop, so no two hops see a common byte.\n\n",
+		"position on it, or the content. Every\nbyte but the 2-byte "
+		"version changes at every hop: what leaves a hop cannot be\n"
+		"matched bit for bit with what came in.\n\n",
 		g->packet_len, g->header_len, g->routing_info_len, g->hops,
 		SPHINX_PER_HOP_RI_LEN, g->payload_len, SPHINX_TAG_LEN,
 		g->surb_len, g->blob_len);
@@ -243,9 +244,10 @@ gateway_reply(struct demo *d, const struct sphinx_unwrap_result *res)
 	if (res->kind != SPHINX_HOP_FINAL || sphinx_fwd_decode(g, user, &v) != 0 ||
 	    v.surb == NULL)
 		return -1;
-	fprintf(d->out, "gateway GB: queues the %zu-byte blob (\"%.60s\") and "
-			"answers through the\n  reply block, whose first hop "
-			"is all it learns of the way back.\n",
+	fprintf(d->out, "gateway GB: queues the %zu-byte blob for B:\n"
+			"  \"%.70s\"\n"
+			"gateway GB: answers through the reply block, whose first "
+			"hop is all it learns\n  of the way back.\n",
 		g->blob_len, (const char *)v.blob);
 	uint8_t *surb = malloc(g->surb_len);
 	if (surb == NULL)
