@@ -83,7 +83,8 @@ delayq_new(size_t capacity, size_t max_len, size_t meta_len,
 	q->capacity = capacity;
 	q->max_len = max_len;
 	q->meta_len = meta_len;
-	/* 8-byte aligned so metadata structs can be read in place. */
+	/* Slots are 8-byte aligned, the metadata at offset 4 is not: callers
+	 * copy it out (delayq_peek_due hands out a byte pointer). */
 	q->slot_size = (4 + meta_len + max_len + 7) & ~(size_t)7;
 	size_t n_chunks =
 	    (capacity + DELAYQ_CHUNK_SLOTS - 1) / DELAYQ_CHUNK_SLOTS;

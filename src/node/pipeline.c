@@ -5,6 +5,7 @@
 #include "node/pipeline.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -27,6 +28,8 @@ struct fwd_meta {
 	uint8_t next_hop[SPHINX_NODE_ID_LEN];
 	uint64_t batch; /* replay batch that must be durable first */
 };
+_Static_assert(offsetof(struct fwd_meta, next_hop) == 0,
+	       "pipeline_drain reads the next hop at the entry's start");
 
 struct key_slot {
 	bool used;
@@ -556,9 +559,10 @@ pipeline_drain(struct pipeline *p, int64_t now_ns, pipeline_send_fn send,
 	do {
 		n = drain_take(p, now_ns, &next);
 		for (size_t i = 0; i < n; i++) {
+			/* The next hop id is the entry's first bytes (the
+			 * stride keeps no alignment: no struct access). */
 			const uint8_t *e = p->drain_buf + i * stride;
-			const struct fwd_meta *meta = (const void *)e;
-			if (send(ctx, meta->next_hop, e + sizeof(*meta),
+			if (send(ctx, e, e + sizeof(struct fwd_meta),
 				 p->pkt_len))
 				metric_counter_inc(p->m.out);
 			else
