@@ -91,6 +91,10 @@ done:
 
 /* ---- directory thread ---------------------------------------------- */
 
+/* apply_keys hands every key the schedule holds to the pipeline. */
+_Static_assert(PIPELINE_MAX_KEYS >= KEYSCHED_SLOTS,
+	       "the pipeline must hold every key the schedule holds");
+
 /* Copies the keys the schedule holds into the hand-off (under dir_lock). */
 static void
 handoff_keys(struct node_daemon *d)

@@ -71,7 +71,9 @@ void pipeline_free_(struct pipeline *p);
  * pipeline_key_remove wipes the key and erases that epoch's replay tags, so
  * the two go together.  pipeline_set_epoch says which key to try first.
  */
-#define PIPELINE_MAX_KEYS 4
+/* As many as dir/keysched.h holds (KEYSCHED_SLOTS: the previous key in its
+ * grace window, the current one, three ahead); node.c checks the two agree. */
+#define PIPELINE_MAX_KEYS 5
 int pipeline_key_add(struct pipeline *p, uint64_t epoch,
 		     const uint8_t priv[static 32]);
 int pipeline_key_remove(struct pipeline *p, uint64_t epoch);

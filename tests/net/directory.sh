@@ -129,13 +129,13 @@ say "3 authorities ($A1 $A2 $A3), 6 nodes, epoch $E0 began at -2s"
 get() { curl -s --max-time 5 "http://$1$2"; }
 field() { get "$1" "$2" | sed -n "s/^$3 //p" | head -1; }
 nsigs() { get "$1" "$2" | grep -c '^authority-signature '; }
-# consensus_ok ADDR PATH EPOCH NODES MINSIGS
+# consensus_ok ADDR PATH EPOCH NODES MINSIGS (NODES: a count or "6|7")
 consensus_ok() {
 	local e n s
 	e=$(field "$1" "$2" epoch)
 	n=$(field "$1" "$2" node-count)
 	s=$(nsigs "$1" "$2")
-	[ "$e" = "$3" ] && [ "$n" = "$4" ] && [ "$s" -ge "$5" ] ||
+	[ "$e" = "$3" ] && [[ "$n" =~ ^($4)$ ]] && [ "$s" -ge "$5" ] ||
 		{ say "  $1$2: epoch '$e' nodes '$n' signatures $s (want $3, $4, >= $5)"; return 1; }
 }
 all_nodes_log() { # all_nodes_log PATTERN
@@ -203,7 +203,8 @@ if [ -n "$PY" ]; then
 	sleep 1
 	timeout 30 "$BIN" dirtest-node --config "$W/n8.ini" >"$W/n8.log" 2>&1
 	check "a node served two valid consensuses for one epoch stops" [ $? -eq 1 ]
-	NEXT_NODES=7 # n8 uploaded its descriptor for the next epoch to a1, a2
+	# n8 may have uploaded its next-epoch descriptor to a1 and a2 first.
+	NEXT_NODES="6|7"
 	grep -q "FATAL: two different valid consensuses for epoch $E0" "$W/n8.log" || bad "n8: $(tail -2 "$W/n8.log")"
 else
 	say "skipped: no python3 for the live equivocation check"
@@ -243,7 +244,7 @@ one_line_each() {
 }
 check "its sign log holds one line per epoch" one_line_each
 check "the published consensus of epoch $E0 is unchanged" \
-	[ "$(get $A1 /consensus | grep -v '^authority-signature' | sha256sum)" = "$(grep -v '^authority-signature' "$W/full.txt" | sha256sum)" ]
+	[ "$(get $A1 /consensus/$E0 | grep -v '^authority-signature' | sha256sum)" = "$(grep -v '^authority-signature' "$W/full.txt" | sha256sum)" ]
 
 # --- one authority down: still a consensus -----------------------------------
 until_t 31
