@@ -2,6 +2,25 @@
 
 #include <string.h>
 
+const char *
+codec_strerror(int err)
+{
+	switch (err) {
+	case CODEC_OK:
+		return "ok";
+	case CODEC_ERR_LENGTH:
+		return "impossible length for this encoding";
+	case CODEC_ERR_CHAR:
+		return "character outside the alphabet";
+	case CODEC_ERR_NONCANONICAL:
+		return "non-canonical encoding (nonzero padding bits)";
+	case CODEC_ERR_SPACE:
+		return "decoded value too long";
+	default:
+		return "unknown codec error";
+	}
+}
+
 /*
  * The helpers below return 1 or 0 without branching on their argument:
  * x < y for 0 <= x, y < 2^31 is the sign bit of x - y.
@@ -61,8 +80,10 @@ hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 	   size_t inlen)
 {
 	*outlen = 0;
-	if (inlen % 2 != 0 || inlen / 2 > outcap)
-		return -1;
+	if (inlen % 2 != 0)
+		return CODEC_ERR_LENGTH;
+	if (inlen / 2 > outcap)
+		return CODEC_ERR_SPACE;
 	uint32_t ok = 1;
 	for (size_t i = 0; i < inlen / 2; i++) {
 		uint32_t hi = hex_value((uint8_t)in[2 * i], &ok);
@@ -71,10 +92,10 @@ hex_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 	}
 	if (!ok) {
 		memset(out, 0, inlen / 2);
-		return -1;
+		return CODEC_ERR_CHAR;
 	}
 	*outlen = inlen / 2;
-	return 0;
+	return CODEC_OK;
 }
 
 int
@@ -82,7 +103,7 @@ hex_decode_exact(uint8_t *out, size_t n, const char *in)
 {
 	size_t got;
 	if (strlen(in) != 2 * n)
-		return -1;
+		return CODEC_ERR_LENGTH;
 	return hex_decode(out, n, &got, in, 2 * n);
 }
 
@@ -134,8 +155,10 @@ base32_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 	size_t n = inlen * 5 / 8;
 	/* lengths 1, 3, 6 (mod 8) cannot come from whole bytes */
 	size_t r = inlen % 8;
-	if (r == 1 || r == 3 || r == 6 || n > outcap)
-		return -1;
+	if (r == 1 || r == 3 || r == 6)
+		return CODEC_ERR_LENGTH;
+	if (n > outcap)
+		return CODEC_ERR_SPACE;
 	uint32_t ok = 1, acc = 0;
 	unsigned bits = 0;
 	size_t o = 0;
@@ -148,13 +171,13 @@ base32_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 		}
 	}
 	/* leftover bits must be zero: one encoding per byte string */
-	ok &= ct_lt(acc & ((1U << bits) - 1), 1);
-	if (!ok) {
+	uint32_t canon = ct_lt(acc & ((1U << bits) - 1), 1);
+	if (!(ok & canon)) {
 		memset(out, 0, n);
-		return -1;
+		return ok ? CODEC_ERR_NONCANONICAL : CODEC_ERR_CHAR;
 	}
 	*outlen = n;
-	return 0;
+	return CODEC_OK;
 }
 
 static char
@@ -218,15 +241,15 @@ base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 {
 	*outlen = 0;
 	if (inlen % 4 != 0)
-		return -1;
+		return CODEC_ERR_LENGTH;
 	/* Padding is public (it gives the length), so it may be branched on. */
 	size_t pad = 0;
 	if (inlen >= 4 && in[inlen - 1] == '=')
 		pad = in[inlen - 2] == '=' ? 2 : 1;
 	size_t n = inlen / 4 * 3 - pad;
 	if (n > outcap)
-		return -1;
-	uint32_t ok = 1;
+		return CODEC_ERR_SPACE;
+	uint32_t ok = 1, canon = 1;
 	size_t o = 0;
 	for (size_t i = 0; i < inlen; i += 4) {
 		size_t valid = (i + 4 == inlen) ? 4 - pad : 4;
@@ -244,16 +267,16 @@ base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 			take = 3;
 		/* Non-canonical: the bits under the padding must be zero. */
 		if (valid == 3)
-			ok &= ct_lt(v & 0xffU, 1);
+			canon &= ct_lt(v & 0xffU, 1);
 		if (valid == 2)
-			ok &= ct_lt(v & 0xffffU, 1);
+			canon &= ct_lt(v & 0xffffU, 1);
 		memcpy(out + o, t, take);
 		o += take;
 	}
-	if (!ok) {
+	if (!(ok & canon)) {
 		memset(out, 0, n);
-		return -1;
+		return ok ? CODEC_ERR_NONCANONICAL : CODEC_ERR_CHAR;
 	}
 	*outlen = n;
-	return 0;
+	return CODEC_OK;
 }

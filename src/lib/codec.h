@@ -12,9 +12,20 @@
  * padding, strict: canonical input only).
  *
  * Encoders write a NUL-terminated string and need the *_ENCODED_LEN(n) + 1
- * bytes; decoders write at most outcap bytes and set *outlen.  Each returns 0,
- * or -1 on bad input or short output (with out zeroed).
+ * bytes (-1 if out is too small).  Decoders write at most outcap bytes and set
+ * *outlen; they return CODEC_OK (0) or a negative enum codec_err naming the
+ * problem (with out zeroed); codec_strerror() gives it in words.
  */
+enum codec_err {
+	CODEC_OK = 0,
+	CODEC_ERR_LENGTH = -1,	     /* impossible length for the encoding */
+	CODEC_ERR_CHAR = -2,	     /* a character outside the alphabet */
+	CODEC_ERR_NONCANONICAL = -3, /* nonzero padding bits */
+	CODEC_ERR_SPACE = -4,	     /* decodes to more than outcap bytes */
+};
+
+const char *codec_strerror(int err);
+
 #define HEX_ENCODED_LEN(n)    ((n) * 2)
 #define BASE32_ENCODED_LEN(n) (((n) * 8 + 4) / 5)
 #define BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)

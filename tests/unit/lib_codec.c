@@ -25,14 +25,14 @@ Test(codec, hex_accepts_upper_case_rejects_garbage)
 	cr_assert_eq(hex_decode(out, 4, &n, "DEADbeef", 8), 0);
 	cr_assert_eq(out[0], 0xde);
 	cr_assert_eq(out[3], 0xef);
-	cr_assert_eq(hex_decode(out, 4, &n, "abc", 3), -1, "odd length");
-	cr_assert_eq(hex_decode(out, 4, &n, "zz", 2), -1, "bad digit");
+	cr_assert_eq(hex_decode(out, 4, &n, "abc", 3), CODEC_ERR_LENGTH, "odd length");
+	cr_assert_eq(hex_decode(out, 4, &n, "zz", 2), CODEC_ERR_CHAR, "bad digit");
 	cr_assert_eq(n, 0);
-	cr_assert_eq(hex_decode(out, 4, &n, "0g", 2), -1);
-	cr_assert_eq(hex_decode(out, 4, &n, "/0", 2), -1);
-	cr_assert_eq(hex_decode(out, 4, &n, ":0", 2), -1);
-	cr_assert_eq(hex_decode(out, 4, &n, "`0", 2), -1);
-	cr_assert_eq(hex_decode(out, 2, &n, "00112233", 8), -1, "too long");
+	cr_assert_eq(hex_decode(out, 4, &n, "0g", 2), CODEC_ERR_CHAR);
+	cr_assert_eq(hex_decode(out, 4, &n, "/0", 2), CODEC_ERR_CHAR);
+	cr_assert_eq(hex_decode(out, 4, &n, ":0", 2), CODEC_ERR_CHAR);
+	cr_assert_eq(hex_decode(out, 4, &n, "`0", 2), CODEC_ERR_CHAR);
+	cr_assert_eq(hex_decode(out, 2, &n, "00112233", 8), CODEC_ERR_SPACE, "too long");
 	cr_assert_eq(hex_decode_exact(out, 2, "0011"), 0);
 	cr_assert_eq(hex_decode_exact(out, 2, "001122"), -1);
 	char small[4];
@@ -77,32 +77,41 @@ Test(codec, base32_upper_case_and_rejections)
 	size_t n;
 	cr_assert_eq(base32_decode(out, sizeof(out), &n, "MZXW6", 5), 0);
 	cr_assert_eq(memcmp(out, "foo", 3), 0);
-	cr_assert_eq(base32_decode(out, sizeof(out), &n, "mzxw1", 5), -1,
+	cr_assert_eq(base32_decode(out, sizeof(out), &n, "mzxw1", 5), CODEC_ERR_CHAR,
 		     "1 is not in the alphabet");
-	cr_assert_eq(base32_decode(out, sizeof(out), &n, "m", 1), -1,
+	cr_assert_eq(base32_decode(out, sizeof(out), &n, "m", 1), CODEC_ERR_LENGTH,
 		     "impossible length");
-	cr_assert_eq(base32_decode(out, sizeof(out), &n, "mz", 2), -1,
+	cr_assert_eq(base32_decode(out, sizeof(out), &n, "mz", 2), CODEC_ERR_NONCANONICAL,
 		     "nonzero trailing bits");
-	cr_assert_eq(base32_decode(out, sizeof(out), &n, "my=", 3), -1);
+	cr_assert_eq(base32_decode(out, sizeof(out), &n, "my=", 3), CODEC_ERR_LENGTH);
 }
 
 Test(codec, base64_rejections)
 {
 	uint8_t out[16];
 	size_t n;
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zg=", 3), -1);
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zh==", 4), -1,
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zg=", 3), CODEC_ERR_LENGTH);
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zh==", 4), CODEC_ERR_NONCANONICAL,
 		     "non-canonical trailing bits");
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Z===", 4), -1);
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "====", 4), -1);
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zg==Zg==", 8), -1,
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Z===", 4), CODEC_ERR_CHAR);
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "====", 4), CODEC_ERR_CHAR);
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zg==Zg==", 8), CODEC_ERR_CHAR,
 		     "padding in the middle");
-	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zm9*", 4), -1);
-	cr_assert_eq(base64_decode(out, 2, &n, "Zm9v", 4), -1, "too long");
+	cr_assert_eq(base64_decode(out, sizeof(out), &n, "Zm9*", 4), CODEC_ERR_CHAR);
+	cr_assert_eq(base64_decode(out, 2, &n, "Zm9v", 4), CODEC_ERR_SPACE, "too long");
 	cr_assert_eq(base64_decode(out, sizeof(out), &n, "+/+/", 4), 0);
 	cr_assert_eq(out[0], 0xfb);
 	cr_assert_eq(out[1], 0xff);
 	cr_assert_eq(out[2], 0xbf);
+}
+
+Test(codec, errors_have_words)
+{
+	cr_assert_str_eq(codec_strerror(CODEC_ERR_CHAR),
+			 "character outside the alphabet");
+	cr_assert_str_neq(codec_strerror(CODEC_ERR_LENGTH),
+			  codec_strerror(CODEC_ERR_SPACE));
+	cr_assert_str_eq(codec_strerror(-99), "unknown codec error");
 }
 
 Test(codec, base64_random_round_trips)
