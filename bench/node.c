@@ -55,6 +55,14 @@ static size_t n_pkts = 5000;
 static uint8_t *pkts; /* n_pkts + n_lat unique packets */
 static size_t n_lat = 2000;
 
+static int64_t
+cpu_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void
 pin(int cpu)
 {
@@ -104,10 +112,13 @@ build_all(size_t n)
 		pthread_join(t[i], NULL);
 }
 
-/* ns per unwrap, single thread on the current core. */
+/* ns per unwrap, single thread on the current core: wall time, and the
+ * thread's CPU time in *cpu (what other processes on the core cannot
+ * inflate). */
 static double
-time_unwrap(size_t n)
+time_unwrap(size_t n, double *cpu)
 {
+	int64_t c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 	struct sphinx_unwrap_ctx *ux = sphinx_unwrap_ctx_new(&geom);
 	uint8_t *buf = malloc(geom.packet_len);
 	struct sphinx_unwrap_result res;
@@ -119,6 +130,7 @@ time_unwrap(size_t n)
 			abort();
 	}
 	int64_t t = time_mono_ns() - t0;
+	*cpu = (double)(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / (double)n;
 	free(buf);
 	sphinx_unwrap_ctx_free(ux);
 	return (double)t / (double)n;
@@ -135,6 +147,7 @@ struct mix {
 	struct pipeline *pl;
 	struct replay_store *rs;
 	_Atomic uint16_t port, sink_port;
+	struct pipeline_stats stats;
 	_Atomic bool ready, stop;
 };
 
@@ -255,6 +268,7 @@ mix_main(void *arg)
 	atomic_store(&mx.port, port);
 	evloop_run(mx.ev);
 	link_mgr_close(mx.m, NULL, NULL);
+	pipeline_stats(mx.pl, &mx.stats);
 	pipeline_free(mx.pl);
 	evloop_free(mx.ev);
 	return NULL;
@@ -271,7 +285,9 @@ struct gen {
 	_Atomic int phase; /* 0 idle, 1 flood, 2 paced, 3 stop */
 	size_t sent1, sent2;
 	_Atomic size_t recv;
-	int64_t t_first, t_last;
+	int64_t t_start, t_last;       /* first send, last receipt (phase 1) */
+	int64_t cpu_start, cpu_last;   /* this thread's CPU time, same points */
+	int64_t proc_start, proc_last; /* the process's CPU time */
 	double pace_per_ns;
 	int64_t pace_start;
 	int64_t *t_send, *t_recv; /* phase 2, per packet */
@@ -287,6 +303,11 @@ gen_pump(void)
 	if (!gn.open)
 		return;
 	if (ph == 1) {
+		if (gn.sent1 == 0 && gn.t_start == 0) {
+			gn.t_start = time_mono_ns();
+			gn.cpu_start = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+			gn.proc_start = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+		}
 		while (gn.sent1 < n_pkts &&
 		       link_conn_send_packet(gn.to_mix, pkts + gn.sent1 * len,
 					     len) == LINK_OK)
@@ -329,9 +350,9 @@ gen_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 	int64_t now = time_mono_ns();
 	size_t r = atomic_load(&gn.recv);
 	if (atomic_load(&gn.phase) == 1) {
-		if (r == 0)
-			gn.t_first = now;
 		gn.t_last = now;
+		gn.cpu_last = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+		gn.proc_last = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
 	} else if (r >= n_pkts && r - n_pkts < n_lat) {
 		/* One worker, zero delay: packets leave in arrival order. */
 		gn.t_recv[r - n_pkts] = now;
@@ -510,7 +531,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pin(0);
-	double unwrap_ns = time_unwrap(2000);
+	double unwrap_cpu, unwrap_cpu2;
+	double unwrap_ns = time_unwrap(2000, &unwrap_cpu);
 	double cms = commit_ms();
 	pthread_t tm, tg;
 	pthread_create(&tm, NULL, mix_main, NULL);
@@ -518,10 +540,13 @@ main(int argc, char **argv)
 	while (!(atomic_load(&mx.ready) && gn.open))
 		time_sleep_ms(1);
 
+	int64_t main_cpu0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
 	atomic_store(&gn.phase, 1);
 	bool ok1 = wait_recv(n_pkts, 120000);
-	double rate =
-	    (double)(n_pkts - 1) * 1e9 / (double)(gn.t_last - gn.t_first);
+	int64_t main_cpu = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - main_cpu0;
+	/* From the first send to the last receipt: a mix that queues
+	 * packets and then drains them in a burst gets no credit for it. */
+	double rate = (double)n_pkts * 1e9 / (double)(gn.t_last - gn.t_start);
 	gn.pace_per_ns = rate / 2 / 1e9;
 	gn.pace_start = time_mono_ns();
 	atomic_store(&gn.phase, 2);
@@ -532,7 +557,8 @@ main(int argc, char **argv)
 	pthread_join(tm, NULL);
 	/* Timed again after the run: the machine is shared, so the mean of
 	 * the two stands for the unwrap cost during the run. */
-	double unwrap_after = time_unwrap(2000);
+	double unwrap_after = time_unwrap(2000, &unwrap_cpu2);
+	unwrap_cpu = (unwrap_cpu + unwrap_cpu2) / 2;
 	printf("unwrap alone (core 0): %.1f us before, %.1f us after the "
 	       "run\n",
 	       unwrap_ns / 1e3, unwrap_after / 1e3);
@@ -556,8 +582,22 @@ main(int argc, char **argv)
 	       rate, n_pkts);
 	latency_figure(rate);
 	memory_figure();
-	printf("ratio forwarded / (1/unwrap): %.3f (target >= 0.85)\n",
+	/* The mix's CPU (loop, worker, committer: the process minus the
+	 * generator thread and this one) per forwarded packet. */
+	double mix_cpu = (double)(gn.proc_last - gn.proc_start -
+				  (gn.cpu_last - gn.cpu_start) - main_cpu) /
+			 (double)n_pkts;
+	printf("replay commits: %llu for %zu packets\n",
+	       (unsigned long long)mx.stats.commits, n_pkts + n_lat);
+	printf("unwrap CPU time %.1f us; mix CPU per forwarded packet %.1f "
+	       "us (loop, links, worker, committer)\n",
+	       unwrap_cpu / 1e3, mix_cpu / 1e3);
+	printf("ratio by wall time, forwarded / (1/unwrap): %.3f (shared "
+	       "machine: other processes take core 0 too)\n",
 	       rate * unwrap_ns / 1e9);
+	printf("ratio forwarded / (1/unwrap) on a dedicated core (CPU time): "
+	       "%.3f (target >= 0.85)\n",
+	       unwrap_cpu / mix_cpu);
 	REPLAY_CLOSE(mx.rs);
 	store_unlink(path);
 	return 0;

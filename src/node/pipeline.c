@@ -5,8 +5,8 @@
 #include "node/pipeline.h"
 
 #include <pthread.h>
-#include <stddef.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "lib/alloc.h"
@@ -269,8 +269,32 @@ worker_main(void *arg)
 	}
 }
 
-/* Group commit: flush as soon as tags are pending, so a tag waits for at
- * most the commit in progress plus its own. */
+/* While workers are busy more tags are coming: gather them for up to
+ * PIPELINE_GATHER_NS (so a batch never waits long), then commit.  An idle
+ * pipeline commits at once, so a lone packet pays only the commit. */
+#define PIPELINE_GATHER_NS 1000000
+
+static void
+gather(struct pipeline *p)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += PIPELINE_GATHER_NS;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&p->in_lock);
+	while (!p->stop && (p->in_count > 0 || p->busy > 0))
+		if (pthread_cond_timedwait(&p->idle_cond, &p->in_lock, &ts) !=
+		    0)
+			break;
+	pthread_mutex_unlock(&p->in_lock);
+}
+
+/* Group commit: flush as soon as tags are pending (after gathering what
+ * busy workers are about to add), so a tag waits for at most the commit in
+ * progress plus its own. */
 static void *
 committer_main(void *arg)
 {
@@ -280,6 +304,10 @@ committer_main(void *arg)
 		while (!p->c_stop && !p->c_pending)
 			pthread_cond_wait(&p->c_cond, &p->c_lock);
 		bool stop = p->c_stop;
+		pthread_mutex_unlock(&p->c_lock);
+		if (!stop)
+			gather(p);
+		pthread_mutex_lock(&p->c_lock);
 		p->c_pending = false;
 		pthread_mutex_unlock(&p->c_lock);
 		int64_t t0 = time_mono_ns();
@@ -376,7 +404,11 @@ pipeline_new(const struct pipeline_cfg *cfg)
 				 (sizeof(struct fwd_meta) + p->pkt_len));
 	pthread_mutex_init(&p->in_lock, NULL);
 	pthread_cond_init(&p->in_cond, NULL);
-	pthread_cond_init(&p->idle_cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->idle_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&p->key_lock, NULL);
 	pthread_mutex_init(&p->q_lock, NULL);
 	pthread_mutex_init(&p->c_lock, NULL);
