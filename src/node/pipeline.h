@@ -22,9 +22,9 @@
  *        on disk goes to the send callback, to the next hop.
  *
  * A committer thread flushes replay tags as soon as any are pending (group
- * commit), so a tag waits at most one commit (a few ms, never more than the
- * configured batch bound under normal disks) and a packet never leaves
- * before its tag is durable.  Final hops (no next hop) go to on_final on the
+ * commit; while workers are busy it gathers their tags for at most 1 ms
+ * first), so a tag waits at most 1 ms plus the commit in progress plus its
+ * own, and a packet never leaves before its tag is durable.  Final hops (no next hop) go to on_final on the
  * worker thread once their tag is recorded: the gateway's sink, or the mix's
  * loop accounting.
  *
