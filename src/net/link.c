@@ -42,7 +42,9 @@ struct link_conn {
 	uint64_t deadline_ms;	      /* handshake deadline / retry time */
 	uint64_t last_recv_ms, last_send_ms, frames_seen;
 	uint32_t backoff_ms;
-	size_t wq_frames;
+	size_t wq_frames;   /* in pend and in flight */
+	struct wbatch *pend; /* gathering, not yet written */
+	unsigned inflight;   /* batches handed to uv_write */
 	bool wq_was_full;
 	bool retry_reported; /* last on_close said "retrying" */
 	void *user;
@@ -61,12 +63,25 @@ struct link_mgr {
 	uint8_t rbuf[READ_BUF_LEN];
 };
 
-/* A queued write: the request and the frame bytes in one allocation. */
-struct wreq {
-	uv_write_t req;
-	struct link_conn *c;
+/* One queued frame's bytes (encrypted: nothing to wipe). */
+struct wframe {
 	size_t len;
 	uint8_t data[];
+};
+
+/*
+ * One uv_write of up to WBATCH_MAX frames. The first frame after an idle
+ * moment goes out alone at once; frames queued while a write is in flight
+ * are gathered and written together, one system call for many frames.
+ */
+#define WBATCH_MAX 32
+struct wbatch {
+	uv_write_t req;
+	struct link_conn *c;
+	unsigned n;
+	size_t bytes;
+	struct wframe *f[WBATCH_MAX];
+	uv_buf_t b[WBATCH_MAX];
 };
 
 static void conn_fail(struct link_conn *c, enum link_err why);
@@ -151,19 +166,47 @@ link_mgr_stats(const struct link_mgr *m, struct link_stats *out)
 /* ---- writes ---- */
 
 static void
+batch_free(struct link_conn *c, struct wbatch *b)
+{
+	for (unsigned i = 0; i < b->n; i++)
+		BC_FREE(b->f[i]);
+	c->wq_frames -= b->n;
+	c->mgr->st.queued_bytes -= b->bytes;
+	BC_FREE(b);
+}
+
+static void on_write(uv_write_t *req, int status);
+
+static void
+batch_submit(struct link_conn *c, struct wbatch *b)
+{
+	c->inflight++;
+	if (uv_write(&b->req, (uv_stream_t *)&c->tcp, b->b, b->n, on_write) <
+	    0) {
+		c->inflight--;
+		batch_free(c, b);
+		conn_fail(c, LINK_ERR_IO);
+	}
+}
+
+static void
 on_write(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
-	struct link_conn *c = w->c;
+	struct wbatch *b = (struct wbatch *)req;
+	struct link_conn *c = b->c;
 	struct link_mgr *m = c->mgr;
-	c->wq_frames--;
-	m->st.queued_bytes -= w->len;
-	/* Wire bytes of encrypted frames: nothing secret, no wipe needed. */
-	BC_FREE(w);
+	c->inflight--;
+	batch_free(c, b);
 	if (status < 0) {
 		if (c->state == CONN_HANDSHAKE || c->state == CONN_OPEN)
 			conn_fail(c, LINK_ERR_IO);
 		return;
+	}
+	if (c->inflight == 0 && c->pend != NULL &&
+	    (c->state == CONN_HANDSHAKE || c->state == CONN_OPEN)) {
+		struct wbatch *p = c->pend;
+		c->pend = NULL;
+		batch_submit(c, p);
 	}
 	if (c->wq_was_full && c->wq_frames <= m->cfg.queue_frames / 2 &&
 	    c->state == CONN_OPEN) {
@@ -173,29 +216,46 @@ on_write(uv_write_t *req, int status)
 	}
 }
 
-static struct wreq *
-wreq_new(struct link_conn *c, size_t len)
+static struct wframe *
+wframe_new(size_t len)
 {
-	struct wreq *w = bc_malloc(sizeof(*w) + len);
-	w->c = c;
-	w->len = len;
-	return w;
+	struct wframe *f = bc_malloc(sizeof(*f) + len);
+	f->len = len;
+	return f;
 }
 
+/* Queue one frame (takes ownership): now if idle, else in the batch. */
 static void
-wreq_submit(struct link_conn *c, struct wreq *w)
+conn_queue_frame(struct link_conn *c, struct wframe *f)
 {
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned int)w->len);
 	c->wq_frames++;
-	c->mgr->st.queued_bytes += w->len;
+	c->mgr->st.queued_bytes += f->len;
 	c->last_send_ms = uv_now(c->mgr->loop);
-	int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
-	if (r < 0) {
-		c->wq_frames--;
-		c->mgr->st.queued_bytes -= w->len;
-		BC_FREE(w);
-		conn_fail(c, LINK_ERR_IO);
+	if (c->pend == NULL) {
+		c->pend = bc_calloc(1, sizeof(*c->pend));
+		c->pend->c = c;
 	}
+	struct wbatch *b = c->pend;
+	b->f[b->n] = f;
+	b->b[b->n] = uv_buf_init((char *)f->data, (unsigned int)f->len);
+	b->n++;
+	b->bytes += f->len;
+	if (c->inflight == 0 || b->n == WBATCH_MAX) {
+		c->pend = NULL;
+		batch_submit(c, b);
+	}
+}
+
+/* Hand the gathering batch to libuv now (written at once if it can be). */
+static void
+conn_flush(struct link_conn *c)
+{
+	if (c->pend == NULL || !c->tcp_live ||
+	    (c->state != CONN_HANDSHAKE && c->state != CONN_OPEN))
+		return;
+	struct wbatch *p = c->pend;
+	c->pend = NULL;
+	batch_submit(c, p);
 }
 
 /* link_sm's send callback: handshake messages and refusals. */
@@ -205,9 +265,9 @@ sm_send(void *ctx, const uint8_t *buf, size_t len)
 	struct link_conn *c = ctx;
 	if (!c->tcp_live || c->state == CONN_CLOSING)
 		return;
-	struct wreq *w = wreq_new(c, len);
-	memcpy(w->data, buf, len);
-	wreq_submit(c, w);
+	struct wframe *f = wframe_new(len);
+	memcpy(f->data, buf, len);
+	conn_queue_frame(c, f);
 }
 
 static enum link_err
@@ -238,13 +298,13 @@ link_conn_send(struct link_conn *c, const struct link_cmd *cmd)
 	enum link_err e = conn_queue_check(c);
 	if (e != LINK_OK)
 		return e;
-	struct wreq *w = wreq_new(c, link_sm_wire_len(c->sm));
-	if ((e = link_sm_seal(c->sm, cmd, w->data)) != LINK_OK) {
-		BC_FREE(w);
+	struct wframe *f = wframe_new(link_sm_wire_len(c->sm));
+	if ((e = link_sm_seal(c->sm, cmd, f->data)) != LINK_OK) {
+		BC_FREE(f);
 		return conn_seal_failed(c, e);
 	}
 	c->mgr->st.frames_sent++;
-	wreq_submit(c, w);
+	conn_queue_frame(c, f);
 	return LINK_OK;
 }
 
@@ -254,13 +314,13 @@ link_conn_send_packet(struct link_conn *c, const uint8_t *pkt, size_t len)
 	enum link_err e = conn_queue_check(c);
 	if (e != LINK_OK)
 		return e;
-	struct wreq *w = wreq_new(c, link_sm_wire_len(c->sm));
-	if ((e = link_sm_seal_packet(c->sm, pkt, len, w->data)) != LINK_OK) {
-		BC_FREE(w);
+	struct wframe *f = wframe_new(link_sm_wire_len(c->sm));
+	if ((e = link_sm_seal_packet(c->sm, pkt, len, f->data)) != LINK_OK) {
+		BC_FREE(f);
 		return conn_seal_failed(c, e);
 	}
 	c->mgr->st.frames_sent++;
-	wreq_submit(c, w);
+	conn_queue_frame(c, f);
 	return LINK_OK;
 }
 
@@ -315,6 +375,11 @@ on_tcp_closed(uv_handle_t *h)
 	c->tcp_live = false;
 	/* Freed here, not in conn_fail: link_sm_feed may be on the stack. */
 	LINK_SM_FREE(c->sm);
+	/* Every write callback has run by now; frames never written go. */
+	if (c->pend != NULL) {
+		batch_free(c, c->pend);
+		c->pend = NULL;
+	}
 	if (c->reconnect && !m->closing) {
 		c->state = CONN_WAIT;
 		c->deadline_ms = uv_now(m->loop) + conn_next_backoff(c);
@@ -329,11 +394,17 @@ on_tcp_closed(uv_handle_t *h)
 	}
 }
 
-/* Tell an open peer why we close, if it can go out at once. */
+/*
+ * Tell an open peer why we close, if it can go out at once (uv_try_write
+ * refuses while earlier frames are still queued, so order is kept).
+ */
 static void
 conn_say_bye(struct link_conn *c, enum link_err reason)
 {
-	if (c->state != CONN_OPEN || c->wq_frames != 0 || c->sm == NULL)
+	if (c->state != CONN_OPEN || c->sm == NULL)
+		return;
+	conn_flush(c);
+	if (c->state != CONN_OPEN)
 		return;
 	size_t len = link_sm_wire_len(c->sm);
 	uint8_t *frame = bc_malloc(len);
@@ -382,6 +453,10 @@ conn_fail(struct link_conn *c, enum link_err why)
 		.retrying = c->reconnect && !m->closing,
 	};
 	c->retry_reported = info.retrying;
+	/* A refusal's DISCONNECT may still be gathering: try to send it. */
+	conn_flush(c);
+	if (c->state == CONN_CLOSING || c->state == CONN_FINAL)
+		return;
 	if (c->tcp_live) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		c->state = CONN_CLOSING;
