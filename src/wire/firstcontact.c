@@ -44,6 +44,7 @@ struct fc_acceptor {
 	size_t hello_len;
 	uint8_t payload[E2E_HELLO_NOISE_MAX];
 	size_t payload_len;
+	int done; /* finished: the secrets above are wiped */
 };
 
 /* The ratchet's initial secrets. */
@@ -462,6 +463,8 @@ fc_acceptor_finish(struct fc_acceptor *a, const uint8_t *frame, size_t len,
 	if (e2e_frame_parse(frame, len, &f) != E2E_OK ||
 	    f.type != E2E_FRAME_WELCOME)
 		return FC_ERR_FRAME;
+	if (a->done)
+		return FC_ERR_USED;
 	e = acceptor_read(a, &f, &w, &hs);
 	if (e != FC_OK)
 		goto done;
@@ -483,6 +486,12 @@ fc_acceptor_finish(struct fc_acceptor *a, const uint8_t *frame, size_t len,
 	memcpy(c->hello_id, a->hello_id, E2E_MSG_ID_LEN);
 	*out = c;
 	e = FC_OK;
+	/* the handshake is over: nothing may re-run it */
+	a->done = 1;
+	secret_wipe(a->e_priv, sizeof(a->e_priv));
+	secret_wipe(a->id_priv, sizeof(a->id_priv));
+	secret_wipe(a->psk, sizeof(a->psk));
+	secret_wipe(a->binder, sizeof(a->binder));
 done:
 	NOISE_HS_FREE(hs);
 	secret_free(s);

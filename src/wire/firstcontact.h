@@ -51,7 +51,7 @@ enum fc_err {
 	FC_OK = 0,
 	FC_RETRANSMIT,    /* same HELLO again: same answer, no new contact */
 	FC_ERR_EXPIRED,   /* the invitation has expired */
-	FC_ERR_USED,      /* the invitation was already used by another */
+	FC_ERR_USED,      /* invitation used by another, or acceptor done */
 	FC_ERR_FRAME,     /* not a well-formed frame of the expected type */
 	FC_ERR_HANDSHAKE, /* Noise message does not authenticate */
 	FC_ERR_PAYLOAD,   /* authenticated payload malformed */
@@ -136,7 +136,9 @@ void fc_acceptor_hello(const struct fc_acceptor *a, struct buf *hello);
 
 /*
  * Finish with the inviter's WELCOME frame: *out is the contact. A frame
- * that fails leaves the acceptor able to try the next one.
+ * that fails leaves the acceptor able to try the next one. After success
+ * the acceptor's secrets are wiped and a later call is FC_ERR_USED (a
+ * duplicate WELCOME); the HELLO stays available.
  */
 enum fc_err fc_acceptor_finish(struct fc_acceptor *a, const uint8_t *frame,
 			       size_t len, struct fc_contact **out)

@@ -341,6 +341,10 @@ Test(firstcontact, altered_invitation_fails_and_does_not_burn)
 	cr_assert_eq(fc_acceptor_finish(fa, w.data, w.len - 1, &ca),
 		     FC_ERR_FRAME);
 	cr_assert_eq(fc_acceptor_finish(fa, w.data, w.len, &ca), FC_OK);
+	struct fc_contact *ca2 = NULL;
+	cr_assert_eq(fc_acceptor_finish(fa, w.data, w.len, &ca2), FC_ERR_USED,
+		     "a duplicate WELCOME makes no second contact");
+	cr_assert_null(ca2);
 	exchange(ca, c, "it still works");
 	exchange(c, ca, "yes");
 	FC_CONTACT_FREE(c);
