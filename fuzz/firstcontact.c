@@ -1,11 +1,12 @@
 /*
  * Fuzz target: first contact (wire/firstcontact.c) fed hostile frames. Each
  * input replays the same deterministic invitation and HELLO (rand in test
- * mode), then the first byte picks a side: even, the input is a HELLO for
- * the inviter; odd, a WELCOME for the acceptor (after the genuine HELLO was
- * answered). Invariants: only the genuine bytes ever make a contact, a
- * refused frame leaves the side usable (the genuine frame still works), and
- * nothing is answered on refusal.
+ * mode), then the first byte (mod 4) picks: 0, the input is a HELLO for
+ * the inviter; 1, a WELCOME for the acceptor (after the genuine HELLO was
+ * answered); 2 and 3, a persisted inviter or acceptor state. Invariants:
+ * only the genuine bytes ever make a contact, a refused frame leaves the
+ * side usable (the genuine frame still works), nothing is answered on
+ * refusal, and a state that parses serialises back to the same bytes.
  */
 #include "wire/firstcontact.h"
 
@@ -119,6 +120,34 @@ as_welcome(struct setup *s, const uint8_t *in, size_t len)
 	buf_free(&welcome);
 }
 
+static void
+as_state(int acceptor, const uint8_t *in, size_t len)
+{
+	uint8_t out[FC_INVITER_STATE_LEN];
+	struct fc_inviter *fi;
+	struct fc_acceptor *fa;
+	struct buf b;
+
+	if (!acceptor) {
+		fi = fc_inviter_deserialize(in, len);
+		if (fi == NULL)
+			return;
+		fc_inviter_serialize(fi, out);
+		if (len != sizeof(out) || memcmp(out, in, len) != 0)
+			abort();
+		fc_inviter_free(fi);
+		return;
+	}
+	fa = fc_acceptor_deserialize(in, len);
+	if (fa == NULL)
+		return;
+	buf_init(&b);
+	if (fc_acceptor_serialize(fa, &b) != 0 || !same(in, len, &b))
+		abort();
+	buf_free(&b);
+	fc_acceptor_free(fa);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -132,6 +161,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
+	if (data[0] & 2) {
+		as_state(data[0] & 1, data + 1, size - 1);
+		return 0;
+	}
 	setup_new(&s);
 	if (data[0] & 1)
 		as_welcome(&s, data + 1, size - 1);

@@ -8,6 +8,13 @@
 
 #include "lib/bytes.h"
 
+#include "crypto/ratchet.h"
+
+_Static_assert(E2E_RATCHET_HDR_LEN == RATCHET_ENC_HEADER_LEN,
+	       "frame header size is the ratchet's encrypted header");
+_Static_assert(E2E_TAG_LEN == RATCHET_TAG_LEN, "ratchet tag size");
+_Static_assert(E2E_PAD_MAX <= RATCHET_MAX_PLAINTEXT, "padded size fits");
+
 const size_t e2e_pad_classes[E2E_PAD_CLASSES] = {256, 1024, 4096, 16384, 65536};
 
 const char *

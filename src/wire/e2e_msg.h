@@ -36,7 +36,7 @@ extern const size_t e2e_pad_classes[E2E_PAD_CLASSES];
 #define E2E_PLAIN_HDR_LEN (1 + E2E_MSG_ID_LEN + 4)
 #define E2E_CONTENT_MAX   (E2E_PAD_MAX - E2E_PLAIN_HDR_LEN)
 
-/* Ratchet framing sizes (equal to crypto/ratchet.h's; checked there). */
+/* Ratchet framing sizes (equal to crypto/ratchet.h's; e2e_msg.c checks). */
 #define E2E_RATCHET_HDR_LEN 80
 #define E2E_TAG_LEN         16
 

@@ -498,3 +498,162 @@ done:
 	secret_wipe(&w, sizeof(w));
 	return e;
 }
+
+/* ---- Persistence ---- */
+
+#define INVITER_STATE_VERSION 1
+#define INVITER_STATE_LEN                                               \
+	(2 + 3 * 32 + E2E_QUEUE_ID_LEN + E2E_KEY_LEN + 8 + SHA256_LEN + \
+	 REPLY_LEN)
+
+_Static_assert(INVITER_STATE_LEN == FC_INVITER_STATE_LEN,
+	       "header and layout agree");
+
+void
+fc_inviter_serialize(const struct fc_inviter *inv,
+		     uint8_t out[static FC_INVITER_STATE_LEN])
+{
+	uint8_t *p = out;
+
+	*p++ = INVITER_STATE_VERSION;
+	*p++ = (uint8_t)inv->used;
+	memcpy(p, inv->otk_priv, 32);
+	memcpy(p + 32, inv->psk, 32);
+	memcpy(p + 64, inv->binder, 32);
+	memcpy(p + 96, inv->queue_id, 32);
+	memcpy(p + 128, inv->gw_key, 32);
+	be64_put(p + 160, inv->expiry);
+	memcpy(p + 168, inv->hello_hash, SHA256_LEN);
+	memcpy(p + 168 + SHA256_LEN, inv->reply, REPLY_LEN);
+}
+
+/* Used: secrets gone, a WELCOME kept. Unused: a key, nothing answered. */
+static bool
+inviter_consistent(const struct fc_inviter *inv)
+{
+	bool secrets_zero = secret_is_zero(inv->otk_priv, 32) &&
+			    secret_is_zero(inv->psk, 32) &&
+			    secret_is_zero(inv->binder, 32);
+
+	if (inv->used)
+		return secrets_zero && inv->reply[0] == E2E_FRAME_WELCOME;
+	return !secret_is_zero(inv->otk_priv, 32) &&
+	       secret_is_zero(inv->hello_hash, SHA256_LEN) &&
+	       secret_is_zero(inv->reply, REPLY_LEN);
+}
+
+struct fc_inviter *
+fc_inviter_deserialize(const uint8_t *in, size_t len)
+{
+	struct fc_inviter *inv;
+	const uint8_t *p = in + 2;
+
+	if (len != INVITER_STATE_LEN || in[0] != INVITER_STATE_VERSION ||
+	    in[1] > 1)
+		return NULL;
+	inv = secret_alloc(sizeof(*inv));
+	inv->used = in[1];
+	memcpy(inv->otk_priv, p, 32);
+	memcpy(inv->psk, p + 32, 32);
+	memcpy(inv->binder, p + 64, 32);
+	memcpy(inv->queue_id, p + 96, 32);
+	memcpy(inv->gw_key, p + 128, 32);
+	inv->expiry = be64_get(p + 160);
+	memcpy(inv->hello_hash, p + 168, SHA256_LEN);
+	memcpy(inv->reply, p + 168 + SHA256_LEN, REPLY_LEN);
+	if (!inviter_consistent(inv)) {
+		secret_free(inv);
+		return NULL;
+	}
+	return inv;
+}
+
+#define ACCEPTOR_STATE_VERSION 1
+
+int
+fc_acceptor_serialize(const struct fc_acceptor *a, struct buf *out)
+{
+	if (a->done)
+		return -1;
+	buf_append_u8(out, ACCEPTOR_STATE_VERSION);
+	buf_append(out, a->id_priv, 32);
+	buf_append(out, a->e_priv, 32);
+	buf_append(out, a->psk, 32);
+	buf_append(out, a->binder, 32);
+	e2e_gateway_put(out, &a->inv.gw);
+	buf_append(out, a->inv.queue_id, E2E_QUEUE_ID_LEN);
+	buf_append(out, a->inv.otk_pub, E2E_KEY_LEN);
+	buf_append_u64be(out, a->inv.expiry);
+	e2e_name_put(out, a->inv.name);
+	buf_append(out, a->hello_id, E2E_MSG_ID_LEN);
+	buf_append_u16be(out, (uint16_t)a->payload_len);
+	buf_append(out, a->payload, a->payload_len);
+	return 0;
+}
+
+/* The payload must be a hello from this identity with this id. */
+static bool
+acceptor_payload_ok(const struct fc_acceptor *a)
+{
+	struct e2e_hello h;
+	uint8_t pub[32];
+
+	if (e2e_hello_decode(a->payload, a->payload_len, &h) != E2E_OK)
+		return false;
+	x25519_base(pub, a->id_priv);
+	return memcmp(h.identity_pub, pub, 32) == 0 &&
+	       memcmp(h.msg_id, a->hello_id, E2E_MSG_ID_LEN) == 0;
+}
+
+/* Read the fields; 0 if every one is there and valid. */
+static int
+acceptor_read_state(struct fc_acceptor *a, struct rd *r)
+{
+	size_t plen;
+
+	if (rd_u8(r) != ACCEPTOR_STATE_VERSION)
+		return -1;
+	rd_bytes(r, a->id_priv, 32);
+	rd_bytes(r, a->e_priv, 32);
+	rd_bytes(r, a->psk, 32);
+	rd_bytes(r, a->binder, 32);
+	if (e2e_gateway_get(r, &a->inv.gw) != E2E_OK)
+		return -1;
+	rd_bytes(r, a->inv.queue_id, E2E_QUEUE_ID_LEN);
+	rd_bytes(r, a->inv.otk_pub, E2E_KEY_LEN);
+	a->inv.expiry = rd_u64be(r);
+	if (!rd_ok(r) || e2e_name_get(r, a->inv.name) != E2E_OK)
+		return -1;
+	rd_bytes(r, a->hello_id, E2E_MSG_ID_LEN);
+	plen = rd_u16be(r);
+	if (!rd_ok(r) || plen > sizeof(a->payload))
+		return -1;
+	rd_bytes(r, a->payload, plen);
+	a->payload_len = plen;
+	if (!rd_ok(r) || rd_remaining(r) != 0)
+		return -1;
+	return 0;
+}
+
+struct fc_acceptor *
+fc_acceptor_deserialize(const uint8_t *in, size_t len)
+{
+	struct fc_acceptor *a = secret_alloc(sizeof(*a));
+	struct noise_hs *hs = NULL;
+	struct rd r;
+
+	rd_init(&r, in, len);
+	if (acceptor_read_state(a, &r) != 0 || !acceptor_payload_ok(a))
+		goto fail;
+	/* the HELLO is recomputed, which also checks the keys */
+	a->hello[0] = E2E_FRAME_HELLO;
+	hs = acceptor_hs(a, a->hello + 1, sizeof(a->hello) - 1, &a->hello_len);
+	if (hs == NULL)
+		goto fail;
+	NOISE_HS_FREE(hs);
+	a->hello_len++;
+	return a;
+fail:
+	secret_free(a);
+	return NULL;
+}

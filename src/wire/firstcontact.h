@@ -151,4 +151,28 @@ void fc_acceptor_free(struct fc_acceptor *a);
 		(p) = NULL;          \
 	} while (0)
 
+/* ---- Persistence (for the client store, which encrypts it at rest) ---- */
+
+/*
+ * A pending or used invitation as FC_INVITER_STATE_LEN bytes: version,
+ * used flag, one-time key, psk, binder (zero once used), queue id, gateway
+ * key, expiry, hash of the HELLO answered and the WELCOME sent (zero while
+ * unused). The parser refuses any other length, version or inconsistent
+ * combination. The bytes are secret while unused.
+ */
+#define FC_INVITER_STATE_LEN (2 + 5 * 32 + 8 + 32 + 1 + E2E_WELCOME_NOISE_LEN)
+void fc_inviter_serialize(const struct fc_inviter *inv,
+			  uint8_t out[static FC_INVITER_STATE_LEN]);
+struct fc_inviter *fc_inviter_deserialize(const uint8_t *in, size_t len);
+
+/*
+ * An acceptor waiting for its WELCOME: version, identity key, ephemeral,
+ * psk, binder, the invitation's public fields, hello id, u16 length and the
+ * hello payload. Appended to out (secret: wipe with buf_wipe_free); -1 for
+ * a finished acceptor (its contact holds all that is left). The parser
+ * checks every field and that the HELLO can be rebuilt from them.
+ */
+int fc_acceptor_serialize(const struct fc_acceptor *a, struct buf *out);
+struct fc_acceptor *fc_acceptor_deserialize(const uint8_t *in, size_t len);
+
 #endif /* BC_WIRE_FIRSTCONTACT_H */

@@ -425,3 +425,83 @@ Test(firstcontact, bad_arguments)
 	fc_inviter_free(fi);
 	invite_wipe(&inv);
 }
+
+/* Both sides survive a restart between HELLO and WELCOME. */
+Test(firstcontact, persisted_and_restored)
+{
+	struct party inviter, acc;
+	struct invite inv;
+	struct fc_inviter *fi, *fi2, *fi3;
+	struct fc_acceptor *fa, *fa2;
+	struct fc_contact *ci = NULL, *ca = NULL;
+	struct buf h, h2, w, w2, st;
+	uint8_t is[FC_INVITER_STATE_LEN], is2[FC_INVITER_STATE_LEN];
+	enum fc_err e;
+
+	party_new(&inviter, "gw");
+	party_new(&acc, "gw2");
+	fi = invite_line(&inviter, &inv, 600);
+	buf_init(&h);
+	buf_init(&h2);
+	buf_init(&w);
+	buf_init(&w2);
+	buf_init(&st);
+	fa = fc_acceptor_new(&inv, acc.id_priv, &acc.gw, acc.queue, "x", NOW,
+			     &h, &e);
+	cr_assert_eq(fc_acceptor_serialize(fa, &st), 0);
+	FC_ACCEPTOR_FREE(fa);
+	/* strict parser: every truncation and an extra byte */
+	for (size_t n = 0; n < st.len; n++)
+		cr_assert_null(fc_acceptor_deserialize(st.data, n), "%zu", n);
+	buf_append_u8(&st, 0);
+	cr_assert_null(fc_acceptor_deserialize(st.data, st.len));
+	st.len--;
+	st.data[5] ^= 1; /* another identity: the hello payload disagrees */
+	cr_assert_null(fc_acceptor_deserialize(st.data, st.len));
+	st.data[5] ^= 1;
+	fa2 = fc_acceptor_deserialize(st.data, st.len);
+	cr_assert_not_null(fa2);
+	fc_acceptor_hello(fa2, &h2);
+	cr_assert(h2.len == h.len && memcmp(h2.data, h.data, h.len) == 0,
+		  "the restored acceptor sends the same HELLO");
+
+	fc_inviter_serialize(fi, is);
+	FC_INVITER_FREE(fi);
+	for (size_t n = 0; n < sizeof(is); n++)
+		cr_assert_null(fc_inviter_deserialize(is, n));
+	is[1] = 1; /* "used" but still holding its keys */
+	cr_assert_null(fc_inviter_deserialize(is, sizeof(is)));
+	is[1] = 2;
+	cr_assert_null(fc_inviter_deserialize(is, sizeof(is)));
+	is[1] = 0;
+	is[0] = 2;
+	cr_assert_null(fc_inviter_deserialize(is, sizeof(is)));
+	is[0] = 1;
+	fi2 = fc_inviter_deserialize(is, sizeof(is));
+	cr_assert_not_null(fi2);
+	cr_assert_eq(fc_inviter_answer(fi2, inviter.id_priv, NOW, h2.data,
+				       h2.len, &w, &ci),
+		     FC_OK);
+	/* used, persisted, restored: still idempotent, still used */
+	fc_inviter_serialize(fi2, is2);
+	cr_assert(memcmp(is2 + 2, (uint8_t[32]){0}, 32) == 0,
+		  "one-time key wiped");
+	fi3 = fc_inviter_deserialize(is2, sizeof(is2));
+	cr_assert_not_null(fi3);
+	cr_assert_eq(fc_inviter_answer(fi3, inviter.id_priv, NOW, h.data, h.len,
+				       &w2, &ci),
+		     FC_RETRANSMIT);
+	cr_assert(w2.len == w.len && memcmp(w2.data, w.data, w.len) == 0);
+	cr_assert_eq(fc_acceptor_finish(fa2, w.data, w.len, &ca), FC_OK);
+	buf_reset(&st);
+	cr_assert_eq(fc_acceptor_serialize(fa2, &st), -1, "finished");
+	FC_INVITER_FREE(fi2);
+	FC_INVITER_FREE(fi3);
+	FC_ACCEPTOR_FREE(fa2);
+	FC_CONTACT_FREE(ca);
+	buf_free(&h);
+	buf_free(&h2);
+	buf_free(&w);
+	buf_free(&w2);
+	buf_wipe_free(&st);
+}
