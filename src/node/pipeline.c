@@ -181,7 +181,11 @@ queue_packet(struct pipeline *p, const struct sphinx_unwrap_result *res,
 	metric_gauge_set(p->m.queue_depth, (double)depth);
 	if (r == DELAYQ_QUEUED_EVICTED || r == DELAYQ_DROPPED_NEW)
 		metric_counter_inc(p->m.d_queue);
-	if (after < before)
+	/* A new earliest packet needs the drain only once its tag is durable:
+	 * until then the commit's own wake brings the drain, which re-arms its
+	 * timer.  The check after the push covers a commit that landed
+	 * between recording the tag and queueing the packet. */
+	if (after < before && batch <= replay_durable(p->cfg.replay))
 		wake(p);
 }
 
