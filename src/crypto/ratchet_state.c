@@ -13,6 +13,7 @@
  * other than the exact one are refused. DHs public is recomputed, not
  * stored, so it cannot disagree with the private key.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "lib/bytes.h"
