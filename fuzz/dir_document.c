@@ -1,6 +1,6 @@
 /*
- * Fuzz target: the directory document parsers (descriptor, vote, consensus).
- * Every input goes to all three. Whatever a parser accepts must re-encode to
+ * Fuzz target: the directory document parsers (descriptor, vote, consensus,
+ * signature document). Every input goes to all four. Whatever a parser accepts must re-encode to
  * exactly the bytes it read: the canonical-encoding promise of
  * docs/directory.md, checked on every input the fuzzer finds.
  */
@@ -10,8 +10,10 @@
 #include <string.h>
 
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 #include "wire/dir_descriptor.h"
+#include "wire/dir_sigdoc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,6 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dir_descriptor d;
 	struct dir_vote v;
 	struct dir_consensus c;
+	struct dir_sigdoc sd;
 
 	buf_init(&b);
 	if (dir_descriptor_parse(t, size, &d, &body, err, sizeof(err)) == 0) {
@@ -52,6 +55,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		same_or_abort(&b, data, size);
 		dir_consensus_clear(&c);
+	}
+	buf_reset(&b);
+	if (dir_sigdoc_parse(t, size, &sd, err, sizeof(err)) == 0) {
+		if (dir_sigdoc_encode(&sd, &b) < 0)
+			abort();
+		same_or_abort(&b, data, size);
 	}
 	buf_free(&b);
 	return 0;

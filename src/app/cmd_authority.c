@@ -7,15 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/command.h"
-#include "crypto/ed25519.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "dir/authority.h"
-#include "dir/fetch.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
+
+#include "crypto/ed25519.h"
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+
+#include "dir/authority.h"
+#include "dir/fetch.h"
+
+#include "app/command.h"
 
 static volatile sig_atomic_t stop_flag;
 

@@ -6,10 +6,11 @@
  *   backchannel dirtest-node --config FILE --verify FILE...
  *   backchannel dirtest-node --config FILE --forge KEYFILE,... FILE
  * --print-descriptor prints this node's signed descriptor of the next
- * epoch (the one uploaded ahead) (signed by KEYFILE instead, if given: a wrong-key test). --verify
- * checks consensus files as a node would, including the equivocation check
- * across them. --forge re-signs FILE with a changed parameter using the
- * given authority keys: a conflicting consensus, for tests only.
+ * epoch (the one uploaded ahead) (signed by KEYFILE instead, if given: a
+ * wrong-key test). --verify checks consensus files as a node would, including
+ * the equivocation check across them. --forge re-signs FILE with a changed
+ * parameter using the given authority keys: a conflicting consensus, for tests
+ * only.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,21 +19,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "app/command.h"
+#include "lib/config.h"
+#include "lib/keyfile.h"
+#include "lib/log.h"
+#include "lib/time.h"
+
 #include "crypto/ed25519.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
+
 #include "dir/authset.h"
 #include "dir/fetch.h"
 #include "dir/keysched.h"
 #include "dir/node_dir.h"
 #include "dir/tally.h"
 #include "dir/verify.h"
-#include "lib/config.h"
-#include "lib/keyfile.h"
-#include "lib/log.h"
-#include "lib/time.h"
+
+#include "app/command.h"
 
 struct tn_config {
 	char *identity_key;
@@ -50,26 +54,26 @@ struct tn_config {
 #define OFF(f) offsetof(struct tn_config, f)
 
 static const struct config_key tn_keys[] = {
-	{"node", "identity_key", CONFIG_STRING, OFF(identity_key), NULL, 0, 0,
-	 "Ed25519 identity key file (created if missing)"},
-	{"node", "data_dir", CONFIG_STRING, OFF(data_dir), NULL, 0, 0,
-	 "directory for packet keys"},
-	{"node", "address", CONFIG_STRING, OFF(address), "127.0.0.1:7200", 0,
-	 0, "host:port published in the descriptor"},
-	{"node", "role", CONFIG_STRING, OFF(role), "mix", 0, 0,
-	 "mix or gateway (a gateway offers echo and drop)"},
-	{"node", "authorities", CONFIG_STRING, OFF(authorities), NULL, 0, 0,
-	 "the directory authorities: KEY@host:port, ... (or a file of them)"},
-	{"node", "log_level", CONFIG_STRING, OFF(log_level), "notice", 0, 0,
-	 "err, warn, notice, info or debug"},
-	{"node", "step", CONFIG_DURATION_MS, OFF(step_ms), "2s", 100, 600000,
-	 "time between directory rounds"},
-	{"network", "genesis", CONFIG_INT, OFF(genesis), "1767225600", 0,
-	 1099511627776.0, "unix time at which epoch 0 starts"},
-	{"network", "epoch_length", CONFIG_DURATION_MS, OFF(epoch_length_ms),
-	 "20m", 10000, 604800000, "length of an epoch"},
-	{"network", "grace", CONFIG_DURATION_MS, OFF(grace_ms), "2m", 1000,
-	 604800000, "previous packet key kept this long"},
+    {"node", "identity_key", CONFIG_STRING, OFF(identity_key), NULL, 0, 0,
+     "Ed25519 identity key file (created if missing)"},
+    {"node", "data_dir", CONFIG_STRING, OFF(data_dir), NULL, 0, 0,
+     "directory for packet keys"},
+    {"node", "address", CONFIG_STRING, OFF(address), "127.0.0.1:7200", 0, 0,
+     "host:port published in the descriptor"},
+    {"node", "role", CONFIG_STRING, OFF(role), "mix", 0, 0,
+     "mix or gateway (a gateway offers echo and drop)"},
+    {"node", "authorities", CONFIG_STRING, OFF(authorities), NULL, 0, 0,
+     "the directory authorities: KEY@host:port, ... (or a file of them)"},
+    {"node", "log_level", CONFIG_STRING, OFF(log_level), "notice", 0, 0,
+     "err, warn, notice, info or debug"},
+    {"node", "step", CONFIG_DURATION_MS, OFF(step_ms), "2s", 100, 600000,
+     "time between directory rounds"},
+    {"network", "genesis", CONFIG_INT, OFF(genesis), "1767225600", 0,
+     1099511627776.0, "unix time at which epoch 0 starts"},
+    {"network", "epoch_length", CONFIG_DURATION_MS, OFF(epoch_length_ms), "20m",
+     10000, 604800000, "length of an epoch"},
+    {"network", "grace", CONFIG_DURATION_MS, OFF(grace_ms), "2m", 1000,
+     604800000, "previous packet key kept this long"},
 };
 
 #define NKEYS (sizeof(tn_keys) / sizeof(tn_keys[0]))
@@ -169,8 +173,8 @@ verify_files(const struct dir_authset *as, int n, char **files)
 		buf_init(&b);
 		if (read_file(files[i], &b) < 0) {
 			bad++;
-		} else if (dir_verify_consensus((const char *)b.data, b.len,
-						as, time_wall_s(),
+		} else if (dir_verify_consensus((const char *)b.data, b.len, as,
+						time_wall_s(),
 						DIR_VERIFY_FUTURE, &c, hash,
 						err, sizeof(err)) < 0) {
 			printf("%s: rejected: %s\n", files[i], err);
@@ -275,10 +279,11 @@ open_node(const struct tn_config *cfg, char *keydir, size_t cap)
 	nc.identity_key = cfg->identity_key;
 	nc.key_dir = keydir;
 	nc.address = cfg->address;
-	nc.role = strcmp(cfg->role, "gateway") == 0 ? DIR_ROLE_GATEWAY :
-						      DIR_ROLE_MIX;
-	nc.services = nc.role == DIR_ROLE_GATEWAY ?
-			      DIR_SERVICE_ECHO | DIR_SERVICE_DROP : 0;
+	nc.role =
+	    strcmp(cfg->role, "gateway") == 0 ? DIR_ROLE_GATEWAY : DIR_ROLE_MIX;
+	nc.services = nc.role == DIR_ROLE_GATEWAY
+			  ? DIR_SERVICE_ECHO | DIR_SERVICE_DROP
+			  : 0;
 	nc.version = BC_VERSION;
 	struct node_dir *nd = node_dir_open(&nc, err, sizeof(err));
 	if (nd == NULL)
@@ -314,9 +319,10 @@ print_descriptor(struct node_dir *nd, const struct tn_config *cfg,
 	struct buf b;
 	char err[300];
 	int64_t now = time_wall_s();
-	uint64_t e = dir_epoch_at((uint64_t)cfg->genesis,
-				  (uint32_t)(cfg->epoch_length_ms / 1000),
-				  now) + 1;
+	uint64_t e =
+	    dir_epoch_at((uint64_t)cfg->genesis,
+			 (uint32_t)(cfg->epoch_length_ms / 1000), now) +
+	    1;
 	int rc = 1;
 
 	buf_init(&b);
@@ -349,8 +355,8 @@ cmd_dirtest_node(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	memset(&cfg, 0, sizeof(cfg)); /* the load sets the defaults */
-	if (config_load_file(argv[2], tn_keys, NKEYS, &cfg, err,
-			     sizeof(err)) < 0 ||
+	if (config_load_file(argv[2], tn_keys, NKEYS, &cfg, err, sizeof(err)) <
+		0 ||
 	    log_level_parse(cfg.log_level, &lvl) < 0 ||
 	    dir_authset_load(&as, cfg.authorities, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dirtest-node: %s\n", err);
@@ -383,7 +389,7 @@ done:
 
 /* Registered by hand: COMMAND() cannot spell a name with a dash. */
 static const struct command command_dirtest_node = {
-	"dirtest-node", "directory test node (for tests)", cmd_dirtest_node};
+    "dirtest-node", "directory test node (for tests)", cmd_dirtest_node};
 
 __attribute__((constructor)) static void
 command_reg_dirtest_node(void)

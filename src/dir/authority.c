@@ -14,20 +14,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/alloc.h"
+#include "lib/keyfile.h"
+#include "lib/log.h"
+#include "lib/time.h"
+
 #include "crypto/ed25519.h"
 #include "crypto/secret.h"
+
+#include "wire/dir_sigdoc.h"
+#include "wire/dir_text.h"
+
 #include "dir/authority_state.h"
 #include "dir/fetch.h"
 #include "dir/keysched.h"
 #include "dir/tally.h"
 #include "dir/verify.h"
-#include "lib/alloc.h"
-#include "lib/keyfile.h"
-#include "lib/log.h"
-#include "lib/time.h"
-#include "wire/dir_text.h"
 
-#define FETCH_EVERY_MS 1000
+#define FETCH_EVERY_MS   1000
 #define FETCH_TIMEOUT_MS 2000
 
 uint64_t
@@ -139,16 +143,19 @@ fetch_vote(const struct authority *a, size_t i, uint64_t e)
 	v = bc_calloc(1, sizeof(*v));
 	if (dir_vote_parse((const char *)b.data, b.len, v, &body, err,
 			   sizeof(err)) < 0) {
-		log_ratelim(&rl, LOG_LVL_WARN, "vote of %s for epoch %llu: "
-			    "%s", a->as.a[i].addr, (unsigned long long)e, err);
+		log_ratelim(&rl, LOG_LVL_WARN,
+			    "vote of %s for epoch %llu: "
+			    "%s",
+			    a->as.a[i].addr, (unsigned long long)e, err);
 		goto fail;
 	}
 	if (v->epoch != e ||
 	    memcmp(v->authority, a->as.a[i].key, DIR_KEY_LEN) != 0 ||
 	    ed25519_verify(v->signature, b.data, body, v->authority) != 0) {
-		log_ratelim(&rl, LOG_LVL_WARN, "vote of %s for epoch %llu: "
-			    "wrong epoch, key or signature", a->as.a[i].addr,
-			    (unsigned long long)e);
+		log_ratelim(&rl, LOG_LVL_WARN,
+			    "vote of %s for epoch %llu: "
+			    "wrong epoch, key or signature",
+			    a->as.a[i].addr, (unsigned long long)e);
 		goto fail;
 	}
 	for (size_t j = 0; j < v->n_desc; j++) {
@@ -159,7 +166,8 @@ fetch_vote(const struct authority *a, size_t i, uint64_t e)
 					v->desc[j].identity) == 0;
 		buf_free(&d);
 		if (!ok) {
-			log_ratelim(&rl, LOG_LVL_WARN, "vote of %s carries a "
+			log_ratelim(&rl, LOG_LVL_WARN,
+				    "vote of %s carries a "
 				    "descriptor with a bad signature",
 				    a->as.a[i].addr);
 			goto fail;
@@ -241,29 +249,25 @@ maybe_publish(struct authority *a, struct auth_epoch *st)
 		char hex[65];
 		dir_hash_hex(st->hash, hex);
 		log_notice("epoch %llu: published consensus %s (%zu nodes, "
-			   "%zu signatures)", (unsigned long long)st->epoch,
-			   hex, st->cons.n_nodes, good);
+			   "%zu signatures)",
+			   (unsigned long long)st->epoch, hex, st->cons.n_nodes,
+			   good);
 	}
 	st->published = true;
 	write_published(a, st);
 }
 
 static void
-make_sig_text(struct authority *a, struct auth_epoch *st,
-	      const struct dir_signature *s)
+make_sig_text(struct auth_epoch *st, const struct dir_signature *s)
 {
-	char hex[65];
+	struct dir_sigdoc d;
 
-	dir_hash_hex(st->hash, hex);
+	d.epoch = st->epoch;
+	memcpy(d.hash, st->hash, 32);
+	d.sig = *s;
 	buf_reset(&st->sig_text);
-	buf_printf(&st->sig_text, "backchannel-signature 1\n");
-	dir_put_u64(&st->sig_text, "epoch", st->epoch);
-	buf_printf(&st->sig_text, "consensus-hash %s\n", hex);
-	char id[100], sig[100];
-	dir_b64(id, sizeof(id), s->authority, DIR_KEY_LEN);
-	dir_b64(sig, sizeof(sig), s->sig, DIR_SIG_LEN);
-	buf_printf(&st->sig_text, "authority-signature %s %s\n", id, sig);
-	(void)a;
+	if (dir_sigdoc_encode(&d, &st->sig_text) < 0)
+		buf_reset(&st->sig_text);
 }
 
 /* Computes our document from the votes held and signs it, unless the sign
@@ -313,49 +317,11 @@ compute_and_sign(struct authority *a, struct auth_epoch *st)
 	ed25519_sign(s.sig, st->body.data, st->body.len, a->sk);
 	if (dir_consensus_add_sig(&st->cons, &s) < 0)
 		return;
-	make_sig_text(a, st, &s);
+	make_sig_text(st, &s);
 	log_notice("epoch %llu: signed consensus %s (%zu nodes from %zu "
-		   "votes)", (unsigned long long)st->epoch, hex,
-		   st->cons.n_nodes, n);
+		   "votes)",
+		   (unsigned long long)st->epoch, hex, st->cons.n_nodes, n);
 	maybe_publish(a, st);
-}
-
-static const char *const sig_keys[] = {
-	"backchannel-signature", "epoch", "consensus-hash",
-	"authority-signature", NULL,
-};
-
-/* Parses a /signature answer; -1 with a reason. */
-static int
-parse_sig_doc(const char *text, size_t len, uint64_t *epoch, char hex[65],
-	      struct dir_signature *s, char *err, size_t errlen)
-{
-	struct dir_cursor c;
-	const char *v, *t;
-	size_t n, hn, tn;
-
-	dir_cursor_init(&c, text, len, sig_keys, err, errlen);
-	if (dir_cursor_expect(&c, "backchannel-signature", &v, &n) < 0 ||
-	    !dir_value_is(v, n, "1"))
-		return dir_cursor_fail(&c, "not a signature document");
-	if (dir_cursor_expect(&c, "epoch", &v, &n) < 0 ||
-	    dir_parse_u64(&c, v, n, DIR_EPOCH_MAX, epoch) < 0)
-		return -1;
-	if (dir_cursor_expect(&c, "consensus-hash", &v, &n) < 0)
-		return -1;
-	if (n != 64)
-		return dir_cursor_fail(&c, "bad consensus-hash");
-	memcpy(hex, v, 64);
-	hex[64] = '\0';
-	if (dir_cursor_expect(&c, "authority-signature", &v, &n) < 0)
-		return -1;
-	if (dir_split(v, n, &hn, &t, &tn) < 0 ||
-	    dir_parse_key(&c, v, hn, s->authority, DIR_KEY_LEN) < 0 ||
-	    dir_parse_key(&c, t, tn, s->sig, DIR_SIG_LEN) < 0)
-		return dir_cursor_fail(&c, "bad authority-signature");
-	if (!dir_cursor_done(&c))
-		return dir_cursor_fail(&c, "trailing data");
-	return 0;
 }
 
 static bool
@@ -376,36 +342,42 @@ gather_sig(struct authority *a, size_t i, uint64_t e)
 	struct buf b;
 	char path[64], err[256], hex[65], ours[65];
 	long status = 0;
-	uint64_t se;
-	struct dir_signature s;
+	struct dir_sigdoc sd;
+	const struct dir_signature *s = &sd.sig;
 	struct auth_epoch *st;
 
 	buf_init(&b);
 	snprintf(path, sizeof(path), "/signature/%llu", (unsigned long long)e);
-	if (dir_http_get(a->as.a[i].addr, path, 4096, FETCH_TIMEOUT_MS, &b,
+	if (dir_http_get(a->as.a[i].addr, path, DIR_SIGDOC_MAX,
+			 FETCH_TIMEOUT_MS, &b,
 			 &status, err, sizeof(err)) < 0 ||
 	    status != 200)
 		goto done;
-	if (parse_sig_doc((const char *)b.data, b.len, &se, hex, &s, err,
-			  sizeof(err)) < 0 ||
-	    se != e || memcmp(s.authority, a->as.a[i].key, DIR_KEY_LEN) != 0) {
-		log_ratelim(&rl, LOG_LVL_WARN, "signature of %s for epoch "
-			    "%llu: malformed or wrong key", a->as.a[i].addr,
-			    (unsigned long long)e);
+	if (dir_sigdoc_parse((const char *)b.data, b.len, &sd, err,
+			     sizeof(err)) < 0 ||
+	    sd.epoch != e ||
+	    memcmp(s->authority, a->as.a[i].key, DIR_KEY_LEN) != 0) {
+		log_ratelim(&rl, LOG_LVL_WARN,
+			    "signature of %s for epoch "
+			    "%llu: malformed or wrong key",
+			    a->as.a[i].addr, (unsigned long long)e);
 		goto done;
 	}
 	pthread_mutex_lock(&a->mu);
 	st = auth_epoch_get(a, e, false);
-	if (st != NULL && st->computed && !has_sig(&st->cons, s.authority)) {
-		if (ed25519_verify(s.sig, st->body.data, st->body.len,
-				   s.authority) == 0) {
-			if (dir_consensus_add_sig(&st->cons, &s) == 0)
+	if (st != NULL && st->computed && !has_sig(&st->cons, s->authority)) {
+		if (ed25519_verify(s->sig, st->body.data, st->body.len,
+				   s->authority) == 0) {
+			if (dir_consensus_add_sig(&st->cons, s) == 0)
 				maybe_publish(a, st);
 		} else {
 			dir_hash_hex(st->hash, ours);
-			log_ratelim(&rl, LOG_LVL_WARN, "epoch %llu: %s signed "
-				    "%s, ours is %s", (unsigned long long)e,
-				    a->as.a[i].addr, hex, ours);
+			dir_hash_hex(sd.hash, hex);
+			log_ratelim(&rl, LOG_LVL_WARN,
+				    "epoch %llu: %s signed "
+				    "%s, ours is %s",
+				    (unsigned long long)e, a->as.a[i].addr, hex,
+				    ours);
 		}
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -437,11 +409,11 @@ target_step(struct authority *a, uint64_t e, int64_t now)
 		else if (deadline && !st->short_logged &&
 			 (st->short_logged = true))
 			log_notice("epoch %llu: %zu of %zu votes, %zu needed; "
-				   "not signing yet", (unsigned long long)e,
-				   held, a->as.n, need);
+				   "not signing yet",
+				   (unsigned long long)e, held, a->as.n, need);
 	}
-	bool fetch_now = now >= st->next_fetch_ms &&
-			 now < epoch_start_ms(a, e + 1);
+	bool fetch_now =
+	    now >= st->next_fetch_ms && now < epoch_start_ms(a, e + 1);
 	if (fetch_now)
 		st->next_fetch_ms = now + FETCH_EVERY_MS;
 	for (size_t i = 0; i < a->as.n; i++) {
@@ -530,7 +502,8 @@ load_published(struct authority *a, uint64_t e, int64_t now_ms)
 		st->published = true;
 		dir_consensus_clear(&c);
 		log_notice("serving the consensus of epoch %llu stored before "
-			   "the restart", (unsigned long long)e);
+			   "the restart",
+			   (unsigned long long)e);
 	}
 	buf_free(&b);
 }
@@ -548,7 +521,8 @@ load_identity(struct authority *a, char *err, size_t errlen)
 	ed25519_keypair_from_seed(a->pk, a->sk, seed->b);
 	a->self = dir_authset_find(&a->as, a->pk);
 	if (a->self < 0) {
-		snprintf(err, errlen, "this authority's key is not in the "
+		snprintf(err, errlen,
+			 "this authority's key is not in the "
 			 "configured authorities list");
 		goto done;
 	}
@@ -585,9 +559,9 @@ authority_start(const struct authority_config *cfg, char *err, size_t errlen)
 	if (auth_http_start(a, err, errlen) < 0)
 		goto fail;
 	log_notice("authority %d of %zu (threshold %zu) listening on %s, "
-		   "epoch %llu", a->self + 1, a->as.n,
-		   dir_authset_threshold(&a->as), cfg->listen,
-		   (unsigned long long)cur);
+		   "epoch %llu",
+		   a->self + 1, a->as.n, dir_authset_threshold(&a->as),
+		   cfg->listen, (unsigned long long)cur);
 	return a;
 fail:
 	authority_free(a);

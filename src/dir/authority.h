@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "lib/config.h"
+
 #include "wire/dir_consensus.h"
 
 /* What the [authority] and [network] sections of the config give. */
@@ -50,8 +51,8 @@ int authority_config_params(const struct authority_config *cfg,
 struct authority;
 
 /* Loads keys and state, starts the HTTP thread. NULL with a reason. */
-struct authority *authority_start(const struct authority_config *cfg,
-				  char *err, size_t errlen);
+struct authority *authority_start(const struct authority_config *cfg, char *err,
+				  size_t errlen);
 
 /* Runs the timer loop until *stop becomes non-zero. */
 void authority_run(struct authority *a, volatile sig_atomic_t *stop);

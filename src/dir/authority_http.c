@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/ed25519.h"
-#include "dir/authority_state.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/ed25519.h"
+
+#include "dir/authority_state.h"
 
 struct upload {
 	struct buf b;
@@ -24,10 +26,11 @@ struct upload {
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const void *data, size_t len)
 {
-	/* MHD frees the copy (MUST_FREE), so the caller's buffer stays const. */
+	/* MHD frees the copy (MUST_FREE), so the caller's buffer stays const.
+	 */
 	void *copy = bc_memdup(data, len ? len : 1);
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+	    MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(copy);
 		return MHD_NO;
@@ -73,10 +76,10 @@ copy_text(struct authority *a, uint64_t e, enum which w, struct buf *out)
 	struct auth_epoch *st = auth_epoch_get(a, e, false);
 	if (st != NULL) {
 		const struct buf *src =
-			w == W_CONSENSUS ? (st->published ?
-						    &st->published_text : NULL) :
-			w == W_VOTE	 ? (st->voted ? &st->vote_text : NULL) :
-					   &st->sig_text;
+		    w == W_CONSENSUS
+			? (st->published ? &st->published_text : NULL)
+		    : w == W_VOTE ? (st->voted ? &st->vote_text : NULL)
+				  : &st->sig_text;
 		if (src != NULL && src->len > 0) {
 			buf_append(out, src->data, src->len);
 			ok = true;
@@ -113,7 +116,8 @@ handle_get(struct authority *a, struct MHD_Connection *c, const char *url)
 	} else if (url_epoch(url, "/signature/", &e)) {
 		w = W_SIGNATURE;
 	} else {
-		return reply_str(c, 404, "no such document; see "
+		return reply_str(c, 404,
+				 "no such document; see "
 				 "docs/directory.md\n");
 	}
 	buf_init(&b);
@@ -148,8 +152,8 @@ insert_desc(struct auth_epoch *st, const struct dir_descriptor *d)
 
 /* Returns the HTTP status; msg gets the one-line answer. */
 static unsigned
-accept_descriptor(struct authority *a, const char *text, size_t len,
-		  char *msg, size_t cap)
+accept_descriptor(struct authority *a, const char *text, size_t len, char *msg,
+		  size_t cap)
 {
 	struct dir_descriptor d;
 	char err[200];
@@ -162,12 +166,14 @@ accept_descriptor(struct authority *a, const char *text, size_t len,
 		return 400;
 	}
 	if (ed25519_verify(d.signature, text, body, d.identity) != 0) {
-		snprintf(msg, cap, "descriptor signature does not verify "
+		snprintf(msg, cap,
+			 "descriptor signature does not verify "
 			 "under its identity key\n");
 		return 400;
 	}
 	if (d.epoch < cur || d.epoch > cur + 2) {
-		snprintf(msg, cap, "descriptor for epoch %llu; this authority "
+		snprintf(msg, cap,
+			 "descriptor for epoch %llu; this authority "
 			 "accepts epochs %llu..%llu\n",
 			 (unsigned long long)d.epoch, (unsigned long long)cur,
 			 (unsigned long long)cur + 2);
@@ -203,11 +209,13 @@ handle_post(struct authority *a, struct MHD_Connection *c, const char *url,
 		if (strcmp(url, "/descriptor") != 0)
 			return reply_str(c, 404, "POST only to /descriptor\n");
 		const char *cl = MHD_lookup_connection_value(
-			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > AUTH_UPLOAD_MAX) {
-			log_ratelim(&rl, LOG_LVL_NOTICE, "refused an "
+			log_ratelim(&rl, LOG_LVL_NOTICE,
+				    "refused an "
 				    "oversized descriptor upload");
-			return reply_str(c, 413, "descriptor larger than "
+			return reply_str(c, 413,
+					 "descriptor larger than "
 					 "4096 bytes\n");
 		}
 		u = bc_calloc(1, sizeof(*u));
@@ -234,9 +242,8 @@ handle_post(struct authority *a, struct MHD_Connection *c, const char *url,
 }
 
 static enum MHD_Result
-handle(void *cls, struct MHD_Connection *c, const char *url,
-       const char *method, const char *version, const char *data,
-       size_t *size, void **con_cls)
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *data, size_t *size, void **con_cls)
 {
 	(void)version;
 	if (strcmp(method, "POST") == 0)
@@ -285,14 +292,13 @@ auth_http_start(struct authority *a, char *err, size_t errlen)
 	}
 	sa.sin_port = htons((uint16_t)port);
 	a->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-		(uint16_t)port, NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
-		a, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
-		MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
+	    NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, a,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
 	if (a->mhd == NULL) {
 		snprintf(err, errlen, "cannot listen on %s", a->cfg.listen);
 		return -1;

@@ -9,14 +9,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dir/authority.h"
-#include "dir/authset.h"
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 
-#define AUTH_EPOCHS 6		   /* epochs of state kept */
-#define AUTH_UPLOAD_MAX 4096	   /* bytes of one descriptor upload */
-#define AUTH_SIGNLOG_MAX 64	   /* sign-log entries held in memory */
+#include "dir/authority.h"
+#include "dir/authset.h"
+
+#define AUTH_EPOCHS      6    /* epochs of state kept */
+#define AUTH_UPLOAD_MAX  4096 /* bytes of one descriptor upload */
+#define AUTH_SIGNLOG_MAX 64   /* sign-log entries held in memory */
 
 /* Everything about one target epoch. */
 struct auth_epoch {
@@ -24,13 +26,13 @@ struct auth_epoch {
 	uint64_t epoch;
 	size_t n_desc;
 	struct dir_descriptor *desc; /* uploads, sorted by identity */
-	int64_t vote_at_ms;	     /* 0: not scheduled */
+	int64_t vote_at_ms;          /* 0: not scheduled */
 	bool voted;
-	struct buf vote_text;			      /* our vote */
+	struct buf vote_text;                        /* our vote */
 	struct dir_vote *votes[DIR_MAX_AUTHORITIES]; /* by authority index */
-	bool computed;		    /* cons and body hold our document */
-	bool refused;		    /* sign log forbids signing it */
-	struct dir_consensus cons;  /* with the signatures gathered */
+	bool computed;             /* cons and body hold our document */
+	bool refused;              /* sign log forbids signing it */
+	struct dir_consensus cons; /* with the signatures gathered */
 	struct buf body;
 	uint8_t hash[32];
 	struct buf sig_text; /* our /signature answer, once signed */
@@ -58,8 +60,7 @@ struct authority {
 };
 
 /* The state of epoch e; with create, makes it (evicting the oldest). */
-struct auth_epoch *auth_epoch_get(struct authority *a, uint64_t e,
-				  bool create);
+struct auth_epoch *auth_epoch_get(struct authority *a, uint64_t e, bool create);
 
 uint64_t auth_current_epoch(const struct authority *a, int64_t now_ms);
 

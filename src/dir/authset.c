@@ -22,13 +22,17 @@ parse_one(struct dir_authority *a, const char *s, size_t n, char *err,
 	uint8_t tmp[48];
 	if (base64_decode(tmp, sizeof(tmp), &got, s, kn) < 0 ||
 	    got != DIR_KEY_LEN) {
-		snprintf(err, errlen, "authority %zu: key is not 32 bytes of "
-			 "base64", kn);
+		snprintf(err, errlen,
+			 "authority %zu: key is not 32 bytes of "
+			 "base64",
+			 kn);
 		return -1;
 	}
 	if (dir_address_check(at + 1, an) < 0) {
-		snprintf(err, errlen, "authority address '%.*s' is not "
-			 "host:port", (int)(an > 60 ? 60 : an), at + 1);
+		snprintf(err, errlen,
+			 "authority address '%.*s' is not "
+			 "host:port",
+			 (int)(an > 60 ? 60 : an), at + 1);
 		return -1;
 	}
 	memcpy(a->key, tmp, DIR_KEY_LEN);
@@ -80,8 +84,7 @@ dir_authset_threshold(const struct dir_authset *as)
 }
 
 int
-dir_authset_find(const struct dir_authset *as,
-		 const uint8_t key[DIR_KEY_LEN])
+dir_authset_find(const struct dir_authset *as, const uint8_t key[DIR_KEY_LEN])
 {
 	for (size_t i = 0; i < as->n; i++)
 		if (memcmp(as->a[i].key, key, DIR_KEY_LEN) == 0)
@@ -109,8 +112,10 @@ dir_authset_load(struct dir_authset *as, const char *spec, char *err,
 	fclose(f);
 	text[n] = '\0';
 	if (n == sizeof(text) - 1 || strlen(text) != n) {
-		snprintf(err, errlen, "authorities file '%.200s' too long or "
-			 "not text", spec);
+		snprintf(err, errlen,
+			 "authorities file '%.200s' too long or "
+			 "not text",
+			 spec);
 		return -1;
 	}
 	return dir_authset_parse(as, text, err, errlen);

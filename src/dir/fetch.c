@@ -75,14 +75,14 @@ int
 dir_http_get(const char *addr, const char *path, size_t max, long timeout_ms,
 	     struct buf *out, long *status, char *err, size_t errlen)
 {
-	return perform(addr, path, NULL, 0, false, max, timeout_ms, out,
-		       status, err, errlen);
+	return perform(addr, path, NULL, 0, false, max, timeout_ms, out, status,
+		       err, errlen);
 }
 
 int
-dir_http_post(const char *addr, const char *path, const void *body,
-	      size_t len, long timeout_ms, struct buf *out, long *status,
-	      char *err, size_t errlen)
+dir_http_post(const char *addr, const char *path, const void *body, size_t len,
+	      long timeout_ms, struct buf *out, long *status, char *err,
+	      size_t errlen)
 {
 	return perform(addr, path, body, len, true, 4096, timeout_ms, out,
 		       status, err, errlen);
@@ -98,15 +98,16 @@ dir_fetch_time(const char *addr, int64_t *t, char *err, size_t errlen)
 	int rc = -1;
 
 	buf_init(&b);
-	if (dir_http_get(addr, "/time", 64, 5000, &b, &status, err, errlen) <
-	    0)
+	if (dir_http_get(addr, "/time", 64, 5000, &b, &status, err, errlen) < 0)
 		goto done;
 	buf_append_u8(&b, 0);
 	if (status != 200 ||
 	    sscanf((const char *)b.data, "time %lld%c", &v, &tail) != 2 ||
 	    tail != '\n' || v < 0) {
-		snprintf(err, errlen, "authority %s: bad /time answer "
-			 "(HTTP %ld)", addr, status);
+		snprintf(err, errlen,
+			 "authority %s: bad /time answer "
+			 "(HTTP %ld)",
+			 addr, status);
 		goto done;
 	}
 	*t = v;

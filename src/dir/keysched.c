@@ -14,10 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "crypto/x25519.h"
 #include "lib/alloc.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
+
+#include "crypto/x25519.h"
 
 uint64_t
 dir_epoch_at(uint64_t genesis, uint32_t len, int64_t now_s)
@@ -139,8 +140,8 @@ wanted(const struct keysched *ks, uint64_t epoch, uint64_t cur, int64_t now)
 	if (epoch >= cur && epoch <= cur + KEYSCHED_AHEAD)
 		return true;
 	return cur > 0 && epoch == cur - 1 &&
-	       now < dir_epoch_start(ks->genesis, ks->epoch_len, cur) +
-			     ks->grace;
+	       now <
+		   dir_epoch_start(ks->genesis, ks->epoch_len, cur) + ks->grace;
 }
 
 /* Keys left on disk by a node that was down past their time. */

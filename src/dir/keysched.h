@@ -3,11 +3,11 @@
  *
  * A node holds X25519 packet keys for the current epoch and the next three
  * (a descriptor for epoch e publishes e, e+1, e+2, and the node uploads the
- * next epoch's descriptor during the current one), plus the previous epoch's key until `grace`
- * seconds into the current epoch, for packets still in flight. Each key is
- * generated once, kept in DIR/packet-EPOCH.key (mode 0600, refused if others
- * can read it) and in locked memory while loaded; an expired key's file is
- * overwritten and removed, and its memory wiped.
+ * next epoch's descriptor during the current one), plus the previous epoch's
+ * key until `grace` seconds into the current epoch, for packets still in
+ * flight. Each key is generated once, kept in DIR/packet-EPOCH.key (mode 0600,
+ * refused if others can read it) and in locked memory while loaded; an expired
+ * key's file is overwritten and removed, and its memory wiped.
  */
 #ifndef BC_DIR_KEYSCHED_H
 #define BC_DIR_KEYSCHED_H
@@ -46,8 +46,8 @@ int keysched_open(struct keysched *ks, const char *dir, uint64_t genesis,
 		  uint32_t epoch_len, uint32_t grace, char *err, size_t errlen);
 
 /* Brings the held keys to time now: loads or generates the keys of the
- * current and next KEYSCHED_AHEAD epochs, keeps the previous one while inside the
- * grace window, erases every other. */
+ * current and next KEYSCHED_AHEAD epochs, keeps the previous one while inside
+ * the grace window, erases every other. */
 int keysched_update(struct keysched *ks, int64_t now_s, char *err,
 		    size_t errlen);
 

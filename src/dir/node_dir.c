@@ -6,16 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/alloc.h"
+#include "lib/keyfile.h"
+#include "lib/log.h"
+
 #include "crypto/ed25519.h"
 #include "crypto/secret.h"
+
 #include "dir/authset.h"
 #include "dir/fetch.h"
 #include "dir/keysched.h"
 #include "dir/tally.h"
 #include "dir/verify.h"
-#include "lib/alloc.h"
-#include "lib/keyfile.h"
-#include "lib/log.h"
 
 #define UPLOAD_TIMEOUT_MS 3000
 
@@ -49,8 +51,8 @@ struct node_dir {
 	uint64_t got_cur[DIR_MAX_AUTHORITIES];
 	uint64_t got_next[DIR_MAX_AUTHORITIES];
 	struct dir_seen seen;
-	char last_err[512]; /* why no current consensus came, this round */
-	uint64_t kept_logged;	/* epoch for which "keeping" was logged */
+	char last_err[512];      /* why no current consensus came, this round */
+	uint64_t kept_logged;    /* epoch for which "keeping" was logged */
 	uint64_t expired_logged; /* epoch whose expiry was logged */
 
 	pthread_mutex_t mu; /* guards cur */
@@ -63,8 +65,8 @@ load_identity(struct node_dir *nd, const char *path, uint8_t *sk,
 	      uint8_t pk[32], char *err, size_t errlen)
 {
 	struct secret32 *seed = secret32_new();
-	int rc = keyfile_read_private(path, "ed25519", seed->b, 32, err,
-				      errlen);
+	int rc =
+	    keyfile_read_private(path, "ed25519", seed->b, 32, err, errlen);
 	if (rc == 0)
 		ed25519_keypair_from_seed(pk, sk, seed->b);
 	secret32_wipe(seed);
@@ -84,8 +86,8 @@ node_dir_open(const struct node_dir_config *cfg, char *err, size_t errlen)
 	buf_init(&nd->next.text);
 	nd->sk = secret_alloc(ED25519_SECRET_LEN);
 	if (dir_authset_load(&nd->as, cfg->authorities, err, errlen) < 0 ||
-	    load_identity(nd, cfg->identity_key, nd->sk, nd->pk, err,
-			  errlen) < 0 ||
+	    load_identity(nd, cfg->identity_key, nd->sk, nd->pk, err, errlen) <
+		0 ||
 	    keysched_open(&nd->ks, cfg->key_dir, cfg->genesis, cfg->epoch_len,
 			  cfg->grace, err, errlen) < 0) {
 		node_dir_free(nd);
@@ -204,9 +206,11 @@ check_clock(struct node_dir *nd, int64_t now, char *err, size_t errlen)
 	qsort(off, n, sizeof(off[0]), cmp_i64);
 	int64_t skew = off[n / 2];
 	if (skew > DIR_CLOCK_SKEW_MAX || skew < -DIR_CLOCK_SKEW_MAX) {
-		snprintf(err, errlen, "the local clock is %lld s %s the "
+		snprintf(err, errlen,
+			 "the local clock is %lld s %s the "
 			 "directory authorities' (more than %d s): fix the "
-			 "clock; refusing to run", (long long)llabs(skew),
+			 "clock; refusing to run",
+			 (long long)llabs(skew),
 			 skew > 0 ? "ahead of" : "behind", DIR_CLOCK_SKEW_MAX);
 		return NODE_DIR_FATAL;
 	}
@@ -264,8 +268,8 @@ upload(struct node_dir *nd, uint64_t e, int64_t now)
 		     now - u->ok_at[i] < (int64_t)nd->cfg.epoch_len / 4))
 			continue;
 		if (text.len == 0 &&
-		    node_dir_descriptor(nd, e, NULL, &text, err,
-					sizeof(err)) < 0) {
+		    node_dir_descriptor(nd, e, NULL, &text, err, sizeof(err)) <
+			0) {
 			log_err("descriptor for epoch %llu: %s",
 				(unsigned long long)e, err);
 			break;
@@ -281,7 +285,8 @@ upload(struct node_dir *nd, uint64_t e, int64_t now)
 		if (status == 200) {
 			if (u->ok_at[i] == 0)
 				log_info("descriptor for epoch %llu accepted "
-					 "by %s", (unsigned long long)e,
+					 "by %s",
+					 (unsigned long long)e,
 					 nd->as.a[i].addr);
 			u->ok_at[i] = now;
 		} else if (status == 409 && u->ok_at[i] != 0) {
@@ -291,8 +296,9 @@ upload(struct node_dir *nd, uint64_t e, int64_t now)
 			u->final[i] = true;
 			printable(why, sizeof(why), &ans);
 			log_warn("descriptor for epoch %llu refused by %s "
-				 "(HTTP %ld): %s", (unsigned long long)e,
-				 nd->as.a[i].addr, status, why);
+				 "(HTTP %ld): %s",
+				 (unsigned long long)e, nd->as.a[i].addr,
+				 status, why);
 		}
 	}
 	buf_free(&text);
@@ -336,8 +342,8 @@ note_err(struct node_dir *nd, bool next, const char *what)
  * FATAL on equivocation; a plain failure only records last_err. */
 
 static enum node_dir_status
-fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want,
-	  int64_t now, char *err, size_t errlen)
+fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want, int64_t now,
+	  char *err, size_t errlen)
 {
 	struct buf b;
 	struct dir_consensus c;
@@ -355,8 +361,10 @@ fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want,
 		goto done;
 	}
 	if (status != 200) {
-		snprintf(e, sizeof(e), "%s has no consensus for epoch %llu "
-			 "(HTTP %ld)", addr, (unsigned long long)want, status);
+		snprintf(e, sizeof(e),
+			 "%s has no consensus for epoch %llu "
+			 "(HTTP %ld)",
+			 addr, (unsigned long long)want, status);
 		note_err(nd, next, e);
 		goto done;
 	}
@@ -378,7 +386,8 @@ fetch_one(struct node_dir *nd, size_t i, bool next, uint64_t want,
 		dir_hash_hex(hash, hex);
 		hold(nd, h, &c, &b);
 		log_notice("%s consensus of epoch %llu accepted from %s: %s, "
-			   "%zu nodes", next ? "next" : "current",
+			   "%zu nodes",
+			   next ? "next" : "current",
 			   (unsigned long long)c.epoch, addr, hex, c.n_nodes);
 	}
 clear:
@@ -449,11 +458,11 @@ node_dir_step(struct node_dir *nd, int64_t now, char *err, size_t errlen)
 	for (size_t i = 0; i < nd->as.n; i++) {
 		if (nd->got_cur[i] != cur + 1 &&
 		    fetch_one(nd, i, false, cur, now, err, errlen) ==
-			    NODE_DIR_FATAL)
+			NODE_DIR_FATAL)
 			return NODE_DIR_FATAL;
 		if (nd->got_next[i] != cur + 2 &&
 		    fetch_one(nd, i, true, cur + 1, now, err, errlen) ==
-			    NODE_DIR_FATAL)
+			NODE_DIR_FATAL)
 			return NODE_DIR_FATAL;
 	}
 	age(nd, now, cur);

@@ -15,17 +15,18 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 
 struct node_dir_config {
-	const char *authorities;  /* KEY@host:port, ... */
-	uint64_t genesis;	  /* as in the consensus */
+	const char *authorities; /* KEY@host:port, ... */
+	uint64_t genesis;        /* as in the consensus */
 	uint32_t epoch_len;
 	uint32_t grace;
 	const char *identity_key; /* Ed25519 key file */
-	const char *key_dir;	  /* packet keys live here */
-	uint8_t link_key[32];	  /* X25519 public link key */
-	const char *address;	  /* host:port published */
+	const char *key_dir;      /* packet keys live here */
+	uint8_t link_key[32];     /* X25519 public link key */
+	const char *address;      /* host:port published */
 	enum dir_role role;
 	uint32_t services;
 	const char *version;

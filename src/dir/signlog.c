@@ -9,10 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dir/authority_state.h"
-#include "dir/tally.h"
 #include "lib/codec.h"
 #include "lib/log.h"
+
+#include "dir/authority_state.h"
+#include "dir/tally.h"
 
 static void
 log_path(const struct authority *a, char *out, size_t cap)
@@ -57,7 +58,8 @@ auth_signlog_load(struct authority *a, char *err, size_t errlen)
 		n++;
 		if (sscanf(line, "%llu %79s", &e, hex) != 2 ||
 		    strlen(hex) != 64 || hex_decode_exact(h, 32, hex) < 0) {
-			snprintf(err, errlen, "%s line %u: corrupt; refusing "
+			snprintf(err, errlen,
+				 "%s line %u: corrupt; refusing "
 				 "to run without knowing what was signed",
 				 path, n);
 			fclose(f);
@@ -81,16 +83,15 @@ auth_signlog_find(const struct authority *a, uint64_t epoch, uint8_t hash[32])
 }
 
 int
-auth_signlog_record(struct authority *a, uint64_t epoch,
-		    const uint8_t hash[32])
+auth_signlog_record(struct authority *a, uint64_t epoch, const uint8_t hash[32])
 {
 	char path[300], hex[65], line[100];
 	int fd, n, rc = -1;
 
 	log_path(a, path, sizeof(path));
 	dir_hash_hex(hash, hex);
-	n = snprintf(line, sizeof(line), "%llu %s\n",
-		     (unsigned long long)epoch, hex);
+	n = snprintf(line, sizeof(line), "%llu %s\n", (unsigned long long)epoch,
+		     hex);
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_err("sign log %s: %s", path, strerror(errno));
@@ -99,8 +100,7 @@ auth_signlog_record(struct authority *a, uint64_t epoch,
 	if (write(fd, line, (size_t)n) == n && fsync(fd) == 0)
 		rc = 0;
 	else
-		log_err("sign log %s: write failed: %s", path,
-			strerror(errno));
+		log_err("sign log %s: write failed: %s", path, strerror(errno));
 	close(fd);
 	if (rc == 0) {
 		/* The file may be new: make its directory entry durable. */

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/hash.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/bytes.h"
 #include "lib/codec.h"
+
+#include "crypto/hash.h"
 
 void
 dir_body_hash(const void *body, size_t len, uint8_t out[32])
@@ -68,8 +69,8 @@ static bool
 listed(const struct dir_consensus *c, const uint8_t *identity)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
-		if (memcmp(c->nodes[i].desc.identity, identity,
-			   DIR_KEY_LEN) == 0)
+		if (memcmp(c->nodes[i].desc.identity, identity, DIR_KEY_LEN) ==
+		    0)
 			return true;
 	return false;
 }
@@ -91,7 +92,7 @@ dir_tally(const struct dir_vote *const *votes, size_t n, size_t threshold,
 				continue;
 			for (size_t w = 0; w < n; w++) {
 				const struct dir_descriptor *e =
-					vote_find(votes[w], d->identity);
+				    vote_find(votes[w], d->identity);
 				if (e != NULL && desc_same(d, e))
 					count++;
 			}
@@ -122,8 +123,8 @@ layer_key_cmp(const void *a, const void *b)
 static void
 compute_layers(const struct dir_consensus *c, uint32_t *layer)
 {
-	struct layer_key *k = bc_calloc(c->n_nodes ? c->n_nodes : 1,
-					 sizeof(*k));
+	struct layer_key *k =
+	    bc_calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*k));
 	size_t m = 0;
 
 	for (size_t i = 0; i < c->n_nodes; i++) {
@@ -146,8 +147,8 @@ compute_layers(const struct dir_consensus *c, uint32_t *layer)
 void
 dir_assign_layers(struct dir_consensus *c)
 {
-	uint32_t *layer = bc_calloc(c->n_nodes ? c->n_nodes : 1,
-				    sizeof(*layer));
+	uint32_t *layer =
+	    bc_calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*layer));
 	compute_layers(c, layer);
 	for (size_t i = 0; i < c->n_nodes; i++)
 		c->nodes[i].layer = layer[i];
@@ -157,8 +158,8 @@ dir_assign_layers(struct dir_consensus *c)
 bool
 dir_layers_ok(const struct dir_consensus *c)
 {
-	uint32_t *layer = bc_calloc(c->n_nodes ? c->n_nodes : 1,
-				    sizeof(*layer));
+	uint32_t *layer =
+	    bc_calloc(c->n_nodes ? c->n_nodes : 1, sizeof(*layer));
 	bool ok = true;
 
 	compute_layers(c, layer);

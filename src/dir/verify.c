@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto/ed25519.h"
+
 #include "dir/tally.h"
 
 size_t
@@ -29,10 +30,10 @@ dir_count_signatures(const struct dir_consensus *c, const void *body,
 }
 
 int
-dir_verify_consensus(const char *text, size_t len,
-		     const struct dir_authset *as, int64_t now,
-		     enum dir_verify_when when, struct dir_consensus *out,
-		     uint8_t hash[32], char *err, size_t errlen)
+dir_verify_consensus(const char *text, size_t len, const struct dir_authset *as,
+		     int64_t now, enum dir_verify_when when,
+		     struct dir_consensus *out, uint8_t hash[32], char *err,
+		     size_t errlen)
 {
 	char perr[200];
 	size_t body, good, need;
@@ -43,20 +44,24 @@ dir_verify_consensus(const char *text, size_t len,
 		return -1;
 	}
 	if (!dir_layers_ok(out)) {
-		snprintf(err, errlen, "consensus of epoch %llu: layers are not "
+		snprintf(err, errlen,
+			 "consensus of epoch %llu: layers are not "
 			 "the deterministic assignment",
 			 (unsigned long long)out->epoch);
 		goto fail;
 	}
 	if (now >= 0 && (uint64_t)now >= out->valid_until) {
-		snprintf(err, errlen, "consensus of epoch %llu expired at "
-			 "%llu (now %lld)", (unsigned long long)out->epoch,
+		snprintf(err, errlen,
+			 "consensus of epoch %llu expired at "
+			 "%llu (now %lld)",
+			 (unsigned long long)out->epoch,
 			 (unsigned long long)out->valid_until, (long long)now);
 		goto fail;
 	}
-	if (when == DIR_VERIFY_NOW && (now < 0 ||
-				       (uint64_t)now < out->valid_after)) {
-		snprintf(err, errlen, "consensus of epoch %llu not valid "
+	if (when == DIR_VERIFY_NOW &&
+	    (now < 0 || (uint64_t)now < out->valid_after)) {
+		snprintf(err, errlen,
+			 "consensus of epoch %llu not valid "
 			 "before %llu (now %lld)",
 			 (unsigned long long)out->epoch,
 			 (unsigned long long)out->valid_after, (long long)now);
@@ -65,7 +70,8 @@ dir_verify_consensus(const char *text, size_t len,
 	good = dir_count_signatures(out, text, body, as);
 	need = dir_authset_threshold(as);
 	if (good < need) {
-		snprintf(err, errlen, "consensus of epoch %llu has %zu valid "
+		snprintf(err, errlen,
+			 "consensus of epoch %llu has %zu valid "
 			 "signatures of configured authorities, %zu needed",
 			 (unsigned long long)out->epoch, good, need);
 		goto fail;
@@ -90,10 +96,11 @@ dir_seen_check(struct dir_seen *s, uint64_t epoch, const uint8_t hash[32],
 			char a[65], b[65];
 			dir_hash_hex(s->hash[i], a);
 			dir_hash_hex(hash, b);
-			snprintf(err, errlen, "two different valid consensuses "
+			snprintf(err, errlen,
+				 "two different valid consensuses "
 				 "for epoch %llu: %s and %s (authorities "
-				 "signed twice)", (unsigned long long)epoch, a,
-				 b);
+				 "signed twice)",
+				 (unsigned long long)epoch, a, b);
 			return -1;
 		}
 		if (s->epoch[i] < s->epoch[oldest])

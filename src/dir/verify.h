@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dir/authset.h"
 #include "wire/dir_consensus.h"
+
+#include "dir/authset.h"
 
 #define DIR_CLOCK_SKEW_MAX 30 /* seconds: further off, a process stops */
 
 enum dir_verify_when {
-	DIR_VERIFY_NOW,	   /* must be valid at `now` */
+	DIR_VERIFY_NOW,    /* must be valid at `now` */
 	DIR_VERIFY_FUTURE, /* may also not be valid yet (the next one) */
 };
 
@@ -27,7 +28,7 @@ int dir_verify_consensus(const char *text, size_t len,
 			 const struct dir_authset *as, int64_t now,
 			 enum dir_verify_when when, struct dir_consensus *out,
 			 uint8_t hash[32], char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Number of distinct configured authorities whose signature over body
  * verifies. */
@@ -46,6 +47,6 @@ struct dir_seen {
  * that epoch, with a message naming both hashes. */
 int dir_seen_check(struct dir_seen *s, uint64_t epoch, const uint8_t hash[32],
 		   char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_DIR_VERIFY_H */

@@ -9,19 +9,35 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+
 #include "wire/dir_text.h"
 
 static const char *const vote_keys[] = {
-	"backchannel-vote", "epoch", "authority", "descriptor-count",
-	"backchannel-descriptor", "vote-signature", NULL,
+    "backchannel-vote",       "epoch",          "authority", "descriptor-count",
+    "backchannel-descriptor", "vote-signature", NULL,
 };
 
 static const char *const cons_keys[] = {
-	"backchannel-consensus", "epoch", "valid-after", "valid-until",
-	"genesis", "epoch-length", "grace", "hops", "blob-length",
-	"mean-delay-ms", "max-delay-ms", "lambda-p", "lambda-l", "lambda-d",
-	"lambda-f", "mix-loop-rate", "node-count", "node",
-	"authority-signature", NULL,
+    "backchannel-consensus",
+    "epoch",
+    "valid-after",
+    "valid-until",
+    "genesis",
+    "epoch-length",
+    "grace",
+    "hops",
+    "blob-length",
+    "mean-delay-ms",
+    "max-delay-ms",
+    "lambda-p",
+    "lambda-l",
+    "lambda-d",
+    "lambda-f",
+    "mix-loop-rate",
+    "node-count",
+    "node",
+    "authority-signature",
+    NULL,
 };
 
 #define RATE_MAX 1000000u /* 1000 per second, in thousandths */
@@ -115,14 +131,15 @@ vote_parse_descs(struct dir_cursor *c, struct dir_vote *v, uint64_t count)
 			return -1;
 		v->n_desc++;
 		if (d->epoch != v->epoch)
-			return dir_cursor_fail(c, "descriptor for epoch %llu "
+			return dir_cursor_fail(c,
+					       "descriptor for epoch %llu "
 					       "in vote for %llu",
 					       (unsigned long long)d->epoch,
 					       (unsigned long long)v->epoch);
-		if (i > 0 && memcmp_key(v->desc[i - 1].identity,
-					d->identity) >= 0)
+		if (i > 0 &&
+		    memcmp_key(v->desc[i - 1].identity, d->identity) >= 0)
 			return dir_cursor_fail(c, "descriptors not sorted by "
-					       "identity, or repeated");
+						  "identity, or repeated");
 	}
 	return 0;
 }
@@ -369,7 +386,8 @@ parse_header(struct dir_cursor *c, struct dir_consensus *out)
 		return -1;
 	validity(out, &after, &until);
 	if (after != out->valid_after || until != out->valid_until)
-		return dir_cursor_fail(c, "valid-after/valid-until do not "
+		return dir_cursor_fail(c,
+				       "valid-after/valid-until do not "
 				       "match epoch and parameters "
 				       "(want %llu/%llu)",
 				       (unsigned long long)after,
@@ -394,8 +412,10 @@ parse_node_line(struct dir_cursor *c, struct dir_node *nd)
 		nd->layer = (uint32_t)(v[4] - '0');
 		return 0;
 	}
-	return dir_cursor_fail(c, "node must be 'gateway' or 'mix 1'..'mix "
-			       "%d'", DIR_LAYERS);
+	return dir_cursor_fail(c,
+			       "node must be 'gateway' or 'mix 1'..'mix "
+			       "%d'",
+			       DIR_LAYERS);
 }
 
 static int
@@ -409,7 +429,8 @@ parse_nodes(struct dir_cursor *c, struct dir_consensus *out, uint64_t count)
 			return -1;
 		out->n_nodes++;
 		if (node_check(out, (size_t)i) < 0)
-			return dir_cursor_fail(c, "node %llu: wrong epoch, "
+			return dir_cursor_fail(c,
+					       "node %llu: wrong epoch, "
 					       "role/layer mismatch, or not "
 					       "sorted by identity",
 					       (unsigned long long)i + 1);
@@ -434,7 +455,7 @@ parse_sigs(struct dir_cursor *c, struct dir_consensus *out)
 			return -1;
 		if (dir_split(v, n, &hn, &t, &tn) < 0)
 			return dir_cursor_fail(c, "authority-signature needs "
-					       "'KEY SIGNATURE'");
+						  "'KEY SIGNATURE'");
 		if (dir_parse_key(c, v, hn, s.authority, DIR_KEY_LEN) < 0 ||
 		    dir_parse_key(c, t, tn, s.sig, DIR_SIG_LEN) < 0)
 			return -1;
@@ -442,7 +463,7 @@ parse_sigs(struct dir_cursor *c, struct dir_consensus *out)
 		    memcmp_key(out->sigs[out->n_sigs - 1].authority,
 			       s.authority) >= 0)
 			return dir_cursor_fail(c, "signatures not sorted by "
-					       "authority key, or repeated");
+						  "authority key, or repeated");
 		out->sigs[out->n_sigs++] = s;
 	}
 	return 0;

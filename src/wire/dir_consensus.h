@@ -12,28 +12,29 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+
 #include "wire/dir_descriptor.h"
 
-#define DIR_MAX_NODES 512
+#define DIR_MAX_NODES       512
 #define DIR_MAX_AUTHORITIES 16
-#define DIR_LAYERS 3
-#define DIR_DOC_MAX (1u << 20) /* bytes of a vote or consensus */
+#define DIR_LAYERS          3
+#define DIR_DOC_MAX         (1u << 20) /* bytes of a vote or consensus */
 
 /* Everything clients must share, or they become distinguishable. Rates are
  * thousandths per second; times as named. */
 struct dir_params {
-	uint64_t genesis;      /* unix seconds at which epoch 0 starts */
+	uint64_t genesis; /* unix seconds at which epoch 0 starts */
 	uint32_t epoch_len_s;
-	uint32_t grace_s;      /* old packet key kept this long */
-	uint32_t hops;	       /* Sphinx geometry: hops per route */
-	uint32_t blob_len;     /* bytes of payload blob */
+	uint32_t grace_s;       /* old packet key kept this long */
+	uint32_t hops;          /* Sphinx geometry: hops per route */
+	uint32_t blob_len;      /* bytes of payload blob */
 	uint32_t mean_delay_ms; /* mean per-hop delay */
-	uint32_t max_delay_ms;	/* a mix refuses longer delays */
-	uint32_t lambda_p;     /* sending stream */
-	uint32_t lambda_l;     /* loop stream */
-	uint32_t lambda_d;     /* drop stream */
-	uint32_t lambda_f;     /* fetch schedule */
-	uint32_t mix_loop;     /* mix loop rate */
+	uint32_t max_delay_ms;  /* a mix refuses longer delays */
+	uint32_t lambda_p;      /* sending stream */
+	uint32_t lambda_l;      /* loop stream */
+	uint32_t lambda_d;      /* drop stream */
+	uint32_t lambda_f;      /* fetch schedule */
+	uint32_t mix_loop;      /* mix loop rate */
 };
 
 /* 0 if every parameter is within the limits docs/directory.md gives. */
@@ -80,9 +81,8 @@ void dir_vote_clear(struct dir_vote *v); /* frees desc; NULL-safe */
  * alone), the verifier in src/dir decides whether enough are present. */
 int dir_consensus_encode_body(const struct dir_consensus *c, struct buf *b);
 int dir_consensus_encode(const struct dir_consensus *c, struct buf *b);
-int dir_consensus_parse(const char *text, size_t len,
-			struct dir_consensus *out, size_t *body_len, char *err,
-			size_t errlen);
+int dir_consensus_parse(const char *text, size_t len, struct dir_consensus *out,
+			size_t *body_len, char *err, size_t errlen);
 void dir_consensus_clear(struct dir_consensus *c); /* NULL-safe */
 
 /* Inserts a signature keeping sigs sorted; -1 if full or present. */

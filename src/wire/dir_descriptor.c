@@ -11,9 +11,17 @@
 #include "wire/dir_text.h"
 
 static const char *const desc_keys[] = {
-	"backchannel-descriptor", "epoch", "identity", "link-key",
-	"packet-key", "address", "role", "services", "version", "signature",
-	NULL,
+    "backchannel-descriptor",
+    "epoch",
+    "identity",
+    "link-key",
+    "packet-key",
+    "address",
+    "role",
+    "services",
+    "version",
+    "signature",
+    NULL,
 };
 
 const char *
@@ -41,8 +49,8 @@ dir_address_check(const char *s, size_t n)
 			colon = s + i;
 		else if (!((ch >= 'a' && ch <= 'z') ||
 			   (ch >= 'A' && ch <= 'Z') ||
-			   (ch >= '0' && ch <= '9') || ch == '.' ||
-			   ch == '-' || ch == '[' || ch == ']'))
+			   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+			   ch == '[' || ch == ']'))
 			return -1;
 	}
 	if (colon == NULL || colon == s)
@@ -142,10 +150,10 @@ parse_services(struct dir_cursor *c, const char *v, size_t n,
 		d->services = DIR_SERVICE_ECHO | DIR_SERVICE_DROP;
 	else
 		return dir_cursor_fail(c, "services must be 'none' or "
-				       "'echo', 'drop', 'echo drop'");
+					  "'echo', 'drop', 'echo drop'");
 	if (services_check(d) < 0)
 		return dir_cursor_fail(c, "a mix offers no services, a "
-				       "gateway at least one");
+					  "gateway at least one");
 	return 0;
 }
 
@@ -161,17 +169,17 @@ parse_packet_keys(struct dir_cursor *c, struct dir_descriptor *d)
 			return -1;
 		if (dir_split(v, n, &hn, &t, &tn) < 0)
 			return dir_cursor_fail(c, "packet-key needs "
-					       "'EPOCH KEY'");
+						  "'EPOCH KEY'");
 		if (dir_parse_u64(c, v, hn, DIR_EPOCH_MAX, &e) < 0)
 			return -1;
 		if (e != d->epoch + i)
-			return dir_cursor_fail(c, "packet-key epoch %llu, "
-					       "expected %llu",
-					       (unsigned long long)e,
-					       (unsigned long long)(d->epoch +
-								    i));
-		if (dir_parse_key(c, t, tn, d->packet_keys[i],
-				  DIR_KEY_LEN) < 0)
+			return dir_cursor_fail(
+			    c,
+			    "packet-key epoch %llu, "
+			    "expected %llu",
+			    (unsigned long long)e,
+			    (unsigned long long)(d->epoch + i));
+		if (dir_parse_key(c, t, tn, d->packet_keys[i], DIR_KEY_LEN) < 0)
 			return -1;
 	}
 	return 0;
@@ -188,8 +196,8 @@ parse_fields(struct dir_cursor *c, struct dir_descriptor *d)
 	if (!dir_value_is(v, n, "1"))
 		return dir_cursor_fail(c, "unsupported descriptor version");
 	if (dir_cursor_expect(c, "epoch", &v, &n) < 0 ||
-	    dir_parse_u64(c, v, n, DIR_EPOCH_MAX - DIR_PACKET_KEYS,
-			  &d->epoch) < 0)
+	    dir_parse_u64(c, v, n, DIR_EPOCH_MAX - DIR_PACKET_KEYS, &d->epoch) <
+		0)
 		return -1;
 	if (dir_cursor_expect(c, "identity", &v, &n) < 0 ||
 	    dir_parse_key(c, v, n, d->identity, DIR_KEY_LEN) < 0)

@@ -12,13 +12,13 @@
 
 #include "lib/buf.h"
 
-#define DIR_KEY_LEN 32
-#define DIR_SIG_LEN 64
-#define DIR_PACKET_KEYS 3	   /* current epoch and the next two */
-#define DIR_ADDRESS_MAX 128	   /* host:port */
-#define DIR_VERSION_MAX 32
-#define DIR_DESCRIPTOR_MAX 2048	   /* bytes of one encoded descriptor */
-#define DIR_EPOCH_MAX 0xffffffffu  /* epochs fit in 32 bits */
+#define DIR_KEY_LEN        32
+#define DIR_SIG_LEN        64
+#define DIR_PACKET_KEYS    3   /* current epoch and the next two */
+#define DIR_ADDRESS_MAX    128 /* host:port */
+#define DIR_VERSION_MAX    32
+#define DIR_DESCRIPTOR_MAX 2048        /* bytes of one encoded descriptor */
+#define DIR_EPOCH_MAX      0xffffffffu /* epochs fit in 32 bits */
 
 enum dir_role {
 	DIR_ROLE_MIX = 1,

@@ -113,8 +113,10 @@ explain_key(struct dir_cursor *c, const char *key, const char *k, size_t kn)
 	    memcmp(c->prev, k, kn) == 0)
 		return dir_cursor_fail(c, "duplicate key '%.*s'", shown, k);
 	if (key_known(c, k, kn))
-		return dir_cursor_fail(c, "key '%.*s' out of order "
-				       "(expected '%s')", shown, k, key);
+		return dir_cursor_fail(c,
+				       "key '%.*s' out of order "
+				       "(expected '%s')",
+				       shown, k, key);
 	return dir_cursor_fail(c, "unknown key '%.*s' (expected '%s')", shown,
 			       k, key);
 }
@@ -125,14 +127,16 @@ dir_cursor_expect(struct dir_cursor *c, const char *key, const char **val,
 {
 	if (c->off >= c->len) {
 		c->line++;
-		return dir_cursor_fail(c, "document ends where '%s' is "
-				       "expected", key);
+		return dir_cursor_fail(c,
+				       "document ends where '%s' is "
+				       "expected",
+				       key);
 	}
 	long n = line_len(c);
 	c->line++;
 	if (n < 0)
 		return dir_cursor_fail(c, "line too long, unterminated or "
-				       "not printable ASCII");
+					  "not printable ASCII");
 	const char *s = c->p + c->off;
 	size_t k = key_len(s, (size_t)n);
 	if (k == 0)
@@ -140,8 +144,10 @@ dir_cursor_expect(struct dir_cursor *c, const char *key, const char **val,
 	if (k != strlen(key) || memcmp(s, key, k) != 0)
 		return explain_key(c, key, s, k);
 	if ((size_t)n < k + 2 || s[k] != ' ')
-		return dir_cursor_fail(c, "key '%s' needs one space and a "
-				       "value", key);
+		return dir_cursor_fail(c,
+				       "key '%s' needs one space and a "
+				       "value",
+				       key);
 	if (s[k + 1] == ' ' || s[n - 1] == ' ')
 		return dir_cursor_fail(c, "stray space in '%s' line", key);
 	*val = s + k + 1;

@@ -14,7 +14,7 @@
 #include "lib/buf.h"
 
 #define DIR_LINE_MAX 512 /* longest line any document may carry */
-#define DIR_ERR_MAX 160  /* room for one error message */
+#define DIR_ERR_MAX  160 /* room for one error message */
 
 /* Where a document parse stands. `keys` lists every key the document type
  * knows, so a stray key can be called unknown or out of order. */
@@ -22,8 +22,8 @@ struct dir_cursor {
 	const char *p;
 	size_t len;
 	size_t off;
-	unsigned line;	    /* 1-based number of the line last read */
-	const char *prev;   /* key of the previous line, for "duplicate" */
+	unsigned line;    /* 1-based number of the line last read */
+	const char *prev; /* key of the previous line, for "duplicate" */
 	const char *const *keys;
 	char *err;
 	size_t errlen;
@@ -34,7 +34,7 @@ void dir_cursor_init(struct dir_cursor *c, const char *p, size_t len,
 
 /* Records a formatted error "line N: ..." in c->err; returns -1. */
 int dir_cursor_fail(struct dir_cursor *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* True when nothing is left to read. */
 bool dir_cursor_done(const struct dir_cursor *c);

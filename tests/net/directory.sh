@@ -226,6 +226,18 @@ for a in $A1 $A2 $A3; do
 	check "consensus of epoch $E1 at $a/consensus/next" consensus_ok $a /consensus/next "$E1" "$NEXT_NODES" 2
 done
 
+# Refused uploads changed nothing: a1's vote for the next epoch carries n7's
+# good descriptor once and nothing of the forged one.
+refusals_changed_nothing() {
+	local vote id
+	vote=$(get $A1 /vote/$E1)
+	id=$(sed -n 's/^identity //p' "$W/good.desc")
+	[ "$(grep -c "^identity $id$" <<<"$vote")" = 1 ] &&
+		[ "$(grep -c '^address 10.9.9.9:9999$' <<<"$vote")" = 0 ] &&
+		grep -q "^$(grep '^signature ' "$W/good.desc")$" <<<"$vote"
+}
+check "refused uploads changed nothing (a1's vote for epoch $E1)" refusals_changed_nothing
+
 # --- an authority restarted mid-epoch does not sign a second document --------
 # Restarted with a different parameter, it computes a different document for
 # epochs it has signed: it must refuse, and its sign log keep one line each.

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+
 #include "dir/keysched.h"
 
 static char dir[64];
@@ -65,8 +66,9 @@ Test(dir_keysched, keys_ahead_grace_and_erasure)
 	snprintf(kd, sizeof(kd), "%s/keys", dir);
 	cr_assert_eq(keysched_open(&ks, kd, G, L, grace, err, sizeof(err)), 0);
 	/* In epoch 5: keys 5..8, files private. */
-	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 5 * L + 1), err,
-				     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+	    keysched_update(&ks, (int64_t)(G + 5 * L + 1), err, sizeof(err)), 0,
+	    "%s", err);
 	for (uint64_t e = 5; e <= 5 + KEYSCHED_AHEAD; e++) {
 		cr_assert_not_null(keysched_get(&ks, e), "epoch %llu",
 				   (unsigned long long)e);
@@ -79,14 +81,16 @@ Test(dir_keysched, keys_ahead_grace_and_erasure)
 	cr_assert_neq(memcmp(pub5, keysched_get(&ks, 6)->pub, 32), 0);
 
 	/* Epoch 6, inside the grace window: 5 is still held. */
-	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 6 * L + grace - 1),
-				     err, sizeof(err)), 0);
+	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 6 * L + grace - 1), err,
+				     sizeof(err)),
+		     0);
 	cr_assert_not_null(keysched_get(&ks, 5));
 	cr_assert_not_null(keysched_get(&ks, 9));
 	cr_assert(file_exists(5, NULL));
 	/* Past the grace: erased from memory and disk. */
 	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 6 * L + grace), err,
-				     sizeof(err)), 0);
+				     sizeof(err)),
+		     0);
 	cr_assert_null(keysched_get(&ks, 5));
 	cr_assert_not(file_exists(5, NULL));
 	keysched_close(&ks);
@@ -94,20 +98,22 @@ Test(dir_keysched, keys_ahead_grace_and_erasure)
 	/* A restart loads the same keys it published. */
 	uint8_t pub7[32];
 	cr_assert_eq(keysched_open(&ks, kd, G, L, grace, err, sizeof(err)), 0);
-	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 6 * L + 20), err,
-				     sizeof(err)), 0);
+	cr_assert_eq(
+	    keysched_update(&ks, (int64_t)(G + 6 * L + 20), err, sizeof(err)),
+	    0);
 	memcpy(pub7, keysched_get(&ks, 7)->pub, 32);
 	keysched_close(&ks);
 	cr_assert_eq(keysched_open(&ks, kd, G, L, grace, err, sizeof(err)), 0);
-	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 6 * L + 21), err,
-				     sizeof(err)), 0);
+	cr_assert_eq(
+	    keysched_update(&ks, (int64_t)(G + 6 * L + 21), err, sizeof(err)),
+	    0);
 	cr_assert_eq(memcmp(pub7, keysched_get(&ks, 7)->pub, 32), 0);
 	keysched_close(&ks);
 
 	/* Down for many epochs: every stale file goes, new keys come. */
 	cr_assert_eq(keysched_open(&ks, kd, G, L, grace, err, sizeof(err)), 0);
-	cr_assert_eq(keysched_update(&ks, (int64_t)(G + 20 * L), err,
-				     sizeof(err)), 0);
+	cr_assert_eq(
+	    keysched_update(&ks, (int64_t)(G + 20 * L), err, sizeof(err)), 0);
 	for (uint64_t e = 5; e < 20; e++)
 		cr_assert_not(file_exists(e, NULL), "epoch %llu left",
 			      (unsigned long long)e);

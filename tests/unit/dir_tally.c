@@ -5,14 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
-#include "crypto/ed25519.h"
-#include "dir/authset.h"
-#include "dir/tally.h"
-#include "dir/verify.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/codec.h"
+
+#include "crypto/crypto.h"
+#include "crypto/ed25519.h"
+
+#include "dir/authset.h"
+#include "dir/tally.h"
+#include "dir/verify.h"
 
 static void
 setup(void)
@@ -27,8 +29,7 @@ TestSuite(dir_authset, .init = setup);
 /* Signed descriptor of node `id` for epoch 1000; `variant` changes the
  * address, making a different descriptor of the same node. */
 static void
-make_desc(struct dir_descriptor *d, uint8_t id, enum dir_role role,
-	  int variant)
+make_desc(struct dir_descriptor *d, uint8_t id, enum dir_role role, int variant)
 {
 	uint8_t seed[32], sk[64];
 	struct buf b;
@@ -107,12 +108,12 @@ Test(dir_tally, listing_needs_threshold_of_identical_descriptors)
 	struct dir_params p;
 	struct dir_consensus c;
 
-	make_desc(&A, 1, DIR_ROLE_MIX, 0);	/* in all three votes */
-	make_desc(&B, 2, DIR_ROLE_GATEWAY, 0);	/* in two */
-	make_desc(&C, 3, DIR_ROLE_MIX, 0);	/* in one */
-	make_desc(&D, 4, DIR_ROLE_MIX, 0);	/* two votes agree, one not */
+	make_desc(&A, 1, DIR_ROLE_MIX, 0);     /* in all three votes */
+	make_desc(&B, 2, DIR_ROLE_GATEWAY, 0); /* in two */
+	make_desc(&C, 3, DIR_ROLE_MIX, 0);     /* in one */
+	make_desc(&D, 4, DIR_ROLE_MIX, 0);     /* two votes agree, one not */
 	make_desc(&D2, 4, DIR_ROLE_MIX, 1);
-	make_desc(&E1, 5, DIR_ROLE_MIX, 0);	/* two versions, one each */
+	make_desc(&E1, 5, DIR_ROLE_MIX, 0); /* two versions, one each */
 	make_desc(&E2, 5, DIR_ROLE_MIX, 1);
 	struct dir_descriptor v1[] = {A, B, C, D, E1};
 	struct dir_descriptor v2[] = {A, B, D, E2};
@@ -131,7 +132,8 @@ Test(dir_tally, listing_needs_threshold_of_identical_descriptors)
 	cr_assert_not(has_node(&c, &E2));
 	for (size_t i = 1; i < c.n_nodes; i++)
 		cr_assert_lt(memcmp(c.nodes[i - 1].desc.identity,
-				    c.nodes[i].desc.identity, 32), 0);
+				    c.nodes[i].desc.identity, 32),
+			     0);
 	dir_consensus_clear(&c);
 
 	/* With 4 authorities (threshold 3) two votes list nothing. */
@@ -304,12 +306,10 @@ Test(dir_verify, threshold_of_configured_signatures)
 	cr_assert_eq(dir_authset_threshold(&as), 2);
 	consensus_with(&c, 3, 1, 1000);
 	char *t = signed_text(&c, &as, 0x7, &n);
-	cr_assert_eq(verify(t, n, &as, now, DIR_VERIFY_NOW, err), 0, "%s",
-		     err);
+	cr_assert_eq(verify(t, n, &as, now, DIR_VERIFY_NOW, err), 0, "%s", err);
 	free(t);
 	t = signed_text(&c, &as, 0x5, &n);
-	cr_assert_eq(verify(t, n, &as, now, DIR_VERIFY_NOW, err), 0, "%s",
-		     err);
+	cr_assert_eq(verify(t, n, &as, now, DIR_VERIFY_NOW, err), 0, "%s", err);
 	free(t);
 	t = signed_text(&c, &as, 0x2, &n);
 	cr_assert_eq(verify(t, n, &as, now, DIR_VERIFY_NOW, err), -1);
@@ -360,7 +360,8 @@ Test(dir_verify, validity_layers_and_foreign_body)
 	const char *sigs = strstr(t2, "authority-signature");
 	buf_append(&mix, sigs, strlen(sigs));
 	cr_assert_eq(verify((const char *)mix.data, mix.len, &as, start,
-			    DIR_VERIFY_NOW, err), -1);
+			    DIR_VERIFY_NOW, err),
+		     -1);
 	cr_assert_not_null(strstr(err, "has 0 valid"), "%s", err);
 	buf_free(&mix);
 	free(t);
@@ -404,8 +405,8 @@ Test(dir_verify, equivocation_names_both_hashes)
 	/* Old epochs make room; the newest stay. */
 	for (uint64_t e = 10; e < 10 + 2 * DIR_SEEN_MAX; e++)
 		cr_assert_eq(dir_seen_check(&s, e, h1, err, sizeof(err)), 0);
-	cr_assert_eq(dir_seen_check(&s, 9 + 2 * DIR_SEEN_MAX, h2, err,
-				    sizeof(err)), -1);
+	cr_assert_eq(
+	    dir_seen_check(&s, 9 + 2 * DIR_SEEN_MAX, h2, err, sizeof(err)), -1);
 }
 
 Test(dir_authset, parse_and_threshold)
@@ -431,10 +432,10 @@ Test(dir_authset, parse_and_threshold)
 	cr_assert_not_null(strstr(err, "twice"), "%s", err);
 	cr_assert_eq(dir_authset_parse(&as, "", err, sizeof(err)), -1);
 	cr_assert_eq(dir_authset_parse(&as, "nokey", err, sizeof(err)), -1);
-	cr_assert_eq(dir_authset_parse(&as, "AAAA@127.0.0.1:1", err,
-				       sizeof(err)), -1);
+	cr_assert_eq(
+	    dir_authset_parse(&as, "AAAA@127.0.0.1:1", err, sizeof(err)), -1);
 	snprintf(spec, sizeof(spec), "%s@127.0.0.1", k);
 	cr_assert_eq(dir_authset_parse(&as, spec, err, sizeof(err)), -1);
-	cr_assert_eq(dir_authset_load(&as, "/nonexistent/list", err,
-				      sizeof(err)), -1);
+	cr_assert_eq(
+	    dir_authset_load(&as, "/nonexistent/list", err, sizeof(err)), -1);
 }

@@ -6,8 +6,10 @@
 
 #include "lib/alloc.h"
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 #include "wire/dir_descriptor.h"
+#include "wire/dir_sigdoc.h"
 
 static void
 fill(uint8_t *p, size_t n, uint8_t seed)
@@ -28,8 +30,8 @@ make_desc(struct dir_descriptor *d, uint8_t seed, enum dir_role role)
 		fill(d->packet_keys[i], DIR_KEY_LEN, (uint8_t)(seed + 2 + i));
 	snprintf(d->address, sizeof(d->address), "127.0.0.1:%d", 7000 + seed);
 	d->role = role;
-	d->services = role == DIR_ROLE_GATEWAY ?
-			      DIR_SERVICE_ECHO | DIR_SERVICE_DROP : 0;
+	d->services =
+	    role == DIR_ROLE_GATEWAY ? DIR_SERVICE_ECHO | DIR_SERVICE_DROP : 0;
 	snprintf(d->version, sizeof(d->version), "0.1.0");
 	fill(d->signature, sizeof(d->signature), (uint8_t)(seed + 9));
 }
@@ -82,9 +84,9 @@ Test(dir_descriptor, round_trip_is_canonical)
 
 	make_desc(&d, 1, DIR_ROLE_GATEWAY);
 	char *t = desc_text(&d);
-	cr_assert_eq(dir_descriptor_parse(t, strlen(t), &back, &body, err,
-					  sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+	    dir_descriptor_parse(t, strlen(t), &back, &body, err, sizeof(err)),
+	    0, "%s", err);
 	cr_assert_eq(memcmp(&d, &back, sizeof(d)), 0);
 	cr_assert_eq(strncmp(t + body, "signature ", 10), 0);
 	cr_assert_eq(strstr(t, "\nsignature ") + 1 - t, (long)body);
@@ -120,37 +122,35 @@ struct mutation {
 Test(dir_descriptor, every_rejection)
 {
 	static const struct mutation m[] = {
-		{"backchannel-descriptor 1", "backchannel-descriptor 2",
-		 "unsupported descriptor version"},
-		{"epoch 1000", "epoch 01000", "bad number"},
-		{"epoch 1000", "epoch 99999999999999999999999",
-		 "bad number"},
-		{"epoch 1000", "epoch 4294967295", "above limit"},
-		{"epoch 1000", "epoch -1", "bad number"},
-		{"epoch 1000", "epoch  1000", "stray space"},
-		{"epoch 1000", "epoch 1000 ", "stray space"},
-		{"epoch 1000", "epoch", "needs one space"},
-		{"epoch 1000\n", "epoch 1000\nepoch 1000\n", "duplicate key"},
-		{"epoch 1000\n", "", "out of order"},
-		{"epoch 1000\n", "epoch 1000\nflavour x\n", "unknown key"},
-		{"epoch 1000\n", "epoch 1000\r\n", "not printable"},
-		{"epoch 1000\n", "epoch 10\x01\n", "not printable"},
-		{"identity ", "identity =", "base64"},
-		{"packet-key 1001", "packet-key 1004", "expected 1001"},
-		{"packet-key 1001 ", "packet-key 1001", "EPOCH KEY"},
-		{"address 127.0.0.1:7003", "address 127.0.0.1", "bad address"},
-		{"address 127.0.0.1:7003", "address 127.0.0.1:0",
-		 "bad address"},
-		{"address 127.0.0.1:7003", "address 127.0.0.1:70000",
-		 "bad address"},
-		{"address 127.0.0.1:7003", "address host_x:1", "bad address"},
-		{"role gateway", "role relay", "role must be"},
-		{"services echo drop", "services drop echo", "services must"},
-		{"services echo drop", "services none", "at least one"},
-		{"version 0.1.0", "version 0.1.0/x", "bad version"},
-		{"\nsignature ", "\nsignature  ", "stray space"},
-		{"\nsignature ", "\nsignature x", "base64"},
-		{"\nsignature ", "\nsig ", "unknown key"},
+	    {"backchannel-descriptor 1", "backchannel-descriptor 2",
+	     "unsupported descriptor version"},
+	    {"epoch 1000", "epoch 01000", "bad number"},
+	    {"epoch 1000", "epoch 99999999999999999999999", "bad number"},
+	    {"epoch 1000", "epoch 4294967295", "above limit"},
+	    {"epoch 1000", "epoch -1", "bad number"},
+	    {"epoch 1000", "epoch  1000", "stray space"},
+	    {"epoch 1000", "epoch 1000 ", "stray space"},
+	    {"epoch 1000", "epoch", "needs one space"},
+	    {"epoch 1000\n", "epoch 1000\nepoch 1000\n", "duplicate key"},
+	    {"epoch 1000\n", "", "out of order"},
+	    {"epoch 1000\n", "epoch 1000\nflavour x\n", "unknown key"},
+	    {"epoch 1000\n", "epoch 1000\r\n", "not printable"},
+	    {"epoch 1000\n", "epoch 10\x01\n", "not printable"},
+	    {"identity ", "identity =", "base64"},
+	    {"packet-key 1001", "packet-key 1004", "expected 1001"},
+	    {"packet-key 1001 ", "packet-key 1001", "EPOCH KEY"},
+	    {"address 127.0.0.1:7003", "address 127.0.0.1", "bad address"},
+	    {"address 127.0.0.1:7003", "address 127.0.0.1:0", "bad address"},
+	    {"address 127.0.0.1:7003", "address 127.0.0.1:70000",
+	     "bad address"},
+	    {"address 127.0.0.1:7003", "address host_x:1", "bad address"},
+	    {"role gateway", "role relay", "role must be"},
+	    {"services echo drop", "services drop echo", "services must"},
+	    {"services echo drop", "services none", "at least one"},
+	    {"version 0.1.0", "version 0.1.0/x", "bad version"},
+	    {"\nsignature ", "\nsignature  ", "stray space"},
+	    {"\nsignature ", "\nsignature x", "base64"},
+	    {"\nsignature ", "\nsig ", "unknown key"},
 	};
 	struct dir_descriptor d;
 
@@ -178,9 +178,9 @@ Test(dir_descriptor, truncation_trailing_and_size)
 		struct dir_descriptor x;
 		size_t body;
 		char err[200];
-		cr_assert_eq(dir_descriptor_parse(p, cut, &x, &body, err,
-						  sizeof(err)),
-			     -1, "prefix %zu accepted", cut);
+		cr_assert_eq(
+		    dir_descriptor_parse(p, cut, &x, &body, err, sizeof(err)),
+		    -1, "prefix %zu accepted", cut);
 		free(p);
 	}
 	char *more = subst(t, "\nsignature ", "\nsignature ");
@@ -190,8 +190,8 @@ Test(dir_descriptor, truncation_trailing_and_size)
 	struct dir_descriptor x;
 	size_t body;
 	char err[200];
-	cr_assert_eq(dir_descriptor_parse(tail, n + 8, &x, &body, err,
-					  sizeof(err)), -1);
+	cr_assert_eq(
+	    dir_descriptor_parse(tail, n + 8, &x, &body, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "trailing data"), "%s", err);
 	char *big = bc_calloc(1, DIR_DESCRIPTOR_MAX + 2);
 	memset(big, 'a', DIR_DESCRIPTOR_MAX + 1);
@@ -289,9 +289,9 @@ Test(dir_consensus, round_trip_is_canonical)
 	make_consensus(&c, 7, 3);
 	cr_assert_eq(c.sigs[0].authority[0], 198, "signatures sorted");
 	char *t = cons_text(&c);
-	cr_assert_eq(dir_consensus_parse(t, strlen(t), &back, &body, err,
-					 sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(
+	    dir_consensus_parse(t, strlen(t), &back, &body, err, sizeof(err)),
+	    0, "%s", err);
 	cr_assert_eq(back.n_nodes, 7);
 	cr_assert_eq(back.n_sigs, 3);
 	cr_assert_eq(back.valid_after, 1700000000 + 1000 * 30);
@@ -300,7 +300,8 @@ Test(dir_consensus, round_trip_is_canonical)
 	for (size_t i = 0; i < 7; i++) {
 		cr_assert_eq(back.nodes[i].layer, c.nodes[i].layer);
 		cr_assert_eq(memcmp(&back.nodes[i].desc, &c.nodes[i].desc,
-				    sizeof(c.nodes[i].desc)), 0);
+				    sizeof(c.nodes[i].desc)),
+			     0);
 	}
 	cr_assert_eq(strncmp(t + body, "authority-signature ", 20), 0);
 	char *t2 = cons_text(&back);
@@ -309,8 +310,9 @@ Test(dir_consensus, round_trip_is_canonical)
 	/* The body alone (zero signatures) is itself a valid encoding. */
 	t[body] = '\0';
 	dir_consensus_clear(&back);
-	cr_assert_eq(dir_consensus_parse(t, body, &back, &body, err,
-					 sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+	    dir_consensus_parse(t, body, &back, &body, err, sizeof(err)), 0,
+	    "%s", err);
 	cr_assert_eq(back.n_sigs, 0);
 	dir_consensus_clear(&back);
 	dir_consensus_clear(&c);
@@ -321,34 +323,31 @@ Test(dir_consensus, round_trip_is_canonical)
 Test(dir_consensus, every_rejection)
 {
 	static const struct mutation m[] = {
-		{"backchannel-consensus 1", "backchannel-consensus 9",
-		 "unsupported"},
-		{"valid-after 1700030000", "valid-after 1700030001",
-		 "do not match"},
-		{"valid-until 1700030040", "valid-until 1700030070",
-		 "do not match"},
-		{"epoch-length 30", "epoch-length 5", "epoch-length outside"},
-		{"grace 10", "grace 31", "grace outside"},
-		{"hops 5", "hops 11", "hops outside"},
-		{"blob-length 2000", "blob-length 8", "blob-length outside"},
-		{"mean-delay-ms 50", "mean-delay-ms 5000", "delays"},
-		{"lambda-p 2.000", "lambda-p 2.0", "I.FFF"},
-		{"lambda-p 2.000", "lambda-p 2.00x", "I.FFF"},
-		{"lambda-p 2.000", "lambda-p 02.000", "bad number"},
-		{"lambda-p 2.000", "lambda-p 1001.000", "rate above"},
-		{"lambda-l 0.500\n", "", "out of order"},
-		{"node-count 5", "node-count 513", "above limit"},
-		{"node-count 5", "node-count 6", "expected 'node'"},
-		{"node-count 5", "node-count 4", "key 'node' out of order"},
-		{"node gateway", "node mix 1", "role/layer mismatch"},
-		{"node mix 2", "node mix 4", "node must be"},
-		{"node mix 2", "node gateway", "role/layer mismatch"},
-		{"epoch 1000\nidentity", "epoch 999\nidentity",
-		 "expected 999"},
-		{"authority-signature ", "authority-signature x",
-		 "bad base64"},
-		{"authority-signature ", "authority-signatures ",
-		 "unknown key"},
+	    {"backchannel-consensus 1", "backchannel-consensus 9",
+	     "unsupported"},
+	    {"valid-after 1700030000", "valid-after 1700030001",
+	     "do not match"},
+	    {"valid-until 1700030040", "valid-until 1700030070",
+	     "do not match"},
+	    {"epoch-length 30", "epoch-length 5", "epoch-length outside"},
+	    {"grace 10", "grace 31", "grace outside"},
+	    {"hops 5", "hops 11", "hops outside"},
+	    {"blob-length 2000", "blob-length 8", "blob-length outside"},
+	    {"mean-delay-ms 50", "mean-delay-ms 5000", "delays"},
+	    {"lambda-p 2.000", "lambda-p 2.0", "I.FFF"},
+	    {"lambda-p 2.000", "lambda-p 2.00x", "I.FFF"},
+	    {"lambda-p 2.000", "lambda-p 02.000", "bad number"},
+	    {"lambda-p 2.000", "lambda-p 1001.000", "rate above"},
+	    {"lambda-l 0.500\n", "", "out of order"},
+	    {"node-count 5", "node-count 513", "above limit"},
+	    {"node-count 5", "node-count 6", "expected 'node'"},
+	    {"node-count 5", "node-count 4", "key 'node' out of order"},
+	    {"node gateway", "node mix 1", "role/layer mismatch"},
+	    {"node mix 2", "node mix 4", "node must be"},
+	    {"node mix 2", "node gateway", "role/layer mismatch"},
+	    {"epoch 1000\nidentity", "epoch 999\nidentity", "expected 999"},
+	    {"authority-signature ", "authority-signature x", "bad base64"},
+	    {"authority-signature ", "authority-signatures ", "unknown key"},
 	};
 	struct dir_consensus c;
 
@@ -376,7 +375,8 @@ Test(dir_consensus, node_epoch_must_match)
 		c.nodes[i].desc.epoch = 999;
 	c.epoch = 999;
 	char *t = cons_text(&c);
-	char *bad = subst(t, "epoch 999\nvalid-after 1700029970\n"
+	char *bad = subst(t,
+			  "epoch 999\nvalid-after 1700029970\n"
 			  "valid-until 1700030010\n",
 			  "epoch 1000\nvalid-after 1700030000\n"
 			  "valid-until 1700030040\n");
@@ -458,27 +458,29 @@ Test(dir_vote, round_trip_and_rejections)
 	cr_assert_eq(dir_vote_encode(&v, &b), 0);
 	buf_append_u8(&b, 0);
 	char *t = (char *)b.data;
-	cr_assert_eq(dir_vote_parse(t, strlen(t), &back, &body, err,
-				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(
+	    dir_vote_parse(t, strlen(t), &back, &body, err, sizeof(err)), 0,
+	    "%s", err);
 	cr_assert_eq(back.n_desc, 3);
 	cr_assert_eq(memcmp(back.desc, v.desc, 3 * sizeof(*v.desc)), 0);
 	cr_assert_eq(strncmp(t + body, "vote-signature ", 15), 0);
 	dir_vote_clear(&back);
 
 	static const struct mutation m[] = {
-		{"backchannel-vote 1", "backchannel-vote 0", "unsupported"},
-		{"descriptor-count 3", "descriptor-count 2",
-		 "'backchannel-descriptor' out of order"},
-		{"descriptor-count 3", "descriptor-count 4", "expected 'backch"},
-		{"descriptor-count 3", "descriptor-count 513", "above limit"},
-		{"\nepoch 1000\nauthority", "\nepoch 1001\nauthority",
-		 "in vote for 1001"},
-		{"vote-signature ", "vote-signature  ", "stray space"},
+	    {"backchannel-vote 1", "backchannel-vote 0", "unsupported"},
+	    {"descriptor-count 3", "descriptor-count 2",
+	     "'backchannel-descriptor' out of order"},
+	    {"descriptor-count 3", "descriptor-count 4", "expected 'backch"},
+	    {"descriptor-count 3", "descriptor-count 513", "above limit"},
+	    {"\nepoch 1000\nauthority", "\nepoch 1001\nauthority",
+	     "in vote for 1001"},
+	    {"vote-signature ", "vote-signature  ", "stray space"},
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		char *bad = subst(t, m[i].from, m[i].to);
-		cr_assert_eq(dir_vote_parse(bad, strlen(bad), &back, &body,
-					    err, sizeof(err)), -1, "%s", bad);
+		cr_assert_eq(dir_vote_parse(bad, strlen(bad), &back, &body, err,
+					    sizeof(err)),
+			     -1, "%s", bad);
 		cr_assert_not_null(strstr(err, m[i].why), "'%s' lacks '%s'",
 				   err, m[i].why);
 		free(bad);
@@ -492,5 +494,56 @@ Test(dir_vote, round_trip_and_rejections)
 	cr_assert_eq(dir_vote_encode(&v, &b2), -1);
 	buf_free(&b2);
 	dir_vote_clear(&v);
+	buf_free(&b);
+}
+
+Test(dir_sigdoc, round_trip_and_rejections)
+{
+	struct dir_sigdoc s, back;
+	struct buf b;
+	char err[200];
+
+	memset(&s, 0, sizeof(s));
+	s.epoch = 1000;
+	fill(s.hash, 32, 3);
+	s.hash[0] = 0xab;
+	fill(s.sig.authority, DIR_KEY_LEN, 4);
+	fill(s.sig.sig, DIR_SIG_LEN, 5);
+	buf_init(&b);
+	cr_assert_eq(dir_sigdoc_encode(&s, &b), 0);
+	buf_append_u8(&b, 0);
+	char *t = (char *)b.data;
+	cr_assert_eq(dir_sigdoc_parse(t, strlen(t), &back, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(memcmp(&s, &back, sizeof(s)), 0);
+	cr_assert_not_null(strstr(t, "consensus-hash ab"));
+
+	static const struct mutation m[] = {
+		{"consensus-hash ab", "consensus-hash AB", "lower-case hex"},
+		{"consensus-hash ab", "consensus-hash a", "64 lower-case"},
+		{"consensus-hash ab", "consensus-hash abab", "64 lower-case"},
+		{"epoch 1000", "epoch x", "bad number"},
+		{"backchannel-signature 1", "backchannel-signature 2",
+		 "unsupported"},
+		{"authority-signature ", "authority-signature x", "base64"},
+		{"epoch 1000\n", "", "out of order"},
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		char *bad = subst(t, m[i].from, m[i].to);
+		cr_assert_eq(dir_sigdoc_parse(bad, strlen(bad), &back, err,
+					      sizeof(err)),
+			     -1, "%s", bad);
+		cr_assert_not_null(strstr(err, m[i].why), "'%s' lacks '%s'",
+				   err, m[i].why);
+		free(bad);
+	}
+	size_t n = strlen(t);
+	char *more = bc_malloc(n + 8);
+	memcpy(more, t, n);
+	memcpy(more + n, "epoch 1\n", 8);
+	cr_assert_eq(dir_sigdoc_parse(more, n + 8, &back, err, sizeof(err)),
+		     -1);
+	cr_assert_not_null(strstr(err, "trailing"), "%s", err);
+	free(more);
 	buf_free(&b);
 }
