@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -102,4 +104,71 @@ Test(secret, eq_and_is_zero)
 	cr_assert_not(secret32_eq(&x, &y));
 	cr_assert(secret_is_zero(y.b, 32));
 	cr_assert_not(secret_is_zero(x.b, 32));
+}
+
+/* Every size class and the big (own sodium_malloc) path. */
+Test(secret, sizes_across_classes)
+{
+	static const size_t sizes[] = { 1,    47,   48,   49,   112,
+					113,  500,  2032, 4080, 4081,
+					10000 };
+
+	secret_set_free_hook(hook);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		uint8_t *p = secret_alloc(n);
+
+		cr_assert_eq((uintptr_t)p % 16, 0, "n=%zu misaligned", n);
+		cr_assert(secret_is_zero(p, n), "n=%zu not zeroed", n);
+		memset(p, 0xc3, n);
+		secret_free(p);
+		cr_assert_eq(hook_len, n, "n=%zu: wiped %zu", n, hook_len);
+		cr_assert_eq(hook_saw_nonzero, 0, "n=%zu not wiped", n);
+	}
+	secret_set_free_hook(NULL);
+	cr_assert_eq(hook_calls, sizeof(sizes) / sizeof(sizes[0]));
+}
+
+/* A reused slot comes back zeroed, not with the last owner's bytes. */
+Test(secret, reuse_is_zeroed)
+{
+	for (int round = 0; round < 3; round++) {
+		uint8_t *p = secret_alloc(40);
+
+		cr_assert(secret_is_zero(p, 40));
+		memset(p, 0xff, 40);
+		secret_free(p);
+	}
+}
+
+/*
+ * One sodium_malloc per secret used four memory mappings: about 16,000 live
+ * secrets exhausted vm.max_map_count and aborted the process. Pools must
+ * hold far more (a gateway keeps a few per connection).
+ */
+Test(secret, many_live_secrets)
+{
+	enum { N = 40000 };
+	struct secret32 **v = calloc(N, sizeof(*v));
+
+	cr_assert_not_null(v);
+	for (size_t i = 0; i < N; i++) {
+		v[i] = secret32_new();
+		v[i]->b[0] = (uint8_t)i;
+		v[i]->b[31] = (uint8_t)(i >> 8);
+	}
+	for (size_t i = 0; i < N; i++) {
+		cr_assert_eq(v[i]->b[0], (uint8_t)i, "secret %zu overwritten", i);
+		cr_assert_eq(v[i]->b[31], (uint8_t)(i >> 8));
+		SECRET_FREE(v[i]);
+	}
+	free(v);
+}
+
+Test(secret, double_free_aborts, .signal = SIGABRT)
+{
+	uint8_t *p = secret_alloc(32);
+
+	secret_free(p);
+	secret_free(p);
 }
