@@ -10,15 +10,19 @@
 #include <stdint.h>
 
 /*
- * Allocate n bytes for a secret (n == 0 is treated as 1): zero-filled,
- * locked with mlock where the system allows (libsodium), excluded from core
- * dumps, between guard pages, 16-byte aligned. Aborts if the memory cannot
- * be had: a secret must never silently land in ordinary memory. The caller
- * frees with secret_free().
+ * Allocate n bytes for a secret (n == 0 is treated as 1), zero-filled and
+ * 16-byte aligned, in memory that is locked with mlock where the system
+ * allows, kept out of core dumps and surrounded by guard pages (small
+ * secrets share pooled 64 KiB chunks: docs/crypto.md). Cheap enough to call
+ * per connection. Aborts if the memory cannot be had: a secret must never
+ * silently land in ordinary memory. The caller frees with secret_free().
  */
 void *secret_alloc(size_t n);
 
-/* Wipe and release memory from secret_alloc(). NULL is accepted. */
+/*
+ * Wipe and release memory from secret_alloc(). NULL is accepted; a double
+ * free or a foreign pointer aborts.
+ */
 void secret_free(void *p);
 
 /* Free and set the pointer to NULL. */
