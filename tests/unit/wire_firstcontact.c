@@ -482,6 +482,8 @@ Test(firstcontact, persisted_and_restored)
 	cr_assert_eq(fc_inviter_answer(fi2, inviter.id_priv, NOW, h2.data,
 				       h2.len, &w, &ci),
 		     FC_OK);
+	cr_assert_not_null(ci);
+	FC_CONTACT_FREE(ci);
 	/* used, persisted, restored: still idempotent, still used */
 	fc_inviter_serialize(fi2, is2);
 	cr_assert(memcmp(is2 + 2, (uint8_t[32]){0}, 32) == 0,
