@@ -270,6 +270,15 @@ link_close(struct link_conn *c, const struct link_close_info *i, void *ctx)
 			 link_err_str((int)i->why));
 }
 
+/* A link's share of the inbox is by connection: the top bits of a
+ * multiplicative hash of its address pick one of PIPELINE_SOURCES. */
+static uint32_t
+link_source(const struct link_conn *c)
+{
+	uint32_t h = (uint32_t)((uintptr_t)c >> 4) * 2654435761u;
+	return 1 + (h >> 26);
+}
+
 static enum link_err
 link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
@@ -280,8 +289,9 @@ link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 		    link_conn_peer_role(c) != LINK_ROLE_NODE)
 			return LINK_ERR_STATE;
 		if (d->pl)
-			pipeline_submit(d->pl, cmd->u.packet.data,
-					cmd->u.packet.len);
+			pipeline_submit_from(d->pl, link_source(c),
+					     cmd->u.packet.data,
+					     cmd->u.packet.len);
 		return LINK_OK;
 	case LINK_CMD_NOOP:
 		return LINK_OK;

@@ -64,8 +64,11 @@ struct pipeline {
 
 	pthread_mutex_t in_lock;
 	pthread_cond_t in_cond, idle_cond;
-	uint8_t *inbox; /* inbox_cap slots of pkt_len */
+	uint8_t *inbox;  /* inbox_cap slots of pkt_len */
+	uint8_t *in_src; /* each slot's source bucket */
 	size_t in_cap, in_head, in_count, busy;
+	size_t src_count[PIPELINE_SOURCES]; /* slots held per source bucket */
+	size_t src_active;                  /* buckets with slots held */
 	bool stop;
 
 	pthread_mutex_t key_lock;
@@ -256,6 +259,8 @@ worker_main(void *arg)
 			return NULL;
 		}
 		memcpy(w->pkt, p->inbox + p->in_head * p->pkt_len, p->pkt_len);
+		if (--p->src_count[p->in_src[p->in_head]] == 0)
+			p->src_active--;
 		p->in_head = (p->in_head + 1) % p->in_cap;
 		p->in_count--;
 		p->busy++;
@@ -395,11 +400,13 @@ pipeline_new(const struct pipeline_cfg *cfg)
 	metrics_init(p, mx);
 	p->in_cap = cfg->inbox_capacity ? cfg->inbox_capacity : 1024;
 	p->inbox = bc_malloc(p->in_cap * p->pkt_len);
+	p->in_src = bc_calloc(p->in_cap, 1);
 	p->q = delayq_new(cfg->queue_capacity, p->pkt_len,
 			  sizeof(struct fwd_meta), NULL, NULL);
 	if (!p->q) {
 		log_err("pipeline: bad queue geometry");
 		free(p->inbox);
+		free(p->in_src);
 		metrics_free(p->own_metrics);
 		free(p);
 		return NULL;
@@ -442,6 +449,7 @@ pipeline_free_(struct pipeline *p)
 	delayq_free(p->q);
 	free(p->workers);
 	free(p->inbox);
+	free(p->in_src);
 	free(p->drain_buf);
 	pthread_mutex_destroy(&p->in_lock);
 	pthread_cond_destroy(&p->in_cond);
@@ -531,26 +539,54 @@ pipeline_set_max_delay(struct pipeline *p, uint32_t max_delay_ms)
 	atomic_store(&p->max_delay_ms, max_delay_ms);
 }
 
-bool
-pipeline_submit(struct pipeline *p, const uint8_t *pkt, size_t len)
+/*
+ * Fair shares: once the inbox is half full, a source (a link) already
+ * holding its share of the inbox (half of it, split among the sources with
+ * packets waiting) is refused, so one flooding link cannot crowd out the
+ * others: their packets still find room.
+ */
+static bool
+inbox_admit(const struct pipeline *p, uint8_t src)
 {
+	if (p->in_count == p->in_cap)
+		return false;
+	if (p->in_count < p->in_cap / 2)
+		return true;
+	size_t active = p->src_active + (p->src_count[src] == 0);
+	return p->src_count[src] < p->in_cap / 2 / active;
+}
+
+bool
+pipeline_submit_from(struct pipeline *p, uint32_t source, const uint8_t *pkt,
+		     size_t len)
+{
+	uint8_t src = (uint8_t)(source % PIPELINE_SOURCES);
 	metric_counter_inc(p->m.in);
 	if (len != p->pkt_len) {
 		metric_counter_inc(p->m.d_malformed);
 		return false;
 	}
 	pthread_mutex_lock(&p->in_lock);
-	if (p->in_count == p->in_cap) {
+	if (!inbox_admit(p, src)) {
 		pthread_mutex_unlock(&p->in_lock);
 		metric_counter_inc(p->m.d_inbox);
 		return false;
 	}
 	size_t tail = (p->in_head + p->in_count) % p->in_cap;
 	memcpy(p->inbox + tail * p->pkt_len, pkt, len);
+	p->in_src[tail] = src;
+	if (p->src_count[src]++ == 0)
+		p->src_active++;
 	p->in_count++;
 	pthread_cond_signal(&p->in_cond);
 	pthread_mutex_unlock(&p->in_lock);
 	return true;
+}
+
+bool
+pipeline_submit(struct pipeline *p, const uint8_t *pkt, size_t len)
+{
+	return pipeline_submit_from(p, 0, pkt, len);
 }
 
 /* Moves up to PIPELINE_DRAIN_BATCH due, durable packets into drain_buf.

@@ -24,9 +24,9 @@
  * A committer thread flushes replay tags as soon as any are pending (group
  * commit; while workers are busy it gathers their tags for at most 1 ms
  * first), so a tag waits at most 1 ms plus the commit in progress plus its
- * own, and a packet never leaves before its tag is durable.  Final hops (no next hop) go to on_final on the
- * worker thread once their tag is recorded: the gateway's sink, or the mix's
- * loop accounting.
+ * own, and a packet never leaves before its tag is durable.  Final hops (no
+ * next hop) go to on_final on the worker thread once their tag is recorded: the
+ * gateway's sink, or the mix's loop accounting.
  *
  * Threads: submit, drain and the key functions are for the owner's thread
  * (the event loop); workers and the committer are internal; wake and
@@ -81,8 +81,17 @@ bool pipeline_key_held(struct pipeline *p, uint64_t epoch);
 void pipeline_set_epoch(struct pipeline *p, uint64_t epoch);
 void pipeline_set_max_delay(struct pipeline *p, uint32_t max_delay_ms);
 
-/* Hands one received packet to the workers (copied).  False if dropped
- * (wrong length, or the inbox is full; both counted). */
+/*
+ * Hands one received packet to the workers (copied).  False if dropped
+ * (wrong length, or no room in the inbox; both counted).  source names
+ * where it came from (a link): once the inbox is half full, each source
+ * gets an equal share of it, so one flooding link cannot crowd out the
+ * others.  Sources are folded into PIPELINE_SOURCES buckets.
+ */
+#define PIPELINE_SOURCES 64
+bool pipeline_submit_from(struct pipeline *p, uint32_t source,
+			  const uint8_t *pkt, size_t len);
+/* pipeline_submit_from with source 0. */
 bool pipeline_submit(struct pipeline *p, const uint8_t *pkt, size_t len);
 
 /*

@@ -9,9 +9,8 @@
 #   - an epoch rollover under traffic loses nothing
 #   - a flood of full-size random packets at a mix (20 s here; SOAK=60 for
 #     the minute-long version, `make soak`): no crash, memory under its
-#     cap, real packets through that mix still delivered (at least an
-#     eighth: the overloaded inbox drops at random, real or not; about 60
-#     percent with gcc, 35 with ASan, whose mix is slower)
+#     cap, real packets through that mix still delivered (at least 90
+#     percent: the flooding link gets only its share of the inbox)
 #   - one mix SIGKILLed: the others keep running, routes through it fail
 #     visibly in the metrics, routes around it still deliver
 #   - down: everything stops cleanly
@@ -186,7 +185,7 @@ say "flood: $FL dropped $GARB random packets as invalid, $OVER for overload; max
 kill -0 "$FLPID" 2>/dev/null && ok "$FL survived the flood" || bad "$FL died in the flood"
 # Cap: delay queue 20000 x (3082 + 128) + inbox + links, well under 256 MiB.
 [ "$MAXRSS" -gt 0 ] && [ "$MAXRSS" -lt 262144 ] && ok "$FL memory under its cap (${MAXRSS} kB < 256 MiB)" || bad "memory: ${MAXRSS} kB"
-[ "$GOT" -gt 0 ] && [ $((GOT * 8)) -ge "$REAL" ] && ok "real packets through $FL delivered during the flood: $GOT of $REAL" || bad "flood: $GOT of $REAL real packets delivered"
+[ "$GOT" -gt 0 ] && [ $((GOT * 10)) -ge $((REAL * 9)) ] && ok "real packets through $FL delivered during the flood: $GOT of $REAL" || bad "flood: $GOT of $REAL real packets delivered"
 
 # --- one mix killed ------------------------------------------------------
 K=mix1

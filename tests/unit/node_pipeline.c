@@ -312,3 +312,42 @@ Test(pipeline, overflow_drops_are_counted_and_memory_bounded)
 	cr_assert_leq(pipeline_bytes_per_queued(hops[0].p),
 		      geom.packet_len + 128);
 }
+
+/* A flooding source gets at most its share of the inbox; another source's
+ * packets still find room.  The worker is kept slow (four keys, all tried
+ * on each random packet), so the inbox fills while we submit. */
+Test(pipeline, one_source_cannot_fill_the_inbox)
+{
+	struct replay_store *rs = hops[0].rs;
+	struct pipeline_cfg cfg = {
+	    .geom = geom,
+	    .workers = 1,
+	    .queue_capacity = 100,
+	    .inbox_capacity = 64,
+	    .max_delay_ms = 1000,
+	    .replay = rs,
+	};
+	struct pipeline *p = pipeline_new(&cfg);
+	cr_assert_not_null(p);
+	for (uint64_t e = 1; e <= 4; e++) {
+		uint8_t pub[32], priv[32];
+		x25519_keypair(pub, priv);
+		cr_assert_eq(pipeline_key_add(p, e, priv), 0);
+	}
+	static uint8_t pkt[4000];
+	rand_bytes(pkt, geom.packet_len);
+	pkt[0] = pkt[1] = 0; /* valid version: each costs the worker 4 DH */
+	int a = 0, b = 0;
+	for (int i = 0; i < 1000; i++)
+		a += pipeline_submit_from(p, 1, pkt, geom.packet_len);
+	for (int i = 0; i < 10; i++)
+		b += pipeline_submit_from(p, 2, pkt, geom.packet_len);
+	cr_assert_lt(a, 100, "the flooding source got %d slots", a);
+	cr_assert_geq(a, 32);
+	cr_assert_eq(b, 10, "the other source got %d of 10", b);
+	cr_assert(pipeline_wait_idle(p, 20000));
+	struct pipeline_stats s;
+	pipeline_stats(p, &s);
+	cr_assert_eq(s.dropped_inbox, (uint64_t)(1010 - a - b));
+	pipeline_free(p);
+}
