@@ -247,7 +247,9 @@ mix_main(void *arg)
 	    .geom = geom,
 	    .workers = 1,
 	    .queue_capacity = 100000,
-	    .inbox_capacity = n_pkts + n_lat,
+	    /* Twice the run's packets: one source never reaches its fair
+	     * share of the inbox, so none is refused. */
+	    .inbox_capacity = 2 * (n_pkts + n_lat),
 	    .max_delay_ms = 1000,
 	    .replay = mx.rs,
 	    .wake = mix_wake,
