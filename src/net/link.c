@@ -122,6 +122,10 @@ err_is_peer_fault(enum link_err e)
 	case LINK_ERR_NOT_REGISTERED:
 	case LINK_ERR_DENIED:
 	case LINK_ERR_NONCE:
+	case LINK_ERR_NO_QUEUE:
+	case LINK_ERR_EXISTS:
+	case LINK_ERR_QUOTA:
+	case LINK_ERR_UNAVAILABLE:
 	case LINK_ERR_COUNT_:
 		break;
 	}

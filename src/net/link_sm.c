@@ -272,6 +272,8 @@ transport_frame(struct link_sm *sm, const uint8_t *body, size_t len)
 	case LINK_CMD_CONSENSUS:
 	case LINK_CMD_TIME:
 	case LINK_CMD_ERROR:
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE:
 		break;
 	}
 	return sm->ops.cmd(sm->ops_ctx, &cmd);

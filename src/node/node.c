@@ -304,6 +304,8 @@ link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 	case LINK_CMD_TIME:
 	case LINK_CMD_DISCONNECT:
 	case LINK_CMD_ERROR:
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE:
 		break;
 	}
 	/* Mailbox commands belong to the gateway's client side (issue 7). */

@@ -169,6 +169,10 @@ encode_body(const struct link_cmd *cmd, size_t packet_len, struct cur *c)
 			return LINK_ERR_FIELD;
 		put_uint(c, cmd->u.error.code, 1);
 		return LINK_OK;
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE:
+		put_bytes(c, cmd->u.queue.id, LINK_QUEUE_ID_LEN);
+		return LINK_OK;
 	}
 	return LINK_ERR_TYPE;
 }
@@ -299,6 +303,13 @@ decode_body(struct link_cmd *cmd, size_t packet_len, struct cur *c)
 		return decode_code(&cmd->u.disconnect.reason, c);
 	case LINK_CMD_ERROR:
 		return decode_code(&cmd->u.error.code, c);
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE: {
+		const uint8_t *id = get_bytes(c, LINK_QUEUE_ID_LEN);
+		if (id != NULL)
+			memcpy(cmd->u.queue.id, id, LINK_QUEUE_ID_LEN);
+		break;
+	}
 	default:
 		return LINK_ERR_TYPE;
 	}
@@ -315,7 +326,7 @@ link_cmd_decode(struct link_cmd *cmd, size_t packet_len, const uint8_t *in,
 	memset(cmd, 0, sizeof(*cmd));
 	struct cur c = {.r = in, .len = in_len, .ok = true};
 	uint64_t t = get_uint(&c, 1);
-	if (t > LINK_CMD_ERROR)
+	if (t > LINK_CMD_QUEUE_DELETE)
 		return LINK_ERR_TYPE;
 	cmd->type = (enum link_cmd_type)t;
 	enum link_err e = decode_body(cmd, packet_len, &c);
@@ -334,7 +345,8 @@ link_cmd_name(int type)
 	static const char *const names[] = {
 		"noop",		 "send_packet", "fetch",     "fetch_response",
 		"confirm",	 "register",	"get_consensus", "consensus",
-		"time",		 "disconnect",	"error",
+		"time",		 "disconnect",	"error",     "queue_create",
+		"queue_delete",
 	};
 	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

@@ -28,6 +28,8 @@ enum link_cmd_type {
 	LINK_CMD_TIME = 0x08,		/* wall clock, for the skew check */
 	LINK_CMD_DISCONNECT = 0x09,	/* closing, with a reason code */
 	LINK_CMD_ERROR = 0x0a,		/* status/error code (0 = ok) */
+	LINK_CMD_QUEUE_CREATE = 0x0b,	/* client: create a queue (by id) */
+	LINK_CMD_QUEUE_DELETE = 0x0c,	/* client: delete and block a queue */
 };
 
 /* Bytes of a stored-packet id (fetch items, confirm). */
@@ -35,6 +37,8 @@ enum link_cmd_type {
 /* Most items in one fetch response, ids in one confirm. */
 #define LINK_FETCH_MAX_ITEMS 16
 #define LINK_CONFIRM_MAX 32
+/* Bytes of a queue id (the Sphinx recipient id naming it). */
+#define LINK_QUEUE_ID_LEN 32
 /* Longest registration token. */
 #define LINK_TOKEN_MAX 256
 
@@ -68,6 +72,9 @@ struct link_cmd {
 			const uint8_t *token;
 			size_t len; /* 0..LINK_TOKEN_MAX */
 		} reg;
+		struct {
+			uint8_t id[LINK_QUEUE_ID_LEN];
+		} queue; /* QUEUE_CREATE, QUEUE_DELETE */
 		struct {
 			uint64_t epoch; /* 0 = the current one */
 			uint16_t chunk;

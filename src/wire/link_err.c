@@ -25,6 +25,10 @@ static const char *const link_err_names[LINK_ERR_COUNT_] = {
 	[LINK_ERR_NOT_REGISTERED] = "not registered",
 	[LINK_ERR_DENIED] = "registration refused",
 	[LINK_ERR_NONCE] = "nonce exhausted",
+	[LINK_ERR_NO_QUEUE] = "no such queue",
+	[LINK_ERR_EXISTS] = "queue id in use",
+	[LINK_ERR_QUOTA] = "quota reached",
+	[LINK_ERR_UNAVAILABLE] = "storage unavailable",
 };
 
 const char *

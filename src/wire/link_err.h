@@ -28,6 +28,10 @@ enum link_err {
 	LINK_ERR_NOT_REGISTERED = 18, /* gateway: unknown client, register */
 	LINK_ERR_DENIED = 19,	/* gateway: registration refused */
 	LINK_ERR_NONCE = 20,	/* local only: nonce space exhausted */
+	LINK_ERR_NO_QUEUE = 21, /* gateway: no such queue, or not yours */
+	LINK_ERR_EXISTS = 22,	/* gateway: queue id in use or blocked */
+	LINK_ERR_QUOTA = 23,	/* gateway: account quota reached */
+	LINK_ERR_UNAVAILABLE = 24, /* gateway: storage failed; retry later */
 	LINK_ERR_COUNT_		/* number of codes; not a code */
 };
 

@@ -51,6 +51,29 @@ Test(link_cmd, every_simple_command_round_trips)
 	cr_assert_eq(d.u.error.code, LINK_ERR_NOT_REGISTERED);
 }
 
+Test(link_cmd, queue_commands_round_trip_and_refuse_short_ids)
+{
+	struct link_cmd c = {0}, d;
+	for (size_t i = 0; i < LINK_QUEUE_ID_LEN; i++)
+		c.u.queue.id[i] = (uint8_t)(0xa0 + i);
+	c.type = LINK_CMD_QUEUE_CREATE;
+	round_trip(&c, &d);
+	cr_assert_eq(memcmp(d.u.queue.id, c.u.queue.id, LINK_QUEUE_ID_LEN),
+		     0);
+	cr_assert_eq(frame[1], 0xa0);
+	cr_assert_eq(frame[32], 0xa0 + 31);
+	cr_assert_eq(frame[33], 0, "padding right after the id");
+	c.type = LINK_CMD_QUEUE_DELETE;
+	round_trip(&c, &d);
+	cr_assert_eq(d.u.queue.id[31], 0xa0 + 31);
+	cr_assert_str_eq(link_cmd_name(LINK_CMD_QUEUE_DELETE), "queue_delete");
+	cr_assert_str_eq(link_err_str(LINK_ERR_NO_QUEUE), "no such queue");
+	/* A byte after the id is padding and must be zero. */
+	frame[33] = 1;
+	cr_assert_eq(link_cmd_decode(&d, PL, frame, sizeof(frame)),
+		     LINK_ERR_PADDING);
+}
+
 Test(link_cmd, packet_register_confirm_round_trip)
 {
 	struct link_cmd c = {0}, d;
@@ -157,7 +180,7 @@ Test(link_cmd, decoder_rejections)
 	/* Wrong frame size, unknown type, nonzero padding. */
 	cr_assert_eq(link_cmd_decode(&d, PL, frame, sizeof(frame) - 1),
 		     LINK_ERR_LENGTH);
-	frame[0] = 0x0b;
+	frame[0] = 0x0d;
 	cr_assert_eq(link_cmd_decode(&d, PL, frame, sizeof(frame)),
 		     LINK_ERR_TYPE);
 	frame[0] = 0xff;
