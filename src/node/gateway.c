@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -322,14 +323,53 @@ commit_batch(struct gateway *gw, size_t n)
 		metric_counter_add(gw->c.store_errors, ne);
 }
 
+/* Retention runs from the committer, between batches, once a minute. */
+#define GW_EXPIRE_MS 60000
+
+static bool
+expire_due(struct gateway *gw)
+{
+	return time_mono_ms() >= gw->next_expire_ms;
+}
+
+static void
+cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+static void
+run_expiry(struct gateway *gw)
+{
+	size_t n = 0;
+	gw->next_expire_ms = time_mono_ms() + GW_EXPIRE_MS;
+	if (mailbox_expire(gw->mb, &n) != MAILBOX_OK)
+		log_warn("gateway: retention expiry failed; retried later");
+	else if (n)
+		log_info("gateway: %zu items past retention deleted", n);
+}
+
 static void *
 committer_main(void *arg)
 {
 	struct gateway *gw = arg;
 	for (;;) {
 		pthread_mutex_lock(&gw->lock);
-		while (!gw->stop && gw->in_count == 0)
-			pthread_cond_wait(&gw->cond, &gw->lock);
+		while (!gw->stop && gw->in_count == 0 && !expire_due(gw))
+			cond_wait_ms(&gw->cond, &gw->lock, GW_EXPIRE_MS);
+		if (gw->in_count == 0 && !gw->stop) {
+			pthread_mutex_unlock(&gw->lock);
+			run_expiry(gw);
+			continue;
+		}
 		if (gw->in_count == 0) { /* stopping, nothing left */
 			pthread_mutex_unlock(&gw->lock);
 			return NULL;
@@ -474,6 +514,7 @@ gateway_open(const struct gateway_cfg *cfg, char *err, size_t errlen)
 	gw->out_hops = bc_malloc(gw->out_cap * SPHINX_NODE_ID_LEN);
 	gw->items = bc_calloc(LINK_FETCH_MAX_ITEMS, sizeof(*gw->items));
 	gw->scratch = bc_malloc(LINK_FETCH_MAX_ITEMS * gw->item_size);
+	gw->next_expire_ms = time_mono_ms() + GW_EXPIRE_MS;
 	if (pthread_create(&gw->thr, NULL, committer_main, gw) != 0) {
 		snprintf(err, errlen, "gateway: cannot start the committer");
 		gateway_close(gw);
@@ -514,6 +555,12 @@ gateway_close(struct gateway *gw)
 	if (gw->own_mx)
 		metrics_free(gw->mx);
 	free(gw);
+}
+
+void
+gateway_set_rate(struct gateway *gw, double pps)
+{
+	gw->cfg.rate_pps = pps;
 }
 
 void

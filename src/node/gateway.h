@@ -91,6 +91,9 @@ typedef bool (*gateway_send_fn)(void *ctx, const uint8_t *first_hop,
 				const uint8_t *pkt, size_t len);
 size_t gateway_drain(struct gateway *gw, gateway_send_fn send, void *ctx);
 
+/* The per-client sending rate (packets/s; 0: unlimited). Loop thread. */
+void gateway_set_rate(struct gateway *gw, double pps);
+
 /* The consensus served to clients (copied); epoch 0 clears it. */
 void gateway_set_consensus(struct gateway *gw, uint64_t epoch,
 			   const uint8_t *text, size_t len);

@@ -55,6 +55,7 @@ struct gateway {
 	enum mailbox_status *res;
 	size_t *dl_idx;
 	uint8_t *reply_pkt;
+	int64_t next_expire_ms; /* monotonic */
 
 	/* outbox: reply packets for the loop */
 	pthread_mutex_t out_lock;

@@ -29,6 +29,8 @@
 
 #include "dir/fetch.h"
 
+#include "node/gateway.h"
+#include "node/gateway_link.h"
 #include "node/node_internal.h"
 #include "node/pipeline.h"
 
@@ -234,15 +236,12 @@ static bool
 link_auth(void *ctx, const uint8_t key[32])
 {
 	struct node_daemon *d = ctx;
-	/* Clients attach to gateways; their accounts are the gateway's
-	 * business (not yet: any client may inject).  Mixes take links
-	 * only from nodes of the consensus. */
-	if (d->cfg->role == NODE_ROLE_GATEWAY)
-		return true;
+	/* Mixes take links only from nodes of the consensus; a gateway
+	 * also from clients its admission policy lets in. */
 	for (size_t i = 0; i < d->n_peers; i++)
 		if (memcmp(d->peers[i].link_key, key, 32) == 0)
 			return true;
-	return false;
+	return d->gw && gateway_client_admit(d->gw, key, NULL);
 }
 
 static void
@@ -265,6 +264,8 @@ link_close(struct link_conn *c, const struct link_close_info *i, void *ctx)
 	}
 	if (p && !i->retrying && p->conn == c)
 		p->conn = NULL;
+	if (!p && d->gl)
+		gateway_link_close(d->gl, c);
 	if (p && i->was_open)
 		log_info("link to %s closed: %s", p->label,
 			 link_err_str((int)i->why));
@@ -283,6 +284,14 @@ static enum link_err
 link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
 	struct node_daemon *d = ctx;
+	if (d->gl && link_conn_peer_role(c) == LINK_ROLE_CLIENT) {
+		bool submit = false;
+		enum link_err e = gateway_link_cmd(d->gl, c, cmd, &submit);
+		if (submit && d->pl)
+			pipeline_submit(d->pl, cmd->u.packet.data,
+					cmd->u.packet.len);
+		return e;
+	}
 	switch (cmd->type) {
 	case LINK_CMD_SEND_PACKET:
 		if (d->cfg->role == NODE_ROLE_MIX &&
@@ -467,6 +476,8 @@ first_consensus(struct node_daemon *d, const struct dir_consensus *c)
 	d->pl = pipeline_new(&pc);
 	if (!d->pl)
 		return -1;
+	if (d->cfg->role == NODE_ROLE_GATEWAY && node_gateway_start(d, c) != 0)
+		return -1;
 	if (links_start(d, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
@@ -505,6 +516,7 @@ apply_consensus(struct node_daemon *d, const struct buf *text)
 		log_err("consensus: packet geometry changed; restart needed");
 	}
 	pipeline_set_max_delay(d->pl, c.params.max_delay_ms);
+	node_gateway_consensus(d, &c, text->data, text->len);
 	peers_update(d, &c);
 	dir_consensus_clear(&d->cons);
 	d->cons = c;
@@ -541,6 +553,11 @@ apply_keys(struct node_daemon *d, const uint64_t *epochs,
 	}
 	memcpy(d->pl_epochs, epochs, n * sizeof(*epochs));
 	d->n_pl_epochs = n;
+	uint64_t newest = 0;
+	for (size_t i = 0; i < n; i++)
+		newest = epochs[i] > newest ? epochs[i] : newest;
+	if (d->gw)
+		gateway_set_tag_epoch(d->gw, newest);
 	pipeline_set_epoch(d->pl, node_current_epoch(d));
 }
 
@@ -614,6 +631,8 @@ do_drain(struct node_daemon *d)
 	if (!d->pl || d->stopping)
 		return;
 	int64_t now = time_mono_ns();
+	if (d->gw) /* acknowledgements and echoes, after their commits */
+		gateway_drain(d->gw, send_to_peer, d);
 	int64_t next = pipeline_drain(d->pl, now, send_to_peer, d);
 	if (next == INT64_MAX) {
 		evtimer_stop(d->drain_timer);
@@ -634,11 +653,10 @@ on_final(void *ctx, const struct sphinx_unwrap_result *res, const uint8_t *pkt,
 	 size_t len)
 {
 	struct node_daemon *d = ctx;
-	(void)pkt;
-	(void)len;
 	if (d->cfg->role == NODE_ROLE_GATEWAY) {
-		/* The mailbox is another issue's: for now, count. */
 		metric_counter_inc(d->sink);
+		if (d->gw)
+			gateway_on_final(d->gw, res, pkt, len);
 		return;
 	}
 	if (res->cmds.has_recipient)
@@ -735,6 +753,7 @@ daemon_close(struct node_daemon *d)
 	/* Stops workers and the committer (a last flush) while the wake
 	 * handle still exists. */
 	pipeline_free(d->pl);
+	node_gateway_stop(d); /* after the workers, before the loop */
 	evloop_free(d->ev);
 	d->ev = NULL;
 	REPLAY_CLOSE(d->rs);

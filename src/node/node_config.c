@@ -49,6 +49,21 @@ static const struct config_key node_keys[] = {
       10000, 604800000, "length of an epoch (whole seconds)"),
     K("network", "grace", CONFIG_DURATION_MS, grace_ms, "2m", 1000, 604800000,
       "previous packet key kept this long (whole seconds)"),
+    K("gateway", "admission", CONFIG_STRING, gw_admission, "open", 0, 0,
+      "open (any client may register) or invite (a token from "
+      "gateway-invite)"),
+    K("gateway", "retention", CONFIG_DURATION_MS, gw_retention_ms, "21d",
+      1000, 31536000000.0, "stored items older than this are deleted"),
+    K("gateway", "queue_max_items", CONFIG_INT, gw_queue_max_items, "4096",
+      1, 1048576, "items one queue holds; beyond, packets are dropped"),
+    K("gateway", "account_max_items", CONFIG_INT, gw_account_max_items,
+      "16384", 1, 16777216, "items one account holds over its queues"),
+    K("gateway", "account_max_queues", CONFIG_INT, gw_account_max_queues,
+      "256", 1, 65536, "queues (contacts) one account may create"),
+    K("gateway", "rate_slack", CONFIG_DOUBLE, gw_rate_slack, "2.0", 1.0,
+      100.0, "a client may send this many times the consensus rates"),
+    K("gateway", "rate_burst", CONFIG_INT, gw_rate_burst, "16", 1, 100000,
+      "packets a client may send at once (token bucket depth)"),
 };
 #define N_KEYS (sizeof(node_keys) / sizeof(node_keys[0]))
 
@@ -114,6 +129,13 @@ finish(struct node_config *c, char *err, size_t errlen)
 	} else {
 		snprintf(err, errlen, "[node] role: '%s' is not mix or gateway",
 			 c->role_name);
+		return -1;
+	}
+	if (strcmp(c->gw_admission, "open") != 0 &&
+	    strcmp(c->gw_admission, "invite") != 0) {
+		snprintf(err, errlen,
+			 "[gateway] admission: '%s' is not open or invite",
+			 c->gw_admission);
 		return -1;
 	}
 	if (c->data_dir[0] == '\0') {

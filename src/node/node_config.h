@@ -34,6 +34,12 @@ struct node_config {
 	int64_t genesis;
 	int64_t epoch_length_ms;
 	int64_t grace_ms;
+	/* [gateway] (docs/gateway.md; ignored by a mix) */
+	char *gw_admission; /* "open" or "invite" */
+	int64_t gw_retention_ms;
+	int64_t gw_queue_max_items, gw_account_max_items, gw_account_max_queues;
+	double gw_rate_slack; /* client rate = slack x consensus rates */
+	int64_t gw_rate_burst;
 	/* derived by node_config_load */
 	enum node_role role;
 };

@@ -21,6 +21,8 @@
 #include "node/node.h"
 
 struct evloop;
+struct gateway;
+struct gateway_link;
 struct evtimer;
 struct evwake;
 struct link_mgr;
@@ -113,7 +115,19 @@ struct node_daemon {
 	struct metric_counter *sink, *links_opened, *links_closed;
 	struct metric_gauge *links_open;
 	struct metric_counter *loops_unknown;
+
+	/* gateway role only (docs/gateway.md) */
+	struct gateway *gw;
+	struct gateway_link *gl;
+	int64_t gw_expire_ms;
 };
+
+/* gateway_node.c: the gateway's hooks into the daemon. */
+int node_gateway_start(struct node_daemon *d, const struct dir_consensus *c);
+void node_gateway_consensus(struct node_daemon *d,
+			    const struct dir_consensus *c, const void *text,
+			    size_t len);
+void node_gateway_stop(struct node_daemon *d);
 
 /* node.c */
 struct node_peer *node_peer_find(struct node_daemon *d,
