@@ -317,6 +317,10 @@ write_configs(struct testnet_state *st, const struct up_opts *o,
 				   p->kind, o->dir, p->name, p->listen,
 				   p->metrics, st->authorities, o->log_level);
 		network_ini(&b, genesis, o->epoch_s, auth);
+		if (strcmp(p->kind, "gateway") == 0)
+			/* inject sends bursts of hundreds through gw1 as a
+			 * client: a deep bucket, the consensus rate after. */
+			buf_printf(&b, "\n[gateway]\nrate_burst = 100000\n");
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
 		int rc = write_text(cfg, (const char *)b.data);
 		buf_free(&b);

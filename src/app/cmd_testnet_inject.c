@@ -244,8 +244,13 @@ static void
 i_open(struct link_conn *c, void *ctx)
 {
 	struct inj *in = ctx;
-	(void)c;
 	in->open = true;
+	if (!in->as) {
+		/* A client's packets pass its gateway once it has an account
+		 * (open admission in the test network). */
+		struct link_cmd reg = {.type = LINK_CMD_REGISTER};
+		(void)link_conn_send(c, &reg);
+	}
 	pump(in);
 }
 

@@ -233,14 +233,22 @@ dir_stop(struct node_daemon *d)
 /* ---- links --------------------------------------------------------- */
 
 static bool
+is_node_key(const struct node_daemon *d, const uint8_t key[32])
+{
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (memcmp(d->peers[i].link_key, key, 32) == 0)
+			return true;
+	return false;
+}
+
+static bool
 link_auth(void *ctx, const uint8_t key[32])
 {
 	struct node_daemon *d = ctx;
 	/* Mixes take links only from nodes of the consensus; a gateway
 	 * also from clients its admission policy lets in. */
-	for (size_t i = 0; i < d->n_peers; i++)
-		if (memcmp(d->peers[i].link_key, key, 32) == 0)
-			return true;
+	if (is_node_key(d, key))
+		return true;
 	return d->gw && gateway_client_admit(d->gw, key, NULL);
 }
 
@@ -284,7 +292,10 @@ static enum link_err
 link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
 	struct node_daemon *d = ctx;
-	if (d->gl && link_conn_peer_role(c) == LINK_ROLE_CLIENT) {
+	/* At a gateway every key outside the consensus is a client, whatever
+	 * role it announces: no unregistered or unlimited sender. */
+	if (d->gl && (link_conn_peer_role(c) == LINK_ROLE_CLIENT ||
+		      !is_node_key(d, link_conn_peer_key(c)))) {
 		bool submit = false;
 		enum link_err e = gateway_link_cmd(d->gl, c, cmd, &submit);
 		if (submit && d->pl)
