@@ -34,6 +34,7 @@ struct inj {
 	const char *dir, *from, *to, *as, *via, *avoid, *save, *replay;
 	long count, delay_ms, duration_s;
 	bool garbage, flip;
+	bool await_reg; /* a client waits for its REGISTER's answer */
 	struct testnet_state st;
 	struct dir_consensus cons;
 	struct sphinx_geometry geom;
@@ -202,6 +203,8 @@ pump(struct inj *in)
 {
 	size_t len = in->geom.packet_len;
 	bool flood = in->duration_s > 0;
+	if (in->await_reg)
+		return;
 	while (in->open &&
 	       (flood ? time_mono_ms() < in->end_ms : in->sent < in->count)) {
 		const uint8_t *p =
@@ -247,19 +250,28 @@ i_open(struct link_conn *c, void *ctx)
 	in->open = true;
 	if (!in->as) {
 		/* A client's packets pass its gateway once it has an account
-		 * (open admission in the test network). */
+		 * (open admission in the test network).  Waiting for the
+		 * answer also means no answer can arrive after we close,
+		 * which would reset the connection and lose unread packets. */
 		struct link_cmd reg = {.type = LINK_CMD_REGISTER};
-		(void)link_conn_send(c, &reg);
+		in->await_reg = link_conn_send(c, &reg) == LINK_OK;
 	}
-	pump(in);
+	if (!in->await_reg)
+		pump(in);
 }
 
 static enum link_err
 i_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
+	struct inj *in = ctx;
 	(void)c;
-	(void)cmd;
-	(void)ctx;
+	if (in->await_reg && cmd->type == LINK_CMD_ERROR) {
+		in->await_reg = false;
+		if (cmd->u.error.code != LINK_OK)
+			fprintf(stderr, "inject: register: %s\n",
+				link_err_str(cmd->u.error.code));
+		pump(in);
+	}
 	return LINK_OK;
 }
 
