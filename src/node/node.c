@@ -299,8 +299,9 @@ link_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 		bool submit = false;
 		enum link_err e = gateway_link_cmd(d->gl, c, cmd, &submit);
 		if (submit && d->pl)
-			pipeline_submit(d->pl, cmd->u.packet.data,
-					cmd->u.packet.len);
+			pipeline_submit_from(d->pl, link_source(c),
+					     cmd->u.packet.data,
+					     cmd->u.packet.len);
 		return e;
 	}
 	switch (cmd->type) {
