@@ -1,0 +1,211 @@
+/*
+ * Reliable delivery of blobs to a contact's queue (DESIGN.md "Messages end
+ * to end", docs/client.md "ARQ"): the layer the end-to-end sessions hand
+ * their ciphertexts to.
+ *
+ * Sender: a message (any length up to ARQ_MSG_MAX) is cut into fragments
+ * that each fill one packet blob. Every fragment is sent until its
+ * acknowledgement (the reply through the block the packet carried) comes
+ * back; a fragment not acknowledged within its timeout is sent again, the
+ * timeout growing by the backoff factor each time up to a ceiling. A
+ * message is given up, and reported once, only when the mailbox retention
+ * has passed since it was queued: before that the recipient's gateway may
+ * still hold it, and giving up would break "every message is either
+ * acknowledged or sent again".
+ *
+ * Receiver: fragments are decoded, duplicates dropped (by message id and
+ * index, and by sequence number once delivered), messages reassembled
+ * whatever order the fragments arrive in and handed up in sequence order.
+ *
+ * Each fragment's plaintext (what is sealed under the contact's transport
+ * key, fresh nonce per send, see arq_wrap) is:
+ *   0  u8   kind = ARQ_KIND_FRAGMENT
+ *   1  16   message id (random)
+ *   17 u64  message sequence number of this contact, from 1
+ *   25 u16  fragment index (0..count-1)
+ *   27 u16  fragment count (1..ARQ_FRAG_MAX)
+ *   29 u16  data bytes in this fragment
+ *   31 ...  data, then zero padding to the blob
+ * All integers big-endian. The blob is nonce(24) | sealed header+data | tag.
+ *
+ * Pure logic: time in milliseconds is passed in; no I/O. Storing what is
+ * sent before the first send is the caller's (client_store.h).
+ */
+#ifndef BC_CLIENT_ARQ_H
+#define BC_CLIENT_ARQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARQ_KIND_FRAGMENT 0x01
+#define ARQ_ID_LEN 16
+#define ARQ_HDR_LEN 31
+#define ARQ_FRAG_MAX 4096
+#define ARQ_MSG_MAX (1u << 22) /* 4 MiB */
+/* Bytes of blob that are not fragment data: header, nonce and tag. */
+#define ARQ_BLOB_OVERHEAD (ARQ_HDR_LEN + 24 + 16)
+/* The receiver holds at most this many incomplete messages per contact. */
+#define ARQ_RX_PENDING_MAX 64
+
+struct arq_params {
+	uint64_t timeout_ms;	 /* first timeout: the round trip's p99 */
+	double backoff;		 /* factor per retry (>= 1) */
+	uint64_t max_timeout_ms; /* ceiling of the grown timeout */
+	uint64_t retention_ms;	 /* give up only after this */
+};
+
+/* The defaults for a round-trip p99 of rtt_p99_ms: backoff 2, ceiling 1 h,
+ * retention 21 days. */
+void arq_params_default(struct arq_params *p, uint64_t rtt_p99_ms);
+
+/* Fragment data bytes per blob of blob_len bytes (0 if too small). */
+size_t arq_frag_data_len(size_t blob_len);
+/* Fragments a message of len bytes needs (0 if too long). */
+size_t arq_frag_count(size_t len, size_t blob_len);
+
+enum arq_frag_state {
+	ARQ_FRAG_READY,	   /* to send at due_ms */
+	ARQ_FRAG_INFLIGHT, /* sent, waiting for its ack until due_ms */
+	ARQ_FRAG_ACKED,
+};
+
+struct arq_frag {
+	enum arq_frag_state state;
+	uint32_t tries;	 /* sends so far */
+	uint64_t due_ms; /* READY: send at; INFLIGHT: retry at */
+};
+
+struct arq_msg {
+	uint8_t id[ARQ_ID_LEN];
+	uint64_t contact; /* the caller's contact handle */
+	uint64_t seq;
+	uint64_t queued_ms;
+	uint8_t *data; /* owned copy */
+	size_t len;
+	size_t nfrag;
+	size_t nacked;
+	struct arq_frag *frags;
+	bool given_up;
+};
+
+struct arq {
+	struct arq_params p;
+	size_t blob_len;
+	size_t n, cap;
+	struct arq_msg **msgs; /* in queue order */
+};
+
+void arq_init(struct arq *a, const struct arq_params *p, size_t blob_len);
+void arq_free(struct arq *a); /* frees every message */
+
+/*
+ * Queue (a copy of) data for contact with this id and sequence number at
+ * now_ms. Fragments whose bit is set in acked (nfrag bits, may be NULL)
+ * count as acknowledged already: that is how a restart restores a message
+ * from the store. Returns the message (owned by a) or NULL when data is
+ * empty or too long.
+ */
+struct arq_msg *arq_add(struct arq *a, uint64_t contact,
+			const uint8_t id[static ARQ_ID_LEN], uint64_t seq,
+			const uint8_t *data, size_t len, uint64_t now_ms,
+			const uint8_t *acked);
+
+/* The message with this id, or NULL. */
+struct arq_msg *arq_find(struct arq *a, const uint8_t id[static ARQ_ID_LEN]);
+
+/*
+ * The fragment to send next at now_ms (the oldest message's first due
+ * fragment), or false. Sending it is then reported with arq_sent().
+ */
+bool arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m,
+	      size_t *idx);
+
+/* Fragment idx of m went out at now_ms: arm its timeout. */
+void arq_sent(struct arq *a, struct arq_msg *m, size_t idx, uint64_t now_ms);
+
+/*
+ * An acknowledgement for fragment idx of message id. Returns 1 when this
+ * completed the message (the caller deletes it from the store, then calls
+ * arq_remove), 0 when it is recorded, -1 when unknown or a duplicate.
+ */
+int arq_acked(struct arq *a, const uint8_t id[static ARQ_ID_LEN], size_t idx);
+
+/* Remove and free m. */
+void arq_remove(struct arq *a, struct arq_msg *m);
+
+/*
+ * A message whose retention has passed at now_ms without every fragment
+ * acknowledged: marks it given up, returns it (once), else NULL. The caller
+ * reports it and removes it.
+ */
+struct arq_msg *arq_expired(struct arq *a, uint64_t now_ms);
+
+/* When something next becomes due (send, retry or give-up); UINT64_MAX. */
+uint64_t arq_next_due(const struct arq *a);
+
+/*
+ * Write fragment idx of m as its plaintext (header, data, zero padding) into
+ * out (blob_len - XAEAD_OVERHEAD bytes).
+ */
+int arq_frag_encode(const struct arq *a, const struct arq_msg *m, size_t idx,
+		    uint8_t *out, size_t out_len);
+
+/*
+ * Seal a fragment plaintext into a blob (blob_len bytes) under the
+ * contact's transport key with a fresh random nonce, and the reverse.
+ * arq_unwrap returns -1 for a blob this key did not seal.
+ */
+int arq_wrap(uint8_t *blob, size_t blob_len, const uint8_t *plain,
+	     const uint8_t key[static 32]);
+int arq_unwrap(uint8_t *plain, const uint8_t *blob, size_t blob_len,
+	       const uint8_t key[static 32]) __attribute__((warn_unused_result));
+
+/* A decoded fragment: data points into the plaintext given. */
+struct arq_frag_view {
+	uint8_t id[ARQ_ID_LEN];
+	uint64_t seq;
+	uint16_t index, count;
+	const uint8_t *data;
+	size_t len;
+	size_t full; /* data bytes of a full fragment of this geometry */
+};
+
+enum arq_rx_result {
+	ARQ_RX_OK,	  /* stored (maybe completed messages: arq_rx_pop) */
+	ARQ_RX_DUPLICATE, /* seen before: dropped */
+	ARQ_RX_MALFORMED, /* bad header, lengths or nonzero padding */
+	ARQ_RX_CONFLICT,  /* same id, different count or sequence */
+	ARQ_RX_FULL,	  /* too many incomplete messages: dropped */
+};
+
+/* Decode a fragment plaintext of plain_len bytes; ARQ_RX_OK or MALFORMED. */
+enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
+				   const uint8_t *plain, size_t plain_len);
+
+struct arq_rx_msg; /* internal */
+
+/* One contact's receiving side. */
+struct arq_rx {
+	uint64_t next_seq; /* the next sequence number to hand up */
+	size_t n;
+	struct arq_rx_msg *pending[ARQ_RX_PENDING_MAX];
+};
+
+/* next_seq: 1 for a new contact, or what the store kept. */
+void arq_rx_init(struct arq_rx *r, uint64_t next_seq);
+void arq_rx_free(struct arq_rx *r);
+
+/* Take one decoded fragment. */
+enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v);
+
+/*
+ * The next message in sequence if it is complete: *data (caller frees with
+ * free()) and *len, and next_seq advances. false when it is not there yet.
+ */
+bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len,
+		uint64_t *seq);
+
+const char *arq_rx_strerror(enum arq_rx_result r);
+
+#endif /* BC_CLIENT_ARQ_H */

@@ -1,0 +1,277 @@
+/* Reliable delivery (client/arq.h): timeouts, backoff, give-up, wrapping,
+ * reassembly out of order, duplicates, bad fragments. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/arq.h"
+#include "crypto/crypto.h"
+#include "crypto/rand.h"
+#include "crypto/xaead.h"
+
+#define BLOB 2000
+#define PLAIN (BLOB - XAEAD_OVERHEAD)
+#define PER (BLOB - ARQ_BLOB_OVERHEAD)
+
+static void setup(void)
+{
+	cr_assert_eq(crypto_init(), 0);
+	rand_set_deterministic(42);
+}
+
+TestSuite(client_arq, .init = setup, .fini = rand_set_system);
+
+static struct arq_params params(void)
+{
+	struct arq_params p;
+	arq_params_default(&p, 1000);
+	p.max_timeout_ms = 10000;
+	p.retention_ms = 100000;
+	return p;
+}
+
+static void fill(uint8_t *b, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(seed + i * 7 + (i >> 8));
+}
+
+Test(client_arq, fragment_sizes)
+{
+	cr_assert_eq(PER, 1929);
+	cr_assert_eq(arq_frag_count(1, BLOB), 1);
+	cr_assert_eq(arq_frag_count(PER, BLOB), 1);
+	cr_assert_eq(arq_frag_count(PER + 1, BLOB), 2);
+	cr_assert_eq(arq_frag_count(0, BLOB), 0);
+	cr_assert_eq(arq_frag_count(ARQ_MSG_MAX + 1, BLOB), 0);
+	cr_assert_eq(arq_frag_count(10, ARQ_BLOB_OVERHEAD), 0);
+}
+
+Test(client_arq, timeouts_and_exponential_backoff)
+{
+	struct arq a;
+	struct arq_params p = params();
+	uint8_t id[16] = { 1 }, data[10] = { 9 };
+	struct arq_msg *m;
+	size_t idx;
+
+	arq_init(&a, &p, BLOB);
+	cr_assert_not_null(arq_add(&a, 7, id, 1, data, sizeof(data), 0, NULL));
+	cr_assert(arq_next(&a, 0, &m, &idx));
+	cr_assert_eq(idx, 0);
+	arq_sent(&a, m, 0, 0);
+	/* Timeouts 1 s, 2 s, 4 s, 8 s, then the 10 s ceiling. */
+	uint64_t t = 0, expect[] = { 1000, 2000, 4000, 8000, 10000, 10000 };
+	for (size_t i = 0; i < 6; i++) {
+		cr_assert_eq(arq_next_due(&a), t + expect[i]);
+		cr_assert(!arq_next(&a, t + expect[i] - 1, &m, &idx));
+		t += expect[i];
+		cr_assert(arq_next(&a, t, &m, &idx));
+		arq_sent(&a, m, idx, t);
+	}
+	cr_assert_eq(m->frags[0].tries, 7);
+	cr_assert_eq(arq_acked(&a, id, 0), 1);
+	cr_assert_eq(arq_acked(&a, id, 0), -1); /* a late second ack */
+	cr_assert(!arq_next(&a, UINT64_MAX - 1, &m, &idx));
+	arq_remove(&a, arq_find(&a, id));
+	cr_assert_eq(a.n, 0);
+	cr_assert_eq(arq_next_due(&a), UINT64_MAX);
+	arq_free(&a);
+}
+
+Test(client_arq, gives_up_only_after_retention)
+{
+	struct arq a;
+	struct arq_params p = params();
+	uint8_t id[16] = { 2 }, data[3000];
+	struct arq_msg *m;
+	size_t idx;
+
+	fill(data, sizeof(data), 1);
+	arq_init(&a, &p, BLOB);
+	arq_add(&a, 7, id, 1, data, sizeof(data), 500, NULL);
+	uint64_t t = 500;
+	while (t < 500 + p.retention_ms) {
+		cr_assert_null(arq_expired(&a, t));
+		while (arq_next(&a, t, &m, &idx))
+			arq_sent(&a, m, idx, t);
+		t = arq_next_due(&a);
+	}
+	/* One of two fragments acknowledged does not save it. */
+	cr_assert_eq(arq_acked(&a, id, 1), 0);
+	cr_assert_null(arq_expired(&a, 500 + p.retention_ms - 1));
+	m = arq_expired(&a, 500 + p.retention_ms);
+	cr_assert_not_null(m);
+	cr_assert(m->given_up);
+	cr_assert_null(arq_expired(&a, 500 + p.retention_ms)); /* once */
+	cr_assert(!arq_next(&a, UINT64_MAX - 1, &m, &idx));
+	arq_free(&a);
+}
+
+Test(client_arq, restored_message_skips_acked_fragments)
+{
+	struct arq a;
+	struct arq_params p = params();
+	uint8_t id[16] = { 3 }, data[3 * PER], acked[1] = { 0x05 };
+	struct arq_msg *m;
+	size_t idx;
+
+	arq_init(&a, &p, BLOB);
+	m = arq_add(&a, 1, id, 4, data, sizeof(data), 0, acked);
+	cr_assert_eq(m->nfrag, 3);
+	cr_assert_eq(m->nacked, 2);
+	cr_assert(arq_next(&a, 0, &m, &idx));
+	cr_assert_eq(idx, 1);
+	arq_sent(&a, m, idx, 0);
+	cr_assert(!arq_next(&a, 0, &m, &idx));
+	cr_assert_eq(arq_acked(&a, id, 1), 1);
+	arq_free(&a);
+}
+
+/* Encode every fragment of a message, wrap, unwrap, decode. */
+static size_t frags_of(const uint8_t *data, size_t len, uint64_t seq,
+		       const uint8_t id[16], const uint8_t key[32],
+		       uint8_t (*blobs)[BLOB])
+{
+	struct arq a;
+	struct arq_params p = params();
+	uint8_t plain[PLAIN];
+
+	arq_init(&a, &p, BLOB);
+	struct arq_msg *m = arq_add(&a, 1, id, seq, data, len, 0, NULL);
+	for (size_t i = 0; i < m->nfrag; i++) {
+		cr_assert_eq(arq_frag_encode(&a, m, i, plain, PLAIN), 0);
+		cr_assert_eq(arq_wrap(blobs[i], BLOB, plain, key), 0);
+	}
+	size_t n = m->nfrag;
+	arq_free(&a);
+	return n;
+}
+
+static enum arq_rx_result feed(struct arq_rx *r, const uint8_t *blob,
+			       const uint8_t key[32])
+{
+	static uint8_t plain[PLAIN];
+	struct arq_frag_view v;
+
+	cr_assert_eq(arq_unwrap(plain, blob, BLOB, key), 0);
+	cr_assert_eq(arq_frag_decode(&v, plain, PLAIN), ARQ_RX_OK);
+	return arq_rx_add(r, &v);
+}
+
+Test(client_arq, resend_wraps_afresh)
+{
+	uint8_t key[32] = { 5 }, id[16] = { 4 }, data[100];
+	static uint8_t b1[1][BLOB], b2[1][BLOB];
+
+	fill(data, sizeof(data), 3);
+	frags_of(data, sizeof(data), 1, id, key, b1);
+	frags_of(data, sizeof(data), 1, id, key, b2);
+	/* Same fragment, nothing in common on the wire. */
+	size_t same = 0;
+	for (size_t i = 0; i < BLOB; i++)
+		same += b1[0][i] == b2[0][i];
+	cr_assert_lt(same, 40, "%zu equal bytes", same);
+	uint8_t other[32] = { 6 }, plain[PLAIN];
+	cr_assert_eq(arq_unwrap(plain, b1[0], BLOB, other), -1);
+	b1[0][100] ^= 1;
+	cr_assert_eq(arq_unwrap(plain, b1[0], BLOB, key), -1);
+}
+
+Test(client_arq, reassembly_out_of_order_with_duplicates_in_sequence)
+{
+	uint8_t key[32] = { 7 }, id1[16] = { 1 }, id2[16] = { 2 };
+	static uint8_t m1[5000], m2[2 * PER], f1[8][BLOB], f2[8][BLOB];
+	struct arq_rx r;
+	uint8_t *out;
+	size_t len;
+	uint64_t seq;
+
+	fill(m1, sizeof(m1), 11);
+	fill(m2, sizeof(m2), 22);
+	cr_assert_eq(frags_of(m1, sizeof(m1), 1, id1, key, f1), 3);
+	cr_assert_eq(frags_of(m2, sizeof(m2), 2, id2, key, f2), 2);
+	arq_rx_init(&r, 1);
+	/* Message 2 completes first, but is held until message 1. */
+	cr_assert_eq(feed(&r, f2[1], key), ARQ_RX_OK);
+	cr_assert_eq(feed(&r, f2[0], key), ARQ_RX_OK);
+	cr_assert_eq(feed(&r, f2[0], key), ARQ_RX_DUPLICATE);
+	cr_assert(!arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(feed(&r, f1[2], key), ARQ_RX_OK);
+	cr_assert_eq(feed(&r, f1[0], key), ARQ_RX_OK);
+	cr_assert(!arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(feed(&r, f1[2], key), ARQ_RX_DUPLICATE);
+	cr_assert_eq(feed(&r, f1[1], key), ARQ_RX_OK);
+	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(len, sizeof(m1));
+	cr_assert(memcmp(out, m1, len) == 0);
+	free(out);
+	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(len, sizeof(m2));
+	cr_assert(memcmp(out, m2, len) == 0);
+	free(out);
+	cr_assert(!arq_rx_pop(&r, &out, &len, &seq));
+	/* After delivery, any fragment of either is a duplicate. */
+	cr_assert_eq(feed(&r, f1[0], key), ARQ_RX_DUPLICATE);
+	cr_assert_eq(feed(&r, f2[1], key), ARQ_RX_DUPLICATE);
+	cr_assert_eq(r.n, 0);
+	arq_rx_free(&r);
+}
+
+Test(client_arq, bad_fragments_are_refused)
+{
+	struct arq a;
+	struct arq_params p = params();
+	uint8_t id[16] = { 9 }, data[PER + 10], plain[PLAIN], copy[PLAIN];
+	struct arq_frag_view v;
+
+	arq_init(&a, &p, BLOB);
+	struct arq_msg *m = arq_add(&a, 1, id, 1, data, sizeof(data), 0, NULL);
+	cr_assert_eq(arq_frag_encode(&a, m, 1, plain, PLAIN), 0);
+	cr_assert_eq(arq_frag_encode(&a, m, 2, plain, PLAIN), -1);
+	cr_assert_eq(arq_frag_decode(&v, plain, PLAIN), ARQ_RX_OK);
+	cr_assert_eq(v.len, 10);
+	memcpy(copy, plain, PLAIN);
+	copy[0] = 2; /* kind */
+	cr_assert_eq(arq_frag_decode(&v, copy, PLAIN), ARQ_RX_MALFORMED);
+	memcpy(copy, plain, PLAIN);
+	copy[PLAIN - 1] = 1; /* padding */
+	cr_assert_eq(arq_frag_decode(&v, copy, PLAIN), ARQ_RX_MALFORMED);
+	memcpy(copy, plain, PLAIN);
+	copy[26] = 2; /* index 2 of 2 */
+	cr_assert_eq(arq_frag_decode(&v, copy, PLAIN), ARQ_RX_MALFORMED);
+	memcpy(copy, plain, PLAIN);
+	copy[29] = 0xff; /* length past the end */
+	cr_assert_eq(arq_frag_decode(&v, copy, PLAIN), ARQ_RX_MALFORMED);
+	cr_assert_eq(arq_frag_decode(&v, plain, 20), ARQ_RX_MALFORMED);
+	memcpy(copy, plain, PLAIN);
+	memset(copy + 17, 0, 8); /* sequence 0 */
+	cr_assert_eq(arq_frag_decode(&v, copy, PLAIN), ARQ_RX_MALFORMED);
+	/* A second message claiming the same sequence number conflicts. */
+	struct arq_rx r;
+	arq_rx_init(&r, 1);
+	cr_assert_eq(arq_frag_decode(&v, plain, PLAIN), ARQ_RX_OK);
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+	v.id[0] ^= 1;
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_CONFLICT);
+	v.id[0] ^= 1;
+	v.count = 3;
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_CONFLICT);
+	/* Too many incomplete messages: the next is refused, memory bounded. */
+	for (uint64_t s = 2; s < 2 + ARQ_RX_PENDING_MAX - 1; s++) {
+		struct arq_frag_view w = v;
+		w.count = 2;
+		w.seq = s;
+		w.id[1] = (uint8_t)s;
+		cr_assert_eq(arq_rx_add(&r, &w), ARQ_RX_OK);
+	}
+	v.seq = 1000;
+	v.id[2] = 1;
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_FULL);
+	cr_assert_str_eq(arq_rx_strerror(ARQ_RX_FULL),
+			 "too many incomplete messages");
+	arq_rx_free(&r);
+	arq_free(&a);
+}
