@@ -268,7 +268,9 @@ Test(client_store, sigkill_while_queueing_loses_nothing, .timeout = 120)
 		if (pid == 0) {
 			close(fds[0]);
 			struct client_store *c = open_pass("p");
-			for (uint64_t i = 0; c != NULL; i++) {
+			if (c == NULL)
+				_exit(4);
+			for (uint64_t i = 0;; i++) {
 				int64_t row;
 				if (add_msg(c, 1000 + i, "queued body", 2,
 					    &row) < 0)
@@ -276,14 +278,15 @@ Test(client_store, sigkill_while_queueing_loses_nothing, .timeout = 120)
 				if (write(fds[1], &row, sizeof(row)) < 0)
 					_exit(3);
 			}
-			_exit(1);
 		}
 		close(fds[1]);
 		int64_t row;
 		size_t got = 0, want = 3 + (size_t)cycle * 2;
 		while (got < want &&
-		       read(fds[0], &row, sizeof(row)) == sizeof(row))
-			reported[nrep++] = row, got++;
+		       read(fds[0], &row, sizeof(row)) == sizeof(row)) {
+			reported[nrep++] = row;
+			got++;
+		}
 		struct timespec pause = { 0, 1000000L * (cycle % 4) };
 		nanosleep(&pause, NULL);
 		kill(pid, SIGKILL);
