@@ -1,0 +1,100 @@
+/*
+ * The client's side of the link to its gateway (docs/link.md section 5,
+ * docs/client.md "Gateway link"), as pure logic: commands in, commands out
+ * through a callback, wall-clock time passed in. The daemon feeds it from
+ * its link connection; tests feed it from an in-process fake gateway.
+ *
+ * On every (re)connection: REGISTER (until the gateway said ok once), then
+ * TIME and the 30-second clock check, then the current consensus by
+ * GET_CONSENSUS chunks, verified against the configured authorities
+ * (dir/verify.h) and checked for equivocation. Once ready: fetches with
+ * sequence numbers, items handed up, and CONFIRM only for items the caller
+ * has stored.
+ */
+#ifndef BC_CLIENT_GWLINK_H
+#define BC_CLIENT_GWLINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dir/authset.h"
+#include "dir/verify.h"
+#include "lib/buf.h"
+#include "wire/dir_consensus.h"
+#include "wire/link_cmd.h"
+
+#define GWLINK_SKEW_MAX_MS (DIR_CLOCK_SKEW_MAX * 1000)
+
+enum gwlink_state {
+	GWLINK_DOWN,	    /* no link */
+	GWLINK_REGISTERING, /* REGISTER sent */
+	GWLINK_TIME,	    /* TIME sent */
+	GWLINK_CONSENSUS,   /* fetching consensus chunks */
+	GWLINK_READY,
+	GWLINK_FATAL, /* stop the client: err says why */
+};
+
+struct gwlink_ops {
+	/* Queue a command on the link. 0, or -1 when it could not go. */
+	int (*send)(void *ctx, const struct link_cmd *cmd);
+	/* A new verified consensus (the caller may keep a copy). */
+	void (*on_consensus)(void *ctx, const struct dir_consensus *c);
+	/* One fetched item: 0 once it is durably handled (then confirmed),
+	 * -1 to leave it at the gateway for a later fetch. */
+	int (*on_item)(void *ctx, const uint8_t id[static LINK_ID_LEN],
+		       const uint8_t *data, size_t len);
+	void *ctx;
+};
+
+struct gwlink {
+	enum gwlink_state state;
+	const struct dir_authset *as;
+	struct gwlink_ops ops;
+	bool registered;
+	const uint8_t *token; /* registration token, may be NULL */
+	size_t token_len;
+	int64_t time_sent_ms;
+	int64_t skew_ms; /* gateway minus us, at the last check */
+	/* consensus being received */
+	struct buf doc;
+	uint16_t next_chunk, nchunks;
+	uint32_t total;
+	uint64_t doc_epoch;
+	struct dir_consensus cons;
+	bool have_cons;
+	struct dir_seen seen;
+	/* fetches */
+	uint32_t fetch_seq;
+	bool fetch_pending;
+	uint64_t fetches, items, confirmed;
+	char err[256];
+};
+
+void gwlink_init(struct gwlink *g, const struct dir_authset *as,
+		 const struct gwlink_ops *ops, bool registered,
+		 const uint8_t *token, size_t token_len);
+void gwlink_free(struct gwlink *g);
+
+/* The link is open: start the sequence above. */
+void gwlink_opened(struct gwlink *g, int64_t wall_ms);
+/* The link closed: keep the consensus, forget what was in flight. */
+void gwlink_closed(struct gwlink *g);
+
+/*
+ * One command from the gateway. Returns LINK_OK, or an error code: the
+ * caller closes the link with it (a garbage-speaking gateway). When the
+ * state becomes GWLINK_FATAL the client must stop with g->err.
+ */
+enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
+			    int64_t wall_ms);
+
+/* Send one FETCH (the fetch stream fired). -1 when not ready. */
+int gwlink_fetch(struct gwlink *g);
+
+/* Ask for the consensus again (a new epoch); -1 when not ready. */
+int gwlink_refresh(struct gwlink *g, int64_t wall_ms);
+
+const char *gwlink_state_name(enum gwlink_state s);
+
+#endif /* BC_CLIENT_GWLINK_H */
