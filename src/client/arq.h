@@ -79,6 +79,7 @@ struct arq_frag {
 struct arq_msg {
 	uint8_t id[ARQ_ID_LEN];
 	uint64_t contact; /* the caller's contact handle */
+	int64_t row;	  /* the caller's store row */
 	uint64_t seq;
 	uint64_t queued_ms;
 	uint8_t *data; /* owned copy */

@@ -247,7 +247,10 @@ int ctlsock_request(const char *path, const char *line, struct buf *reply,
 			 path, strerror(errno));
 		goto done;
 	}
-	if (write(fd, line, n) != (ssize_t)n || write(fd, "\n", 1) != 1) {
+	/* send(MSG_NOSIGNAL): a client that closes on us must not kill the
+	 * caller with SIGPIPE. */
+	if (send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(err, errlen, "control socket %s: write failed", path);
 		goto done;
 	}

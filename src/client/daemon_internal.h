@@ -1,0 +1,89 @@
+/* Internal to daemon*.c: the daemon's state. */
+#ifndef BC_CLIENT_DAEMON_INTERNAL_H
+#define BC_CLIENT_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client/arq.h"
+#include "client/cpacket.h"
+#include "client/daemon.h"
+#include "client/gwlink.h"
+#include "client/sched.h"
+#include "dir/authset.h"
+#include "lib/buf.h"
+#include "net/ctlsock.h"
+#include "net/evloop.h"
+#include "net/link.h"
+#include "store/client_store.h"
+
+/*
+ * What the gateway stores in our queue (an item's first byte): a reply
+ * through one of our blocks (then its id, 16 bytes, and the payload) or a
+ * forward payload addressed to our queue (a contact's message).
+ */
+#define DAEMON_ITEM_REPLY 0x01
+#define DAEMON_ITEM_MESSAGE 0x02
+
+/* Reply blocks in flight, by id: what each reply means. Oldest replaced. */
+#define DAEMON_SURBS 4096
+
+enum surb_kind {
+	SURB_FREE,
+	SURB_COVER, /* sending-stream cover to an echo service */
+	SURB_LOOP,
+	SURB_FRAG, /* a real fragment: its reply is the acknowledgement */
+};
+
+struct surb_slot {
+	enum surb_kind kind;
+	uint8_t id[SPHINX_SURB_ID_LEN];
+	uint8_t msg[ARQ_ID_LEN];
+	uint32_t frag;
+	uint64_t sent_ms;
+};
+
+struct daemon {
+	const struct client_config *cfg;
+	struct dir_authset as;
+	struct client_store *store;
+	struct evloop *ev;
+	struct evtimer *tick;
+	struct link_mgr *lm;
+	struct link_conn *conn;
+	struct ctlsock *ctl;
+	struct gwlink gw;
+	struct sched sched;
+	bool sched_on;
+	struct arq arq;
+	struct cpacket_ctx px;
+	bool px_ok;
+	struct dir_consensus cons; /* our copy */
+	bool have_cons;
+	uint8_t *link_priv; /* secret */
+	uint8_t link_pub[32];
+	uint8_t gw_key[32];
+	uint8_t reply_queue[32];
+	char gw_host[64];
+	uint16_t gw_port;
+	struct surb_slot *surbs;   /* DAEMON_SURBS */
+	uint8_t *tokens;	   /* secret: DAEMON_SURBS * token len */
+	size_t surb_next;
+	uint64_t start_ms;
+	uint64_t rtt_p99_ms;
+	/* aggregate counters for status */
+	uint64_t sent[SCHED_NSTREAMS];
+	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
+	uint64_t connects, disconnects;
+	int exit_code;
+	char fatal[300];
+};
+
+/* daemon_ctl.c: the control socket's requests. */
+void daemon_ctl_handle(void *ctx, const char *line, size_t len,
+		       struct buf *reply);
+
+/* daemon.c: stop the loop with a fatal error (exit status 1). */
+void daemon_fatal(struct daemon *d, const char *msg);
+
+#endif /* BC_CLIENT_DAEMON_INTERNAL_H */
