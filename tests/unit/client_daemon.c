@@ -318,7 +318,7 @@ static void make_consensus(void)
 	buf_free(&body);
 }
 
-static void start_gateway(void)
+static void start_gateway_on(uint16_t port)
 {
 	struct link_cfg lc = {
 		.static_priv = gw_link_priv, .role = LINK_ROLE_NODE,
@@ -331,7 +331,12 @@ static void start_gateway(void)
 	uv_async_init(&gloop, &gstop, g_stop);
 	gm = link_mgr_new(&gloop, &lc);
 	cr_assert_not_null(gm);
-	cr_assert_eq(link_mgr_listen(gm, "127.0.0.1", 0, &gport), 0);
+	cr_assert_eq(link_mgr_listen(gm, "127.0.0.1", port, &gport), 0);
+}
+
+static void start_gateway(void)
+{
+	start_gateway_on(0);
 }
 
 static void write_file(const char *name, const char *text)
@@ -516,5 +521,67 @@ Test(client_daemon, clock_off_by_a_minute_stops)
 	cr_assert_eq(pthread_create(&dt, NULL, d_run, NULL), 0);
 	pthread_join(dt, NULL);
 	cr_assert_eq(daemon_rc, 1);
+	stop_gateway(gt);
+}
+
+/* Wait until the status satisfies want(), at most 10 s. */
+static json_t *wait_status(bool (*want)(json_t *j))
+{
+	json_t *j = NULL;
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 100000000L };
+		nanosleep(&ts, NULL);
+		json_decref(j);
+		j = status();
+		if (j != NULL && want(j))
+			break;
+	}
+	return j;
+}
+
+static bool ready_once(json_t *j)
+{
+	return jint(j, "gateway", "connects") == 1 &&
+	       jint(j, "replies", "total") > 0;
+}
+
+static bool ready_again(json_t *j)
+{
+	const char *st = json_string_value(
+		json_object_get(json_object_get(j, "gateway"), "state"));
+	return jint(j, "gateway", "connects") == 2 && st != NULL &&
+	       strcmp(st, "ready") == 0;
+}
+
+Test(client_daemon, reconnects_after_gateway_restart)
+{
+	pthread_t gt, dt;
+
+	start_gateway();
+	make_consensus();
+	configure();
+	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
+	cr_assert_eq(pthread_create(&dt, NULL, d_run, NULL), 0);
+	json_t *j = wait_status(ready_once);
+	cr_assert(j != NULL && ready_once(j));
+	json_decref(j);
+	/* The gateway goes away and comes back on the same port. */
+	uint16_t port = gport;
+	uv_async_send(&gstop);
+	pthread_join(gt, NULL);
+	uv_run(&gloop, UV_RUN_DEFAULT);
+	cr_assert_eq(uv_loop_close(&gloop), 0);
+	sphinx_unwrap_ctx_free(uctx);
+	start_gateway_on(port);
+	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
+	j = wait_status(ready_again);
+	char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	cr_assert(j != NULL && ready_again(j), "%s", dump ? dump : "none");
+	cr_assert_eq(jint(j, "gateway", "disconnects"), 1);
+	free(dump);
+	json_decref(j);
+	kill(getpid(), SIGTERM);
+	pthread_join(dt, NULL);
+	cr_assert_eq(daemon_rc, 0);
 	stop_gateway(gt);
 }
