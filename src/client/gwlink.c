@@ -245,6 +245,8 @@ enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 	case LINK_CMD_CONFIRM:
 	case LINK_CMD_REGISTER:
 	case LINK_CMD_GET_CONSENSUS:
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE:
 		break; /* a gateway never sends these to a client */
 	}
 	return LINK_ERR_TYPE;

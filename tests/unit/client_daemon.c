@@ -212,6 +212,8 @@ static enum link_err g_cmd(struct link_conn *c, const struct link_cmd *cmd,
 		confirm(cmd);
 		break;
 	case LINK_CMD_NOOP:
+	case LINK_CMD_QUEUE_CREATE:
+	case LINK_CMD_QUEUE_DELETE:
 	case LINK_CMD_FETCH_RESPONSE:
 	case LINK_CMD_CONSENSUS:
 	case LINK_CMD_DISCONNECT:
