@@ -9,6 +9,7 @@
 
 #include "lib/alloc.h"
 #include "crypto/noise.h"
+#include "crypto/secret.h"
 #include "wire/link_frame.h"
 
 struct link_sm {
@@ -116,7 +117,7 @@ link_sm_free(struct link_sm *sm)
 	noise_cipher_free(sm->tx);
 	noise_cipher_free(sm->rx);
 	/* Plaintexts of received frames: wipe before release. */
-	memset(sm->plain, 0, sm->plain_len);
+	secret_wipe(sm->plain, sm->plain_len);
 	BC_FREE(sm->plain);
 	BC_FREE(sm->inbuf);
 	BC_FREE(sm);
