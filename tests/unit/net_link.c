@@ -514,17 +514,17 @@ Test(net_link, oversized_length_prefix)
 
 Test(net_link, truncated_handshake_times_out)
 {
-	raw_expect(RAW_TRUNC_HS, LINK_ERR_TIMEOUT, 300 + 150);
+	raw_expect(RAW_TRUNC_HS, LINK_ERR_TIMEOUT, 300 + 300);
 }
 
 Test(net_link, one_byte_at_a_time_times_out)
 {
-	raw_expect(RAW_TRICKLE, LINK_ERR_TIMEOUT, 300 + 150);
+	raw_expect(RAW_TRICKLE, LINK_ERR_TIMEOUT, 300 + 300);
 }
 
 Test(net_link, truncated_transport_frame_times_out)
 {
-	raw_expect(RAW_TRUNC_FRAME, LINK_ERR_TIMEOUT, 400 + 150);
+	raw_expect(RAW_TRUNC_FRAME, LINK_ERR_TIMEOUT, 400 + 300);
 }
 
 /* Three idle peers against a responder that takes two: one is refused. */
