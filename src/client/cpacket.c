@@ -9,9 +9,6 @@
 #include "wire/sphinx_packet.h"
 #include "wire/sphinx_surb.h"
 
-const uint8_t CPACKET_ECHO_ID[32] = { 'e', 'c', 'h', 'o' };
-const uint8_t CPACKET_DROP_ID[32] = { 'd', 'r', 'o', 'p' };
-
 int cpacket_ctx_init(struct cpacket_ctx *x, const struct dir_consensus *c,
 		     uint64_t epoch, const struct dir_node *own,
 		     const uint8_t own_queue[static 32])

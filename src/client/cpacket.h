@@ -6,10 +6,9 @@
  * carry no reply block (the flag sits inside the payload, which only the
  * last hop sees, so the first hops cannot tell).
  *
- * Service recipients at a gateway are fixed 32-byte ids: CPACKET_ECHO_ID
- * ("echo" then zeros) and CPACKET_DROP_ID ("drop" then zeros). The gateway
- * service (issue 7) answers the first through the reply block and discards
- * the second.
+ * Service recipients at a gateway are the fixed ids of wire/service_id.h
+ * (docs/gateway.md): the echo service answers through the reply block, the
+ * drop service discards.
  */
 #ifndef BC_CLIENT_CPACKET_H
 #define BC_CLIENT_CPACKET_H
@@ -20,10 +19,11 @@
 
 #include "client/route.h"
 #include "wire/dir_consensus.h"
+#include "wire/service_id.h"
 #include "wire/sphinx_geometry.h"
 
-extern const uint8_t CPACKET_ECHO_ID[32];
-extern const uint8_t CPACKET_DROP_ID[32];
+#define CPACKET_ECHO_ID SERVICE_ID_ECHO
+#define CPACKET_DROP_ID SERVICE_ID_DROP
 
 /* The reply-block decryption token of our reply routes. */
 #define CPACKET_TOKEN_LEN ((ROUTE_REPLY_HOPS + 1) * SPHINX_KEY_IV_LEN)

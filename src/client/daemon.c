@@ -559,6 +559,7 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 					  daemon_on_item, d },
 		    registered, (const uint8_t *)d->cfg->token,
 		    strlen(d->cfg->token));
+	d->gw.reply_queue = d->reply_queue;
 	arq_params_default(&ap, 5000);
 	arq_init(&d->arq, &ap, 2000);
 	if (client_store_msg_each(d->store, daemon_load_msg, d) != 0) {

@@ -18,12 +18,13 @@
 #include "store/client_store.h"
 
 /*
- * What the gateway stores in our queue (an item's first byte): a reply
- * through one of our blocks (then its id, 16 bytes, and the payload) or a
- * forward payload addressed to our queue (a contact's message).
+ * What the gateway stores for us (docs/gateway.md "Stored items"): kind
+ * (1), SURB id (16, zero for messages), then payload_len bytes: a
+ * contact's message (the blob, then zeros) or a reply through one of our
+ * blocks, still encrypted for us.
  */
-#define DAEMON_ITEM_REPLY 0x01
-#define DAEMON_ITEM_MESSAGE 0x02
+#define DAEMON_ITEM_MESSAGE 0x01
+#define DAEMON_ITEM_REPLY 0x02
 
 /* Reply blocks in flight, by id: what each reply means. Oldest replaced. */
 #define DAEMON_SURBS 4096

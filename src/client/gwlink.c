@@ -59,6 +59,20 @@ static int gwlink_get_chunk(struct gwlink *g, uint16_t chunk)
 	return g->ops.send(g->ops.ctx, &c);
 }
 
+/* Our reply queue, or straight to the clock check without one. */
+static void gwlink_queue_or_time(struct gwlink *g, int64_t wall_ms)
+{
+	struct link_cmd c = { .type = LINK_CMD_QUEUE_CREATE };
+
+	if (g->reply_queue == NULL) {
+		gwlink_send_time(g, wall_ms);
+		return;
+	}
+	memcpy(c.u.queue.id, g->reply_queue, 32);
+	g->state = GWLINK_QUEUE;
+	g->ops.send(g->ops.ctx, &c);
+}
+
 void gwlink_opened(struct gwlink *g, int64_t wall_ms)
 {
 	g->fetch_pending = false;
@@ -70,7 +84,7 @@ void gwlink_opened(struct gwlink *g, int64_t wall_ms)
 		g->ops.send(g->ops.ctx, &c);
 		return;
 	}
-	gwlink_send_time(g, wall_ms);
+	gwlink_queue_or_time(g, wall_ms);
 }
 
 void gwlink_closed(struct gwlink *g)
@@ -194,6 +208,24 @@ static enum link_err gwlink_on_fetched(struct gwlink *g,
 	return LINK_OK;
 }
 
+/* The answer to QUEUE_CREATE: ours now, or already ours. */
+static enum link_err gwlink_on_queue(struct gwlink *g, uint8_t code,
+				     int64_t wall_ms)
+{
+	char msg[160];
+
+	if (code == LINK_OK || code == LINK_ERR_EXISTS) {
+		gwlink_send_time(g, wall_ms);
+		return LINK_OK;
+	}
+	if (code == LINK_ERR_UNAVAILABLE)
+		return LINK_ERR_UNAVAILABLE; /* close; the reconnect retries */
+	snprintf(msg, sizeof(msg), "the gateway refused our reply queue (%s)",
+		 link_err_str(code));
+	gwlink_fatal(g, msg);
+	return LINK_OK;
+}
+
 static enum link_err gwlink_on_error(struct gwlink *g, uint8_t code)
 {
 	if (g->state != GWLINK_REGISTERING && code == LINK_ERR_NOT_REGISTERED) {
@@ -227,10 +259,13 @@ enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 	case LINK_CMD_NOOP:
 		return LINK_OK;
 	case LINK_CMD_ERROR:
+		if (g->state == GWLINK_QUEUE &&
+		    cmd->u.error.code != LINK_ERR_NOT_REGISTERED)
+			return gwlink_on_queue(g, cmd->u.error.code, wall_ms);
 		e = gwlink_on_error(g, cmd->u.error.code);
 		if (e == LINK_OK && g->state == GWLINK_REGISTERING &&
 		    g->registered)
-			gwlink_send_time(g, wall_ms);
+			gwlink_queue_or_time(g, wall_ms);
 		return e;
 	case LINK_CMD_TIME:
 		return gwlink_on_time(g, cmd->u.time.wall_ms, wall_ms);
@@ -282,6 +317,8 @@ const char *gwlink_state_name(enum gwlink_state s)
 		return "down";
 	case GWLINK_REGISTERING:
 		return "registering";
+	case GWLINK_QUEUE:
+		return "reply queue";
 	case GWLINK_TIME:
 		return "clock check";
 	case GWLINK_CONSENSUS:

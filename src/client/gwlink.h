@@ -5,7 +5,7 @@
  * its link connection; tests feed it from an in-process fake gateway.
  *
  * On every (re)connection: REGISTER (until the gateway said ok once), then
- * TIME and the 30-second clock check, then the current consensus by
+ * QUEUE_CREATE of our reply queue (when set), then TIME and the 30-second clock check, then the current consensus by
  * GET_CONSENSUS chunks, verified against the configured authorities
  * (dir/verify.h) and checked for equivocation. Once ready: fetches with
  * sequence numbers, items handed up, and CONFIRM only for items the caller
@@ -29,6 +29,7 @@
 enum gwlink_state {
 	GWLINK_DOWN,	    /* no link */
 	GWLINK_REGISTERING, /* REGISTER sent */
+	GWLINK_QUEUE,	    /* QUEUE_CREATE of our reply queue sent */
 	GWLINK_TIME,	    /* TIME sent */
 	GWLINK_CONSENSUS,   /* fetching consensus chunks */
 	GWLINK_READY,
@@ -53,6 +54,9 @@ struct gwlink {
 	struct gwlink_ops ops;
 	bool registered;
 	const uint8_t *token; /* registration token, may be NULL */
+	/* Our reply queue (32 bytes), created at the gateway on every
+	 * connection (idempotent: "exists" is fine); NULL: none. */
+	const uint8_t *reply_queue;
 	size_t token_len;
 	int64_t time_sent_ms;
 	int64_t skew_ms; /* gateway minus us, at the last check */

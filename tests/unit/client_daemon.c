@@ -95,7 +95,7 @@ static void enqueue(const uint8_t *surb_id, const uint8_t *payload)
 	if (qn == MAXQ)
 		return;
 	uint8_t *d = malloc(1 + 16 + geo.payload_len);
-	d[0] = 0x01;
+	d[0] = 0x02; /* reply (docs/gateway.md) */
 	memcpy(d + 1, surb_id, 16);
 	memcpy(d + 17, payload, geo.payload_len);
 	memset(q[qn].id, 0, LINK_ID_LEN);
@@ -211,8 +211,11 @@ static enum link_err g_cmd(struct link_conn *c, const struct link_cmd *cmd,
 	case LINK_CMD_CONFIRM:
 		confirm(cmd);
 		break;
-	case LINK_CMD_NOOP:
 	case LINK_CMD_QUEUE_CREATE:
+		r = (struct link_cmd){ .type = LINK_CMD_ERROR };
+		link_conn_send(c, &r);
+		break;
+	case LINK_CMD_NOOP:
 	case LINK_CMD_QUEUE_DELETE:
 	case LINK_CMD_FETCH_RESPONSE:
 	case LINK_CMD_CONSENSUS:

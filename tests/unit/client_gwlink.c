@@ -340,3 +340,41 @@ Test(client_gwlink, garbage_from_the_gateway_closes_the_link)
 	gwlink_free(&g);
 	buf_free(&doc);
 }
+
+Test(client_gwlink, reply_queue_created_on_every_connection)
+{
+	struct gwlink g;
+	const uint8_t queue[32] = { 0x42 };
+
+	gwlink_init(&g, &as, &ops, false, NULL, 0);
+	g.reply_queue = queue;
+	gwlink_opened(&g, NOW_MS);
+	cr_assert_eq(gw_error(&g, LINK_OK), LINK_OK); /* registered */
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_QUEUE_CREATE);
+	cr_assert_eq(out.cmd[out.n - 1].u.queue.id[0], 0x42);
+	cr_assert_str_eq(gwlink_state_name(g.state), "reply queue");
+	cr_assert_eq(gw_error(&g, LINK_OK), LINK_OK);
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_TIME);
+	/* Next connection: the queue exists already, which is fine. */
+	gwlink_closed(&g);
+	gwlink_opened(&g, NOW_MS);
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_QUEUE_CREATE);
+	cr_assert_eq(gw_error(&g, LINK_ERR_EXISTS), LINK_OK);
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_TIME);
+	/* Storage unavailable: close the link, the reconnect asks again. */
+	gwlink_closed(&g);
+	gwlink_opened(&g, NOW_MS);
+	cr_assert_eq(gw_error(&g, LINK_ERR_UNAVAILABLE), LINK_ERR_UNAVAILABLE);
+	cr_assert_neq(g.state, GWLINK_FATAL);
+	/* The gateway forgot us: register again. */
+	gwlink_closed(&g);
+	gwlink_opened(&g, NOW_MS);
+	cr_assert_eq(gw_error(&g, LINK_ERR_NOT_REGISTERED), LINK_OK);
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_REGISTER);
+	/* A quota refusal stops the client with a reason. */
+	cr_assert_eq(gw_error(&g, LINK_OK), LINK_OK);
+	cr_assert_eq(gw_error(&g, LINK_ERR_QUOTA), LINK_OK);
+	cr_assert_eq(g.state, GWLINK_FATAL);
+	cr_assert(strstr(g.err, "reply queue") != NULL, "%s", g.err);
+	gwlink_free(&g);
+}
