@@ -401,6 +401,19 @@ static void daemon_on_close(struct link_conn *c,
 	if (i->was_open)
 		d->disconnects++;
 	gwlink_closed(&d->gw);
+	/*
+	 * Noise XK: a responder without the static key we dialled cannot
+	 * answer our first message, so the handshake fails to verify. A
+	 * gateway that is down gives a socket error instead. Three in a row
+	 * before any link opened: the configured key is wrong.
+	 */
+	if (!i->was_open && i->why == LINK_ERR_HANDSHAKE && d->connects == 0 &&
+	    ++d->bad_handshakes >= 3) {
+		daemon_fatal(d, "the gateway does not hold the configured "
+				"gateway_key (three handshakes failed): check "
+				"the config");
+		return;
+	}
 	if (i->peer_reason == LINK_ERR_AUTH)
 		log_warn("client: the gateway refused our link key");
 	if (!i->retrying)

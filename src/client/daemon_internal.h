@@ -76,6 +76,7 @@ struct daemon {
 	uint64_t sent[SCHED_NSTREAMS];
 	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
 	uint64_t connects, disconnects;
+	uint32_t bad_handshakes; /* in a row, before any open */
 	int exit_code;
 	char fatal[300];
 };

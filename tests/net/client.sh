@@ -6,8 +6,9 @@
 #     four streams, and its loops come back through the mixes
 #   - `backchannel status` shows the link up, the epoch and the loops
 #   - gw1 SIGKILLed and restarted: the client reconnects by itself
-#   - a wrong passphrase: one line, exit status 1 (a gateway key missing
-#     from the consensus: tests/unit/client_daemon.c)
+#   - a wrong passphrase, a gateway_key the gateway does not hold: one
+#     line, exit status 1 (a gateway key missing from the consensus:
+#     tests/unit/client_daemon.c)
 #   tests/net/client.sh BUILD_DIR
 set -u
 B=${1:-build/gcc}
@@ -104,6 +105,13 @@ echo "not the passphrase" >"$W/pass"
 OUT=$("$BIN" client --config "$W/c.ini" 2>&1); RC=$?
 [ "$RC" -eq 1 ] && [ "$(echo "$OUT" | wc -l)" -eq 1 ] && echo "$OUT" | grep -q "wrong passphrase" &&
 	ok "wrong passphrase: $OUT" || bad "wrong passphrase: rc $RC: $OUT"
+# A gateway_key that is not gw1's (gw2's): the handshake cannot succeed.
+echo "a passphrase for the test" >"$W/pass"
+sed -i "s|^gateway_key = .*|gateway_key = $(pubkey "$D/gw2/link.key")|" "$W/c.ini"
+OUT=$(timeout 60 "$BIN" client --config "$W/c.ini" 2>&1 >/dev/null | grep -v ' \[')
+echo "$OUT" | grep -q "does not hold the configured gateway_key" &&
+	ok "wrong gateway_key: $OUT" || bad "wrong gateway_key: $OUT"
+
 say "client: $FAILS failures"
 [ "$FAILS" -eq 0 ] && echo "client: all checks passed"
 [ "$FAILS" -eq 0 ]
