@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Gateways end to end (docs/gateway.md) on a whole test network: a test
+# client (backchannel gateway-probe) registers at gw2 and creates a queue,
+# another registers at gw1; messages cross gw1, three mix layers and gw2,
+# where the receiver fetches and confirms them; every message's
+# acknowledgement and every echo from gw2's echo service comes back to the
+# sender's reply queue at gw1, decrypted with its reply block's token. Then
+# gw2 is killed with SIGKILL, started again, and the same works again.
+set -u
+B=${1:-build/gcc}
+BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
+[ -x "$BIN" ] || { echo "gateway: $BIN missing"; exit 1; }
+W=$(mktemp -d /tmp/bc-gateway.XXXXXX)
+D=$W/net
+FAILS=0
+T0=$(date +%s)
+
+cleanup() {
+	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
+	if [ -f "$D/testnet.state" ]; then
+		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
+			while read -r p; do kill -9 "$p" 2>/dev/null; done
+	fi
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "gateway: logs kept in $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "[$(($(date +%s) - T0))s] $*"; }
+ok() { say "ok: $*"; }
+bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+field() { awk -v n="$1" -v c="$2" '$2 == n {print $c}' "$D/testnet.state"; }
+metric() {
+	curl -s --max-time 3 "http://$(field "$1" 5)/metrics" |
+		awk -v m="$2" '$1 == m {print $2; f=1} END {if (!f) print 0}'
+}
+
+say "starting the network"
+if ! "$BIN" testnet up --dir "$D" >"$W/up.log" 2>&1; then
+	bad "testnet up: $(tail -3 "$W/up.log")"
+	exit 1
+fi
+ok "testnet up"
+
+probe() {
+	timeout 90 "$BIN" gateway-probe --dir "$D" --from gw1 --to gw2 --count 20 --echo 20 >"$W/probe.log" 2>&1
+}
+if probe; then ok "$(grep '^probe:' "$W/probe.log")"
+else bad "probe: $(tail -3 "$W/probe.log")"; fi
+[ "$(metric gw2 bc_gateway_acked_total)" = 20 ] && [ "$(metric gw2 bc_gateway_echoed_total)" = 20 ] &&
+	ok "gw2 counted 20 acknowledgements after commit and 20 echoes" ||
+	bad "gw2 metrics: acked $(metric gw2 bc_gateway_acked_total), echoed $(metric gw2 bc_gateway_echoed_total)"
+
+"$BIN" testnet stop --dir "$D" --name gw2 --sigkill >/dev/null
+"$BIN" testnet start --dir "$D" --name gw2 >/dev/null
+for _ in $(seq 1 30); do
+	[ "$(metric gw2 bc_links_open)" -ge 6 ] 2>/dev/null && break
+	sleep 1
+done
+if probe; then ok "after SIGKILL and restart of gw2: $(grep '^probe:' "$W/probe.log")"
+else bad "after restart: $(tail -3 "$W/probe.log")"; fi
+
+"$BIN" testnet down --dir "$D" >"$W/down.log" 2>&1 && ok "down" || bad "down: $(tail -2 "$W/down.log")"
+say "gateway: $FAILS failures"
+[ "$FAILS" -eq 0 ]
