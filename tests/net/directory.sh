@@ -291,7 +291,17 @@ make_authority b4 "${BP[4]}" "$W/split34.list"
 for b in b1 b2 b3 b4; do start_authority $b; done
 sleep 9
 split_none() {
-	local b code
+	local b code i all
+	# The reason is logged once the voting window closes, which a loaded
+	# machine may push past the sleep above: wait for it, bounded.
+	for i in $(seq 1 60); do
+		all=1
+		for b in 1 2 3 4; do
+			grep -q "2 of 4 votes, 3 needed; not signing yet" "$W/b$b.log" || all=0
+		done
+		[ "$all" = 1 ] && break
+		sleep 0.5
+	done
 	for b in 1 2 3 4; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${BP[$b]}/consensus")
 		[ "$code" = 404 ] || { say "  b$b /consensus answered $code"; return 1; }
