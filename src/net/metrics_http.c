@@ -158,7 +158,10 @@ metrics_http_start(const char *addr, metrics_http_render_fn render, void *ctx,
 				  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	h->d = MHD_start_daemon(
 	    flags, port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	    (struct sockaddr *)&ss,
+	    /* a restarted node gets its port back despite TIME_WAIT */
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)8,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)5,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);

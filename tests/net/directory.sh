@@ -44,9 +44,11 @@ USED=" "
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		# Below the kernel's ephemeral range (32768 and up here), so no
+		# outgoing connection of this or another test holds the port.
+		p=$((20000 + RANDOM % 12000))
 		case "$USED" in *" $p "*) continue ;; esac
-		if [ -z "$(ss -ltnH "sport = :$p" 2>/dev/null)" ]; then
+		if [ -z "$(ss -tanH "sport = :$p" 2>/dev/null)" ]; then
 			USED="$USED$p "
 			echo "$p"
 			return
