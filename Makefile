@@ -73,6 +73,9 @@ FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all test test-asan bench fuzz demo clean deps layering format soak
 .DEFAULT_GOAL := all
+# Keep the objects of tests, benches and fuzz targets: make would otherwise
+# delete them as intermediates and rebuild them every run.
+.SECONDARY:
 
 all: deps-check $(BUILD)/backchannel $(UNIT_BIN) $(VEC_BIN) $(BENCH_BIN) $(REPLAY_BIN)
 
