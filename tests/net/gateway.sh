@@ -21,6 +21,10 @@ cleanup() {
 		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
 			while read -r p; do kill -9 "$p" 2>/dev/null; done
 	fi
+	if [ "$FAILS" -gt 0 ]; then
+		echo "gateway: last warnings of the daemons:"
+		grep -h -E '\[(warn|err)\]' "$D"/*.log 2>/dev/null | tail -15
+	fi
 	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "gateway: logs kept in $W"; fi
 }
 trap cleanup EXIT
@@ -52,12 +56,24 @@ else bad "probe: $(tail -3 "$W/probe.log")"; fi
 	ok "gw2 counted 20 acknowledgements after commit and 20 echoes" ||
 	bad "gw2 metrics: acked $(metric gw2 bc_gateway_acked_total), echoed $(metric gw2 bc_gateway_echoed_total)"
 
+# A mix whose link to gw2 broke drops what it has for gw2 until its link is
+# back (reconnect with backoff up to 5 s; clients retransmit, this probe does
+# not): wait until every node has as many links open as before the kill.
+NODES=$(awk '$1 != "#" && $1 != "authorities" && $2 ~ /^(mix|gw)/ {print $2}' "$D/testnet.state")
+declare -A LINKS
+for n in $NODES; do LINKS[$n]=$(metric "$n" bc_links_open); done
 "$BIN" testnet stop --dir "$D" --name gw2 --sigkill >/dev/null
 "$BIN" testnet start --dir "$D" --name gw2 >/dev/null
-for _ in $(seq 1 30); do
-	[ "$(metric gw2 bc_links_open)" -ge 6 ] 2>/dev/null && break
+back=0
+for _ in $(seq 1 60); do
+	back=1
+	for n in $NODES; do
+		[ "$(metric "$n" bc_links_open)" -ge "${LINKS[$n]}" ] 2>/dev/null || back=0
+	done
+	[ "$back" = 1 ] && break
 	sleep 1
 done
+[ "$back" = 1 ] && ok "every link back after gw2's restart" || bad "links not back after 60 s"
 if probe; then ok "after SIGKILL and restart of gw2: $(grep '^probe:' "$W/probe.log")"
 else bad "after restart: $(tail -3 "$W/probe.log")"; fi
 
