@@ -91,9 +91,12 @@ int noise_hs_add_psk(struct noise_hs *hs,
 		     const uint8_t psk[static NOISE_KEY_LEN]);
 
 /*
- * TESTS ONLY: use this ephemeral private key instead of a random one (for
- * known-answer vectors). Using a fixed ephemeral in production destroys
- * forward secrecy. Accepted, and then unused, by a one-way responder.
+ * Use this ephemeral private key instead of a random one: for known-answer
+ * vectors, and for first contact (wire/firstcontact.c), which re-runs its
+ * first message with the same fresh random ephemeral so a retransmission
+ * has the same bytes. Never reuse an ephemeral across different handshakes:
+ * that destroys forward secrecy. Accepted, and then unused, by a one-way
+ * responder.
  */
 int noise_hs_set_e(struct noise_hs *hs,
 		   const uint8_t priv[static NOISE_KEY_LEN]);
