@@ -175,7 +175,9 @@ take_item(struct side *s, const struct link_item *it)
 	if (it->len != isz)
 		return;
 	uint8_t *item = bc_memdup(it->data, it->len);
-	if (s == &pr->rcv && item[0] == GATEWAY_ITEM_MESSAGE) {
+	if (s == &pr->rcv && item[0] == GATEWAY_ITEM_MESSAGE &&
+	    memcmp(item + 1, s->queue, LINK_ITEM_TAG_LEN) == 0) {
+		/* Counted only with its queue id in the tag. */
 		uint32_t i = be32_get(item + GATEWAY_ITEM_HDR);
 		if (i < (uint32_t)pr->count && !pr->got_blob[i]) {
 			pr->got_blob[i] = true;

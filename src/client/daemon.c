@@ -302,19 +302,20 @@ static void daemon_acked(struct daemon *d, const struct surb_slot *s)
 	}
 }
 
-/* A reply through one of our blocks: surb id (16) | payload. */
-static int daemon_reply(struct daemon *d, const uint8_t *data, size_t len)
+/* A reply through one of our blocks: tag = its SURB id, then zeros. */
+static int daemon_reply(struct daemon *d, const uint8_t *tag,
+			const uint8_t *data, size_t len)
 {
 	uint8_t *token = NULL;
 
-	if (len != SPHINX_SURB_ID_LEN + d->px.g.payload_len)
+	if (len != d->px.g.payload_len)
 		return -1;
-	struct surb_slot *s = daemon_surb_find(d, data, &token);
+	struct surb_slot *s = daemon_surb_find(d, tag, &token);
 	if (s == NULL) {
 		d->replies_unknown++; /* replaced, or from before a restart */
 		return 0;
 	}
-	uint8_t *p = bc_memdup(data + SPHINX_SURB_ID_LEN, d->px.g.payload_len);
+	uint8_t *p = bc_memdup(data, len);
 	enum sphinx_err e = sphinx_surb_decrypt(&d->px.g, token,
 						CPACKET_TOKEN_LEN, p);
 	free(p);
@@ -329,33 +330,45 @@ static int daemon_reply(struct daemon *d, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* A message for us: kept in the store for the end-to-end layer. */
+/* A message for us: kept in the store for the end-to-end layer, as
+ * queue id (32) | blob, so it can be mapped to its contact. */
 static int daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
-		       const uint8_t *data, size_t len)
+		       const uint8_t *queue, const uint8_t *data, size_t len)
 {
 	char name[64] = "inbox/";
+	struct buf v;
+	int r = -1;
 
-	if (hex_encode(name + 6, sizeof(name) - 6, id, LINK_ID_LEN) < 0 ||
-	    client_store_put(d->store, name, data, len) < 0)
-		return -1;
+	buf_init(&v);
+	if (hex_encode(name + 6, sizeof(name) - 6, id, LINK_ID_LEN) < 0)
+		goto done;
+	buf_append(&v, queue, LINK_ITEM_TAG_LEN);
+	buf_append(&v, data, len);
+	if (client_store_put(d->store, name, v.data, v.len) < 0)
+		goto done;
 	d->items_kept++;
-	return 0;
+	r = 0;
+done:
+	buf_free(&v);
+	return r;
 }
 
 static int daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN],
+			  uint8_t kind,
+			  const uint8_t tag[static LINK_ITEM_TAG_LEN],
 			  const uint8_t *data, size_t len)
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(60000);
 	struct daemon *d = ctx;
 
-	if (len >= 1 && data[0] == DAEMON_ITEM_REPLY && d->px_ok) {
-		if (daemon_reply(d, data + 1, len - 1) < 0)
+	if (kind == LINK_ITEM_REPLY && d->px_ok) {
+		if (daemon_reply(d, tag, data, len) < 0)
 			log_ratelim(&rl, LOG_LVL_WARN, "client: a reply did "
 							"not open; dropped");
 		return 0;
 	}
-	if (len >= 1 && data[0] == DAEMON_ITEM_MESSAGE)
-		return daemon_keep(d, id, data + 1, len - 1);
+	if (kind == LINK_ITEM_MESSAGE)
+		return daemon_keep(d, id, tag, data, len);
 	log_ratelim(&rl, LOG_LVL_WARN, "client: an item of unknown kind from "
 				       "the gateway; dropped");
 	return 0;

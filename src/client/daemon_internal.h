@@ -17,15 +17,6 @@
 #include "net/link.h"
 #include "store/client_store.h"
 
-/*
- * What the gateway stores for us (docs/gateway.md "Stored items"): kind
- * (1), SURB id (16, zero for messages), then payload_len bytes: a
- * contact's message (the blob, then zeros) or a reply through one of our
- * blocks, still encrypted for us.
- */
-#define DAEMON_ITEM_MESSAGE 0x01
-#define DAEMON_ITEM_REPLY 0x02
-
 /* Reply blocks in flight, by id: what each reply means. Oldest replaced. */
 #define DAEMON_SURBS 4096
 

@@ -197,7 +197,11 @@ static enum link_err gwlink_on_fetched(struct gwlink *g,
 	for (uint8_t i = 0; i < cmd->u.fetch_resp.count; i++) {
 		const struct link_item *it = &cmd->u.fetch_resp.items[i];
 		g->items++;
-		if (g->ops.on_item(g->ops.ctx, it->id, it->data, it->len) != 0)
+		if (it->len < LINK_ITEM_HDR)
+			g->items_bad++; /* nothing to hand up: let it go */
+		else if (g->ops.on_item(g->ops.ctx, it->id, it->data[0],
+					it->data + 1, it->data + LINK_ITEM_HDR,
+					it->len - LINK_ITEM_HDR) != 0)
 			continue;
 		memcpy(conf.u.confirm.ids[conf.u.confirm.count++], it->id,
 		       LINK_ID_LEN);

@@ -41,9 +41,14 @@ struct gwlink_ops {
 	int (*send)(void *ctx, const struct link_cmd *cmd);
 	/* A new verified consensus (the caller may keep a copy). */
 	void (*on_consensus)(void *ctx, const struct dir_consensus *c);
-	/* One fetched item: 0 once it is durably handled (then confirmed),
-	 * -1 to leave it at the gateway for a later fetch. */
+	/* One fetched item (docs/gateway.md "Stored items"): its link id,
+	 * kind (LINK_ITEM_MESSAGE or _REPLY, or another value from a newer
+	 * gateway), tag (a message's queue id; a reply's SURB id then
+	 * zeros) and payload.  0 once it is durably handled (then
+	 * confirmed), -1 to leave it at the gateway for a later fetch. */
 	int (*on_item)(void *ctx, const uint8_t id[static LINK_ID_LEN],
+		       uint8_t kind,
+		       const uint8_t tag[static LINK_ITEM_TAG_LEN],
 		       const uint8_t *data, size_t len);
 	void *ctx;
 };
@@ -72,6 +77,7 @@ struct gwlink {
 	uint32_t fetch_seq;
 	bool fetch_pending;
 	uint64_t fetches, items, confirmed;
+	uint64_t items_bad; /* shorter than the item header: dropped */
 	char err[256];
 };
 

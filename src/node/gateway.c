@@ -25,6 +25,10 @@
 
 static const char MAILBOX_TAG_LABEL[] = "backchannel-mailbox-tag";
 
+_Static_assert(MAILBOX_QUEUE_ID_LEN == LINK_ITEM_TAG_LEN &&
+		   SPHINX_SURB_ID_LEN <= LINK_ITEM_TAG_LEN,
+	       "an item's tag holds a queue id or a SURB id");
+
 size_t
 gateway_item_size(const struct sphinx_geometry *g)
 {
@@ -212,6 +216,8 @@ entry_fill(struct gateway *gw, struct gw_entry *e,
 	}
 	e->kind = GW_DELIVER;
 	e->item[0] = GATEWAY_ITEM_MESSAGE;
+	/* The queue it arrived on: the client maps it to a contact. */
+	memcpy(e->item + 1, e->queue, MAILBOX_QUEUE_ID_LEN);
 	memcpy(e->item + GATEWAY_ITEM_HDR, v.blob, g->blob_len);
 	return true;
 }
@@ -485,6 +491,14 @@ gateway_open(const struct gateway_cfg *cfg, char *err, size_t errlen)
 	defaults(&gw->cfg);
 	gw->geom = cfg->geom;
 	gw->item_size = gateway_item_size(&gw->geom);
+	if (link_cmd_items_fit(gw->geom.packet_len, gw->item_size) == 0) {
+		/* Fetch responses could never carry anything. */
+		snprintf(err, errlen, "gateway: a stored item (%zu bytes) "
+				      "does not fit one link frame",
+			 gw->item_size);
+		free(gw);
+		return NULL;
+	}
 	gw->mb = open_mailbox(gw, err, errlen);
 	if (!gw->mb) {
 		free(gw);

@@ -31,12 +31,15 @@ struct gateway;
 struct metrics;
 struct replay_store;
 
-/* A stored item: kind (1) | SURB id (16, replies) | body (payload_len). */
-#define GATEWAY_ITEM_HDR 17
+/*
+ * A stored item is what a fetch hands out (wire/link_cmd.h LINK_ITEM_*):
+ * kind (1) | tag (32: the queue id of a message, the SURB id of a reply
+ * then zeros) | body (payload_len).
+ */
+#define GATEWAY_ITEM_HDR LINK_ITEM_HDR
 enum gateway_item_kind {
-	GATEWAY_ITEM_MESSAGE = 1, /* body: the forward blob, zero-padded */
-	GATEWAY_ITEM_REPLY = 2,	  /* body: a reply's payload, encrypted for
-				   * the SURB's creator */
+	GATEWAY_ITEM_MESSAGE = LINK_ITEM_MESSAGE,
+	GATEWAY_ITEM_REPLY = LINK_ITEM_REPLY,
 };
 
 /* Bytes of one stored item for geometry g. */

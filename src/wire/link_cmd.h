@@ -42,6 +42,21 @@ enum link_cmd_type {
 /* Longest registration token. */
 #define LINK_TOKEN_MAX 256
 
+/*
+ * What a fetched item's data holds (docs/gateway.md "Stored items"):
+ * kind (1) | tag (32) | payload.  The tag of a message is the queue id it
+ * arrived on (the client maps it to a contact or an invitation); the tag of
+ * a reply is its SURB id followed by zeros.  Checked by the client, not by
+ * this codec: an item is opaque bytes here.
+ */
+#define LINK_ITEM_TAG_LEN 32
+#define LINK_ITEM_HDR (1 + LINK_ITEM_TAG_LEN)
+enum link_item_kind {
+	LINK_ITEM_MESSAGE = 1, /* payload: the forward blob, zero-padded */
+	LINK_ITEM_REPLY = 2,   /* payload: a reply, encrypted for the SURB's
+				* maker */
+};
+
 struct link_item {
 	uint8_t id[LINK_ID_LEN];
 	const uint8_t *data; /* into the decoded buffer */

@@ -94,15 +94,15 @@ static void enqueue(const uint8_t *surb_id, const uint8_t *payload)
 {
 	if (qn == MAXQ)
 		return;
-	uint8_t *d = malloc(1 + 16 + geo.payload_len);
-	d[0] = 0x02; /* reply (docs/gateway.md) */
+	uint8_t *d = calloc(1, LINK_ITEM_HDR + geo.payload_len);
+	d[0] = LINK_ITEM_REPLY; /* docs/gateway.md: SURB id, zeros, payload */
 	memcpy(d + 1, surb_id, 16);
-	memcpy(d + 17, payload, geo.payload_len);
+	memcpy(d + LINK_ITEM_HDR, payload, geo.payload_len);
 	memset(q[qn].id, 0, LINK_ID_LEN);
 	memcpy(q[qn].id, &qid, sizeof(qid));
 	qid++;
 	q[qn].data = d;
-	q[qn].len = 17 + geo.payload_len;
+	q[qn].len = LINK_ITEM_HDR + geo.payload_len;
 	qn++;
 }
 
@@ -146,7 +146,7 @@ static void fetch_answer(struct link_conn *c, uint32_t seq)
 {
 	struct link_cmd r = { .type = LINK_CMD_FETCH_RESPONSE };
 	size_t fit = link_cmd_items_fit(LINK_PACKET_LEN_DEFAULT,
-					17 + geo.payload_len);
+					LINK_ITEM_HDR + geo.payload_len);
 	r.u.fetch_resp.seq = seq;
 	for (size_t i = 0; i < qn && i < fit; i++) {
 		memcpy(r.u.fetch_resp.items[i].id, q[i].id, LINK_ID_LEN);

@@ -53,15 +53,28 @@ static void t_cons(void *ctx, const struct dir_consensus *c)
 	consensus_seen++;
 }
 
-/* Stores items whose first byte is even; leaves the others. */
+/* Stores items whose kind is even; leaves the others.  The tag must be
+ * 0x70 + kind repeated, and the payload's first byte 0x50 + kind. */
 static int t_item(void *ctx, const uint8_t id[static LINK_ID_LEN],
+		  uint8_t kind, const uint8_t tag[static LINK_ITEM_TAG_LEN],
 		  const uint8_t *data, size_t len)
 {
 	(void)ctx;
 	(void)id;
 	cr_assert_gt(len, 0);
+	for (size_t i = 0; i < LINK_ITEM_TAG_LEN; i++)
+		cr_assert_eq(tag[i], 0x70 + kind);
+	cr_assert_eq(data[0], 0x50 + kind);
 	items_seen++;
-	return data[0] % 2 == 0 ? 0 : -1;
+	return kind % 2 == 0 ? 0 : -1;
+}
+
+/* An item of this kind, its tag and payload as t_item expects. */
+static void make_item(uint8_t d[LINK_ITEM_HDR + 4], uint8_t kind)
+{
+	d[0] = kind;
+	memset(d + 1, 0x70 + kind, LINK_ITEM_TAG_LEN);
+	memset(d + LINK_ITEM_HDR, 0x50 + kind, 4);
 }
 
 static const struct gwlink_ops ops = { t_send, t_cons, t_item, NULL };
@@ -209,20 +222,28 @@ Test(client_gwlink, register_clock_consensus_fetch_confirm)
 	cr_assert_eq(gwlink_fetch(&g), -1); /* one outstanding at a time */
 	cr_assert_eq(out.type[out.n - 1], LINK_CMD_FETCH);
 	struct link_cmd r = { .type = LINK_CMD_FETCH_RESPONSE };
-	uint8_t d0[4] = { 2 }, d1[4] = { 3 };
+	uint8_t d0[LINK_ITEM_HDR + 4], d1[LINK_ITEM_HDR + 4], d2[5] = {2};
+	make_item(d0, 2);
+	make_item(d1, 3);
 	r.u.fetch_resp.seq = out.cmd[out.n - 1].u.fetch.seq;
-	r.u.fetch_resp.count = 2;
+	r.u.fetch_resp.count = 3;
 	memset(r.u.fetch_resp.items[0].id, 0xa, LINK_ID_LEN);
 	r.u.fetch_resp.items[0].data = d0;
-	r.u.fetch_resp.items[0].len = 4;
+	r.u.fetch_resp.items[0].len = sizeof(d0);
 	memset(r.u.fetch_resp.items[1].id, 0xb, LINK_ID_LEN);
 	r.u.fetch_resp.items[1].data = d1;
-	r.u.fetch_resp.items[1].len = 4;
+	r.u.fetch_resp.items[1].len = sizeof(d1);
+	/* Shorter than kind and tag: not handed up, confirmed away. */
+	memset(r.u.fetch_resp.items[2].id, 0xc, LINK_ID_LEN);
+	r.u.fetch_resp.items[2].data = d2;
+	r.u.fetch_resp.items[2].len = sizeof(d2);
 	cr_assert_eq(gwlink_on_cmd(&g, &r, NOW_MS), LINK_OK);
 	cr_assert_eq(items_seen, 2);
+	cr_assert_eq(g.items_bad, 1);
 	cr_assert_eq(out.type[out.n - 1], LINK_CMD_CONFIRM);
-	cr_assert_eq(out.cmd[out.n - 1].u.confirm.count, 1);
+	cr_assert_eq(out.cmd[out.n - 1].u.confirm.count, 2);
 	cr_assert_eq(out.ids[out.n - 1][0][0], 0xa);
+	cr_assert_eq(out.ids[out.n - 1][1][0], 0xc);
 	/* The same answer again (a replayed seq) is refused. */
 	cr_assert_eq(gwlink_on_cmd(&g, &r, NOW_MS), LINK_ERR_FIELD);
 	/* Reconnect: registered already, so straight to the clock check. */

@@ -250,6 +250,9 @@ Test(gateway, register_queue_deliver_ack_fetch_confirm)
 	const struct link_item *it = &out.u.fetch_resp.items[0];
 	cr_assert_eq(it->len, gateway_item_size(&geom));
 	cr_assert_eq(it->data[0], GATEWAY_ITEM_MESSAGE);
+	cr_assert_eq(memcmp(it->data + 1, q, LINK_ITEM_TAG_LEN), 0,
+		     "a message's tag is the queue it arrived on");
+	cr_assert_eq(GATEWAY_ITEM_HDR, 33);
 	cr_assert_eq(it->data[GATEWAY_ITEM_HDR], 0x41);
 	cr_assert_eq(it->data[GATEWAY_ITEM_HDR + geom.blob_len - 1], 0x41);
 	cr_assert_eq(it->data[GATEWAY_ITEM_HDR + geom.blob_len], 0);
@@ -552,6 +555,8 @@ Test(gateway, reply_stored_like_a_message_and_decrypts)
 	cr_assert_eq(item[0], GATEWAY_ITEM_REPLY);
 	cr_assert_eq(item[1], 0x5a);
 	cr_assert_eq(item[16], 0x5a);
+	for (size_t i = 1 + SPHINX_SURB_ID_LEN; i < GATEWAY_ITEM_HDR; i++)
+		cr_assert_eq(item[i], 0, "a reply's tag: SURB id, then zeros");
 	cr_assert_eq(sphinx_surb_decrypt(&geom, token, sizeof(token),
 					 item + GATEWAY_ITEM_HDR),
 		     SPHINX_OK);
