@@ -108,7 +108,10 @@ if [ "$(wc -l <"$W/code")" -lt 20 ]; then
 fi
 
 if ! compare "$W/code" "$W/guide"; then
-	echo "operator_guide: docs/operator-guide.md and the config tables differ (see above)"
+	echo "operator_guide: docs/operator-guide.md and the config tables differ (see above):"
+	echo "  a line is command|section|key|type|default; give each key a row"
+	echo "  '| \`key\` | type | default | bounds | meaning |' under the guide's heading"
+	echo "  '### ... \`backchannel COMMAND\`' and sub-heading '#### \`[section]\`'"
 	FAILS=$((FAILS + 1))
 fi
 N=$(wc -l <"$W/code")
