@@ -42,6 +42,9 @@ struct up_opts {
 	long mixes_per_layer;
 	long gateways;
 	long epoch_s;
+	long clients;
+	long mean_delay_ms;
+	long max_delay_ms;
 	const char *log_level;
 };
 
@@ -51,8 +54,10 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: backchannel testnet up --dir DIR [--mixes-per-layer N] "
 		"[--gateways N]\n"
-		"                             [--epoch SECONDS] "
+		"                             [--clients N] [--epoch SECONDS] "
 		"[--log-level LEVEL]\n"
+		"                             [--mean-delay MS] "
+		"[--max-delay MS]\n"
 		"       backchannel testnet status --dir DIR\n"
 		"       backchannel testnet down --dir DIR\n"
 		"       backchannel testnet stop|start --dir DIR --name NAME "
@@ -64,10 +69,16 @@ usage(FILE *f)
 		"(default 2), with epochs of 30 s (at\nleast 30). 'up' "
 		"generates keys and configs under DIR, starts every process,\n"
 		"waits for the first consensus and for the links, and prints "
-		"what runs where.\n'down' stops everything (SIGTERM, then "
-		"SIGKILL after 10 s).\n'stop' stops one process (--sigkill: at "
-		"once, as a crash would), 'start'\nstarts it again with its "
-		"keys, config and data.\n");
+		"what runs where.\n--clients N also starts N client daemons "
+		"(alice at gw1, bob at gw2, ...: a\nconfig, a key-file store "
+		"and DIR/NAME/client.sock each) and waits until they\nare "
+		"ready. Per-hop delays: mean 10 ms, max 200 ms unless given. "
+		"Client rates\nare faster than a real network's: lambda_p 5/s, "
+		"lambda_l 1/s, lambda_d 1/s,\nlambda_f 10/s.\n"
+		"'down' stops everything (SIGTERM, then "
+		"SIGKILL after 10 s).\n'stop' stops one process, a client "
+		"too (--sigkill: at once, as a crash\nwould), 'start' starts "
+		"it again with its keys, config and data.\n");
 }
 
 /* A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
@@ -89,8 +100,8 @@ pick_port(void)
 	return port;
 }
 
-static int
-write_text(const char *path, const char *text)
+int
+testnet_write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
@@ -134,9 +145,20 @@ done:
 	return rc;
 }
 
-static pid_t
-spawn(const char *self, const char *cmd, const char *cfg, const char *log)
+/* The subcommand that runs a process of this kind. */
+static const char *
+kind_cmd(const char *kind)
 {
+	if (strcmp(kind, "authority") == 0)
+		return "authority";
+	return strcmp(kind, "client") == 0 ? "client" : "node";
+}
+
+pid_t
+testnet_spawn(const char *self, const char *kind, const char *cfg,
+	      const char *log)
+{
+	const char *cmd = kind_cmd(kind);
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
@@ -158,16 +180,23 @@ spawn(const char *self, const char *cmd, const char *cfg, const char *log)
 	_exit(127);
 }
 
+/* Client rates faster than a real network's defaults (docs/client.md):
+ * the demo and the tests wait less for sends, fetches and loops. */
 static void
-network_ini(struct buf *b, int64_t genesis, long epoch_s, bool authority)
+network_ini(struct buf *b, int64_t genesis, const struct up_opts *o,
+	    bool authority)
 {
 	buf_printf(b,
 		   "[network]\ngenesis = %lld\nepoch_length = %lds\n"
 		   "grace = 10s\n",
-		   (long long)genesis, epoch_s);
+		   (long long)genesis, o->epoch_s);
 	if (authority)
-		buf_printf(b, "mean_delay = 10ms\nmax_delay = 200ms\n"
-			      "mix_loop_rate = 1.0\n");
+		buf_printf(b,
+			   "mean_delay = %ldms\nmax_delay = %ldms\n"
+			   "mix_loop_rate = 1.0\nlambda_p = 5.0\n"
+			   "lambda_l = 1.0\nlambda_d = 1.0\n"
+			   "lambda_f = 10.0\n",
+			   o->mean_delay_ms, o->max_delay_ms);
 }
 
 static int
@@ -186,7 +215,7 @@ state_write(const char *dir, const struct testnet_state *st)
 			   (long)p->pid, p->listen, p->metrics, p->log, p->key);
 	}
 	snprintf(path, sizeof(path), "%s/testnet.state", dir);
-	int rc = write_text(path, (const char *)b.data);
+	int rc = testnet_write_text(path, (const char *)b.data);
 	buf_free(&b);
 	return rc;
 }
@@ -316,13 +345,13 @@ write_configs(struct testnet_state *st, const struct up_opts *o,
 				   "queue_capacity = 20000\nlog_level = %s\n",
 				   p->kind, o->dir, p->name, p->listen,
 				   p->metrics, st->authorities, o->log_level);
-		network_ini(&b, genesis, o->epoch_s, auth);
+		network_ini(&b, genesis, o, auth);
 		if (strcmp(p->kind, "gateway") == 0)
 			/* inject sends bursts of hundreds through gw1 as a
 			 * client: a deep bucket, the consensus rate after. */
 			buf_printf(&b, "\n[gateway]\nrate_burst = 100000\n");
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
-		int rc = write_text(cfg, (const char *)b.data);
+		int rc = testnet_write_text(cfg, (const char *)b.data);
 		buf_free(&b);
 		if (rc != 0)
 			return -1;
@@ -503,10 +532,7 @@ testnet_up(const struct up_opts *o)
 	for (size_t i = 0; i < st.n; i++) {
 		struct testnet_proc *p = &st.p[i];
 		snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
-		p->pid = spawn(self,
-			       strcmp(p->kind, "authority") == 0 ? "authority"
-								 : "node",
-			       cfg, p->log);
+		p->pid = testnet_spawn(self, p->kind, cfg, p->log);
 		if (p->pid < 0)
 			return 1;
 	}
@@ -515,6 +541,14 @@ testnet_up(const struct up_opts *o)
 	printf("testnet: started %zu processes in %s\n", st.n, o->dir);
 	size_t n_nodes = st.n - 3;
 	if (wait_ready(&st, n_nodes, 150) != 0) {
+		print_table(&st);
+		return 1;
+	}
+	if (o->clients > 0 &&
+	    (testnet_clients_add(&st, o->dir, o->clients, o->log_level) != 0 ||
+	     testnet_clients_start(&st, o->dir, self) != 0 ||
+	     state_write(o->dir, &st) != 0 ||
+	     testnet_clients_wait(&st, o->dir, 90) != 0)) {
 		print_table(&st);
 		return 1;
 	}
@@ -540,6 +574,10 @@ testnet_status(const char *dir)
 		const struct testnet_proc *p = &st.p[i];
 		bool a = alive(p->pid);
 		up += a;
+		if (a && strcmp(p->kind, "client") == 0) {
+			testnet_client_status(dir, p);
+			continue;
+		}
 		if (strcmp(p->metrics, "-") == 0 || !a) {
 			printf("%-10s %-9s %-7ld %-6s\n", p->name, p->kind,
 			       (long)p->pid, a ? "up" : "down");
@@ -634,9 +672,7 @@ testnet_one(const struct up_opts *o, bool start)
 	snprintf(cfg, sizeof(cfg), "%s/%s.ini", o->dir, p->name);
 	if (self_path(self, sizeof(self)) != 0)
 		return 1;
-	p->pid = spawn(self,
-		       strcmp(p->kind, "authority") == 0 ? "authority" : "node",
-		       cfg, p->log);
+	p->pid = testnet_spawn(self, p->kind, cfg, p->log);
 	if (p->pid < 0 || state_write(o->dir, &st) != 0)
 		return 1;
 	printf("testnet: %s started (pid %ld)\n", p->name, (long)p->pid);
@@ -658,7 +694,7 @@ parse_long(const char *s, long lo, long hi, long *out)
 static int
 cmd_testnet(int argc, char **argv)
 {
-	struct up_opts o = {NULL, NULL, false, 2, 2, 30, "info"};
+	struct up_opts o = {NULL, NULL, false, 2, 2, 30, 0, 10, 200, "info"};
 	if (argc >= 2 && strcmp(argv[1], "inject") == 0)
 		return testnet_inject(argc - 1, argv + 1);
 	if (command_wants_help(argc, argv) || argc < 2) {
@@ -682,6 +718,12 @@ cmd_testnet(int argc, char **argv)
 			bad = parse_long(v, 1, 20, &o.gateways);
 		else if (!bad && strcmp(a, "--epoch") == 0)
 			bad = parse_long(v, 30, 86400, &o.epoch_s);
+		else if (!bad && strcmp(a, "--clients") == 0)
+			bad = parse_long(v, 0, TESTNET_MAX_CLIENTS, &o.clients);
+		else if (!bad && strcmp(a, "--mean-delay") == 0)
+			bad = parse_long(v, 0, 600000, &o.mean_delay_ms);
+		else if (!bad && strcmp(a, "--max-delay") == 0)
+			bad = parse_long(v, 0, 600000, &o.max_delay_ms);
 		else if (!bad && strcmp(a, "--log-level") == 0)
 			o.log_level = v;
 		else
@@ -694,6 +736,10 @@ cmd_testnet(int argc, char **argv)
 	}
 	if (!o.dir) {
 		fprintf(stderr, "testnet: --dir DIR is required\n");
+		return EXIT_USAGE;
+	}
+	if (o.mean_delay_ms > o.max_delay_ms) {
+		fprintf(stderr, "testnet: --mean-delay above --max-delay\n");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "up") == 0)
