@@ -21,6 +21,8 @@ PKGS    := libsodium libcrypto libuv sqlite3 jansson inih libmicrohttpd libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# The QR code of `backchannel invite`: linked into the binary only.
+APP_LIBS   := $(shell pkg-config --libs libqrencode 2>/dev/null)
 
 ifeq ($(findstring clang,$(CC)),clang)
 WARN_CC := $(WARN_CLANG)
@@ -98,7 +100,7 @@ $(LIBBC): $(LIB_OBJ)
 
 $(BUILD)/backchannel: $(APP_OBJ) $(LIBBC)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIBBC) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIBBC) $(APP_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJ) $(LIBBC)
 	@mkdir -p $(dir $@)

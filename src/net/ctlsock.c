@@ -273,7 +273,7 @@ int ctlsock_request(const char *path, const char *line, struct buf *reply,
 			reply->len = (size_t)(nl - reply->data);
 			break;
 		}
-		if (reply->len > CTLSOCK_LINE_MAX) {
+		if (reply->len > CTLSOCK_REPLY_MAX) {
 			snprintf(err, errlen, "control socket %s: answer too "
 					      "long", path);
 			goto done;

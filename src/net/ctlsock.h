@@ -14,6 +14,9 @@
 #include "lib/buf.h"
 
 #define CTLSOCK_LINE_MAX 65536
+/* Answers may be longer than requests: a page of messages holds texts of up
+ * to 64 KiB each. ctlsock_request refuses an answer above this. */
+#define CTLSOCK_REPLY_MAX (16 * 1024 * 1024)
 #define CTLSOCK_CONNS_MAX 16
 
 struct uv_loop_s;
