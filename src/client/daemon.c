@@ -249,6 +249,25 @@ static void daemon_event(struct daemon *d, enum sched_stream st)
 	}
 }
 
+/*
+ * A new epoch began: ask the gateway for its consensus. The old one's
+ * packet keys are erased a grace period into the new epoch, after which
+ * packets built with them die at the first mix. Until the new one comes
+ * (the gateway may still serve the old one for a moment), every 3 s.
+ */
+static void daemon_refresh(struct daemon *d)
+{
+	uint64_t now = (uint64_t)time_wall_ms();
+
+	if (!d->have_cons || d->gw.state != GWLINK_READY ||
+	    daemon_epoch(&d->cons.params) <= d->cons.epoch ||
+	    now < d->refresh_after_ms)
+		return;
+	d->refresh_after_ms = now + 3000;
+	if (gwlink_refresh(&d->gw, (int64_t)now) < 0)
+		log_warn("client: cannot ask for the new consensus");
+}
+
 /* Timer: fire every due event, give up expired messages, re-arm. */
 static void daemon_tick(void *ctx)
 {
@@ -257,6 +276,7 @@ static void daemon_tick(void *ctx)
 	struct arq_msg *m;
 	uint64_t now = now_us();
 
+	daemon_refresh(d);
 	if (d->px_ok && d->gw.state == GWLINK_READY)
 		while (sched_pop(&d->sched, now, &st))
 			daemon_event(d, st);

@@ -62,6 +62,7 @@ struct daemon {
 	uint8_t *tokens;	   /* secret: DAEMON_SURBS * token len */
 	size_t surb_next;
 	uint64_t start_ms;
+	uint64_t refresh_after_ms; /* next consensus refresh allowed */
 	uint64_t rtt_p99_ms;
 	/* aggregate counters for status */
 	uint64_t sent[SCHED_NSTREAMS];
