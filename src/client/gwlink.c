@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "wire/link_frame.h"
 
 void gwlink_init(struct gwlink *g, const struct dir_authset *as,
 		 const struct gwlink_ops *ops, bool registered,
@@ -16,6 +17,7 @@ void gwlink_init(struct gwlink *g, const struct dir_authset *as,
 	g->registered = registered;
 	g->token = token;
 	g->token_len = token_len;
+	g->confirm_fit = link_cmd_fetch_confirms_fit(LINK_PACKET_LEN_DEFAULT);
 	buf_init(&g->doc);
 }
 
@@ -92,6 +94,9 @@ void gwlink_closed(struct gwlink *g)
 	if (g->state != GWLINK_FATAL)
 		g->state = GWLINK_DOWN;
 	g->fetch_pending = false;
+	/* Unanswered: maybe not applied; the next fetch carries them again
+	 * (confirming twice is harmless). */
+	g->confirm_sent = 0;
 	buf_reset(&g->doc);
 }
 
@@ -185,15 +190,29 @@ static enum link_err gwlink_on_chunk(struct gwlink *g,
 #undef k
 }
 
-/* Hand each item up; confirm those the caller stored. */
+/* Remember an item to confirm with the next fetch. */
+static void gwlink_confirm_later(struct gwlink *g, const uint8_t *id)
+{
+	if (g->confirm_n == GWLINK_CONFIRM_PENDING) {
+		g->confirm_dropped++; /* it comes again; handled again */
+		return;
+	}
+	memcpy(g->confirm_ids[g->confirm_n++], id, LINK_ID_LEN);
+}
+
+/* Hand each item up; confirm (with the next fetch) those it stored. */
 static enum link_err gwlink_on_fetched(struct gwlink *g,
 				       const struct link_cmd *cmd)
 {
-	struct link_cmd conf = { .type = LINK_CMD_CONFIRM };
-
 	if (!g->fetch_pending || cmd->u.fetch_resp.seq != g->fetch_seq)
 		return LINK_ERR_FIELD;
 	g->fetch_pending = false;
+	/* The gateway applied the confirmations our fetch carried. */
+	g->confirmed += g->confirm_sent;
+	g->confirm_n -= g->confirm_sent;
+	memmove(g->confirm_ids, g->confirm_ids + g->confirm_sent,
+		g->confirm_n * LINK_ID_LEN);
+	g->confirm_sent = 0;
 	for (uint8_t i = 0; i < cmd->u.fetch_resp.count; i++) {
 		const struct link_item *it = &cmd->u.fetch_resp.items[i];
 		g->items++;
@@ -203,12 +222,8 @@ static enum link_err gwlink_on_fetched(struct gwlink *g,
 					it->data + 1, it->data + LINK_ITEM_HDR,
 					it->len - LINK_ITEM_HDR) != 0)
 			continue;
-		memcpy(conf.u.confirm.ids[conf.u.confirm.count++], it->id,
-		       LINK_ID_LEN);
+		gwlink_confirm_later(g, it->id);
 	}
-	if (conf.u.confirm.count > 0 &&
-	    g->ops.send(g->ops.ctx, &conf) == 0)
-		g->confirmed += conf.u.confirm.count;
 	return LINK_OK;
 }
 
@@ -300,8 +315,15 @@ int gwlink_fetch(struct gwlink *g)
 	if (g->state != GWLINK_READY || g->fetch_pending)
 		return -1;
 	c.u.fetch.seq = ++g->fetch_seq;
+	size_t k = g->confirm_n < g->confirm_fit ? g->confirm_n
+						  : g->confirm_fit;
+	if (k > LINK_CONFIRM_MAX)
+		k = LINK_CONFIRM_MAX;
+	c.u.fetch.count = (uint8_t)k;
+	memcpy(c.u.fetch.ids, g->confirm_ids, k * LINK_ID_LEN);
 	if (g->ops.send(g->ops.ctx, &c) != 0)
 		return -1;
+	g->confirm_sent = k;
 	g->fetch_pending = true;
 	g->fetches++;
 	return 0;

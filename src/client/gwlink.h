@@ -8,8 +8,8 @@
  * QUEUE_CREATE of our reply queue (when set), then TIME and the 30-second clock check, then the current consensus by
  * GET_CONSENSUS chunks, verified against the configured authorities
  * (dir/verify.h) and checked for equivocation. Once ready: fetches with
- * sequence numbers, items handed up, and CONFIRM only for items the caller
- * has stored.
+ * sequence numbers, items handed up, and confirmations (carried by the
+ * next FETCH) only for items the caller has stored.
  */
 #ifndef BC_CLIENT_GWLINK_H
 #define BC_CLIENT_GWLINK_H
@@ -25,6 +25,9 @@
 #include "wire/link_cmd.h"
 
 #define GWLINK_SKEW_MAX_MS (DIR_CLOCK_SKEW_MAX * 1000)
+/* Confirmations waiting for the next FETCH (a response holds at most
+ * LINK_FETCH_MAX_ITEMS items, a fetch carries up to LINK_CONFIRM_MAX). */
+#define GWLINK_CONFIRM_PENDING 256
 
 enum gwlink_state {
 	GWLINK_DOWN,	    /* no link */
@@ -76,6 +79,13 @@ struct gwlink {
 	/* fetches */
 	uint32_t fetch_seq;
 	bool fetch_pending;
+	/* Ids of items handled but not yet confirmed: the next FETCH
+	 * carries the first confirm_fit of them (confirm_sent, forgotten
+	 * once that fetch is answered).  No separate CONFIRM frame: the
+	 * uplink is only the streams' frames.  Kept across reconnects. */
+	uint8_t confirm_ids[GWLINK_CONFIRM_PENDING][LINK_ID_LEN];
+	size_t confirm_n, confirm_sent, confirm_fit;
+	uint64_t confirm_dropped; /* list full: the item comes again */
 	uint64_t fetches, items, confirmed;
 	uint64_t items_bad; /* shorter than the item header: dropped */
 	char err[256];
@@ -99,7 +109,8 @@ void gwlink_closed(struct gwlink *g);
 enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 			    int64_t wall_ms);
 
-/* Send one FETCH (the fetch stream fired). -1 when not ready. */
+/* Send one FETCH (the fetch stream fired), carrying the pending
+ * confirmations. -1 when not ready. */
 int gwlink_fetch(struct gwlink *g);
 
 /* Ask for the consensus again (a new epoch); -1 when not ready. */

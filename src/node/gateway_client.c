@@ -134,7 +134,32 @@ do_queue(struct gateway *gw, struct gateway_client *cl,
 	return answer(gw, out, status_code(st));
 }
 
-/* Item ids on the link: the mailbox's 64-bit id, then 8 zero bytes. */
+/*
+ * Deletes the listed items of the client (CONFIRM, or the confirmations a
+ * FETCH carries).  Item ids on the link are the mailbox's 64-bit id, then
+ * 8 zero bytes; any other id matches nothing.
+ */
+static enum mailbox_status
+confirm_ids(struct gateway *gw, struct gateway_client *cl,
+	    const uint8_t (*in)[LINK_ID_LEN], size_t count)
+{
+	uint64_t ids[LINK_CONFIRM_MAX];
+	size_t n = 0, deleted = 0;
+	static const uint8_t zero[8];
+	for (size_t i = 0; i < count && i < LINK_CONFIRM_MAX; i++) {
+		if (memcmp(in[i] + 8, zero, 8) != 0)
+			continue;
+		ids[n++] = be64_get(in[i]);
+	}
+	if (n == 0)
+		return MAILBOX_OK;
+	enum mailbox_status st =
+	    mailbox_confirm(gw->mb, cl->key, ids, n, &deleted);
+	metric_counter_add(gw->c.confirmed, deleted);
+	return st;
+}
+
+/* Confirmations first, so the answer holds the items after them. */
 static enum gateway_action
 do_fetch(struct gateway *gw, struct gateway_client *cl,
 	 const struct link_cmd *in, struct link_cmd *out)
@@ -142,8 +167,10 @@ do_fetch(struct gateway *gw, struct gateway_client *cl,
 	size_t fit = link_cmd_items_fit(gw->geom.packet_len, gw->item_size);
 	size_t want = LINK_FETCH_MAX_ITEMS, n = 0;
 	enum mailbox_status st =
-	    mailbox_fetch(gw->mb, cl->key, gw->items, want, gw->scratch,
-			  want * gw->item_size, &n);
+	    confirm_ids(gw, cl, in->u.fetch.ids, in->u.fetch.count);
+	if (st == MAILBOX_OK)
+		st = mailbox_fetch(gw->mb, cl->key, gw->items, want,
+				   gw->scratch, want * gw->item_size, &n);
 	if (st != MAILBOX_OK)
 		return answer(gw, out, status_code(st));
 	metric_counter_inc(gw->c.fetches);
@@ -164,26 +191,14 @@ do_fetch(struct gateway *gw, struct gateway_client *cl,
 	return GATEWAY_ANSWER;
 }
 
+/* The separate CONFIRM: kept for older clients and the gateway probe. */
 static enum gateway_action
 do_confirm(struct gateway *gw, struct gateway_client *cl,
 	   const struct link_cmd *in, struct link_cmd *out)
 {
-	uint64_t ids[LINK_CONFIRM_MAX];
-	size_t n = 0, deleted = 0;
-	static const uint8_t zero[8];
-	for (size_t i = 0; i < in->u.confirm.count; i++) {
-		const uint8_t *id = in->u.confirm.ids[i];
-		/* Not an id we hand out: matches nothing. */
-		if (memcmp(id + 8, zero, 8) != 0)
-			continue;
-		ids[n++] = be64_get(id);
-	}
-	if (n == 0)
-		return answer(gw, out, LINK_OK);
-	enum mailbox_status st =
-	    mailbox_confirm(gw->mb, cl->key, ids, n, &deleted);
-	metric_counter_add(gw->c.confirmed, deleted);
-	return answer(gw, out, status_code(st));
+	return answer(gw, out,
+		      status_code(confirm_ids(gw, cl, in->u.confirm.ids,
+					      in->u.confirm.count)));
 }
 
 static enum gateway_action

@@ -8,6 +8,7 @@
 
 /* Fixed header bytes of the commands with variable parts. */
 #define HDR_PACKET 3	 /* type, u16 len */
+#define HDR_FETCH 6	 /* type, u32 seq, u8 count */
 #define HDR_FETCH_RESP 10 /* type, u32 seq, u32 remaining, u8 count */
 #define HDR_ITEM 18	 /* id, u16 len */
 #define HDR_CONSENSUS 21 /* type, u64, u16, u16, u32, u16 */
@@ -88,6 +89,44 @@ link_cmd_items_fit(size_t packet_len, size_t item_len)
 	return n > LINK_FETCH_MAX_ITEMS ? LINK_FETCH_MAX_ITEMS : n;
 }
 
+size_t
+link_cmd_fetch_confirms_fit(size_t packet_len)
+{
+	size_t n = (link_frame_plain_len(packet_len) - HDR_FETCH) / LINK_ID_LEN;
+	return n > LINK_CONFIRM_MAX ? LINK_CONFIRM_MAX : n;
+}
+
+static enum link_err
+encode_fetch(const struct link_cmd *cmd, size_t packet_len, struct cur *c)
+{
+	if (cmd->u.fetch.count > link_cmd_fetch_confirms_fit(packet_len))
+		return LINK_ERR_FIELD;
+	put_uint(c, cmd->u.fetch.seq, 4);
+	put_uint(c, cmd->u.fetch.count, 1);
+	for (size_t i = 0; i < cmd->u.fetch.count; i++)
+		put_bytes(c, cmd->u.fetch.ids[i], LINK_ID_LEN);
+	return LINK_OK;
+}
+
+static enum link_err
+decode_fetch(struct link_cmd *cmd, size_t packet_len, struct cur *c)
+{
+	cmd->u.fetch.seq = (uint32_t)get_uint(c, 4);
+	uint64_t n = get_uint(c, 1);
+	if (!c->ok)
+		return LINK_ERR_TRUNCATED;
+	if (n > link_cmd_fetch_confirms_fit(packet_len))
+		return LINK_ERR_FIELD;
+	cmd->u.fetch.count = (uint8_t)n;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *id = get_bytes(c, LINK_ID_LEN);
+		if (id == NULL)
+			return LINK_ERR_TRUNCATED;
+		memcpy(cmd->u.fetch.ids[i], id, LINK_ID_LEN);
+	}
+	return LINK_OK;
+}
+
 static enum link_err
 encode_fetch_resp(const struct link_cmd *cmd, size_t packet_len,
 		  struct cur *c)
@@ -121,8 +160,7 @@ encode_body(const struct link_cmd *cmd, size_t packet_len, struct cur *c)
 		put_bytes(c, cmd->u.packet.data, packet_len);
 		return LINK_OK;
 	case LINK_CMD_FETCH:
-		put_uint(c, cmd->u.fetch.seq, 4);
-		return LINK_OK;
+		return encode_fetch(cmd, packet_len, c);
 	case LINK_CMD_FETCH_RESPONSE:
 		return encode_fetch_resp(cmd, packet_len, c);
 	case LINK_CMD_CONFIRM:
@@ -268,8 +306,7 @@ decode_body(struct link_cmd *cmd, size_t packet_len, struct cur *c)
 		cmd->u.packet.data = get_bytes(c, packet_len);
 		break;
 	case LINK_CMD_FETCH:
-		cmd->u.fetch.seq = (uint32_t)get_uint(c, 4);
-		break;
+		return decode_fetch(cmd, packet_len, c);
 	case LINK_CMD_FETCH_RESPONSE:
 		return decode_fetch_resp(cmd, packet_len, c);
 	case LINK_CMD_CONFIRM:

@@ -34,7 +34,7 @@ enum link_cmd_type {
 
 /* Bytes of a stored-packet id (fetch items, confirm). */
 #define LINK_ID_LEN 16
-/* Most items in one fetch response, ids in one confirm. */
+/* Most items in one fetch response, ids in one confirm (or fetch). */
 #define LINK_FETCH_MAX_ITEMS 16
 #define LINK_CONFIRM_MAX 32
 /* Bytes of a queue id (the Sphinx recipient id naming it). */
@@ -72,6 +72,11 @@ struct link_cmd {
 		} packet;
 		struct {
 			uint32_t seq;
+			/* Items of earlier responses the client has stored
+			 * (0..link_cmd_fetch_confirms_fit()): the gateway
+			 * deletes them before it answers. */
+			uint8_t count;
+			uint8_t ids[LINK_CONFIRM_MAX][LINK_ID_LEN];
 		} fetch;
 		struct {
 			uint32_t seq;	    /* the fetch it answers */
@@ -118,6 +123,8 @@ struct link_cmd {
 size_t link_cmd_chunk_max(size_t packet_len);
 /* Most fetch items of item_len bytes each that fit one frame (<= MAX). */
 size_t link_cmd_items_fit(size_t packet_len, size_t item_len);
+/* Most confirmed ids one FETCH carries on this geometry (<= CONFIRM_MAX). */
+size_t link_cmd_fetch_confirms_fit(size_t packet_len);
 
 /*
  * Encode cmd into out[0..link_frame_plain_len(packet_len)), padding with

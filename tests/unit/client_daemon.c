@@ -66,7 +66,7 @@ static struct {
 } q[MAXQ];
 static size_t qn;
 static uint32_t qid;
-static unsigned long pkts_in, echoes, drops;
+static unsigned long pkts_in, echoes, drops, confirm_frames;
 
 static int node_of(const uint8_t id[32])
 {
@@ -158,11 +158,12 @@ static void fetch_answer(struct link_conn *c, uint32_t seq)
 	link_conn_send(c, &r);
 }
 
-static void confirm(const struct link_cmd *cmd)
+/* The ids a FETCH carries: the gateway deletes them before answering. */
+static void confirm(const uint8_t (*ids)[LINK_ID_LEN], size_t count)
 {
-	for (uint8_t k = 0; k < cmd->u.confirm.count; k++)
+	for (size_t k = 0; k < count; k++)
 		for (size_t i = 0; i < qn; i++) {
-			if (memcmp(q[i].id, cmd->u.confirm.ids[k], 16) != 0)
+			if (memcmp(q[i].id, ids[k], 16) != 0)
 				continue;
 			free(q[i].data);
 			q[i] = q[--qn];
@@ -206,10 +207,12 @@ static enum link_err g_cmd(struct link_conn *c, const struct link_cmd *cmd,
 		network(cmd->u.packet.data);
 		break;
 	case LINK_CMD_FETCH:
+		confirm(cmd->u.fetch.ids, cmd->u.fetch.count);
 		fetch_answer(c, cmd->u.fetch.seq);
 		break;
 	case LINK_CMD_CONFIRM:
-		confirm(cmd);
+		confirm_frames++; /* the client no longer sends these */
+		confirm(cmd->u.confirm.ids, cmd->u.confirm.count);
 		break;
 	case LINK_CMD_QUEUE_CREATE:
 		r = (struct link_cmd){ .type = LINK_CMD_ERROR };
@@ -493,6 +496,7 @@ Test(client_daemon, healthy_network_in_status)
 	json_decref(j);
 	cr_assert_gt(echoes, 0);
 	cr_assert_gt(drops, 0);
+	cr_assert_eq(confirm_frames, 0, "confirmations ride on FETCH only");
 	kill(getpid(), SIGTERM);
 	pthread_join(dt, NULL);
 	cr_assert_eq(daemon_rc, 0);

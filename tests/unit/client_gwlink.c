@@ -240,12 +240,41 @@ Test(client_gwlink, register_clock_consensus_fetch_confirm)
 	cr_assert_eq(gwlink_on_cmd(&g, &r, NOW_MS), LINK_OK);
 	cr_assert_eq(items_seen, 2);
 	cr_assert_eq(g.items_bad, 1);
-	cr_assert_eq(out.type[out.n - 1], LINK_CMD_CONFIRM);
-	cr_assert_eq(out.cmd[out.n - 1].u.confirm.count, 2);
-	cr_assert_eq(out.ids[out.n - 1][0][0], 0xa);
-	cr_assert_eq(out.ids[out.n - 1][1][0], 0xc);
+	/* No frame of its own: the confirmations wait for the next fetch. */
+	int before = out.n;
+	cr_assert_eq(out.type[out.n - 1], LINK_CMD_FETCH);
+	cr_assert_eq(g.confirm_n, 2);
 	/* The same answer again (a replayed seq) is refused. */
 	cr_assert_eq(gwlink_on_cmd(&g, &r, NOW_MS), LINK_ERR_FIELD);
+	cr_assert_eq(gwlink_fetch(&g), 0);
+	cr_assert_eq(out.n, before + 1);
+	const struct link_cmd *f = &out.cmd[out.n - 1];
+	cr_assert_eq(f->type, LINK_CMD_FETCH);
+	cr_assert_eq(f->u.fetch.count, 2);
+	cr_assert_eq(f->u.fetch.ids[0][0], 0xa);
+	cr_assert_eq(f->u.fetch.ids[1][0], 0xc);
+	cr_assert_eq(g.confirmed, 0, "not before the gateway answered");
+	/* Closed before the answer: the next connection sends them again. */
+	gwlink_closed(&g);
+	gwlink_opened(&g, NOW_MS);
+	cr_assert_eq(gw_time(&g, NOW_MS), LINK_OK);
+	gw_serve(&g, &doc, 3000);
+	cr_assert_eq(g.state, GWLINK_READY, "%s", g.err);
+	cr_assert_eq(gwlink_fetch(&g), 0);
+	f = &out.cmd[out.n - 1];
+	cr_assert_eq(f->u.fetch.count, 2);
+	struct link_cmd empty = { .type = LINK_CMD_FETCH_RESPONSE };
+	empty.u.fetch_resp.seq = f->u.fetch.seq;
+	cr_assert_eq(gwlink_on_cmd(&g, &empty, NOW_MS), LINK_OK);
+	cr_assert_eq(g.confirmed, 2);
+	cr_assert_eq(g.confirm_n, 0);
+	cr_assert_eq(gwlink_fetch(&g), 0);
+	cr_assert_eq(out.cmd[out.n - 1].u.fetch.count, 0, "sent only once");
+	empty.u.fetch_resp.seq = out.cmd[out.n - 1].u.fetch.seq;
+	cr_assert_eq(gwlink_on_cmd(&g, &empty, NOW_MS), LINK_OK);
+	for (int i = 0; i < out.n; i++)
+		cr_assert_neq(out.type[i], LINK_CMD_CONFIRM,
+			      "the client sends no CONFIRM frame");
 	/* Reconnect: registered already, so straight to the clock check. */
 	gwlink_closed(&g);
 	cr_assert_eq(g.state, GWLINK_DOWN);

@@ -271,6 +271,62 @@ Test(gateway, register_queue_deliver_ack_fetch_confirm)
 	gateway_close(gw);
 }
 
+/* A FETCH carries the confirmations of earlier answers: the gateway
+ * deletes them first, so the answer holds the next item. */
+Test(gateway, fetch_carries_confirmations)
+{
+	struct gateway *gw = open_gw(NULL);
+	struct gateway_client cl, other;
+	uint8_t q[32], pkt[4096], first[LINK_ID_LEN];
+	struct link_cmd in = {.type = LINK_CMD_FETCH}, out;
+	client(gw, &cl, 1);
+	client(gw, &other, 3);
+	cr_assert_eq(reg(gw, &cl, NULL), LINK_OK);
+	cr_assert_eq(reg(gw, &other, NULL), LINK_OK);
+	rand_bytes(q, 32);
+	cr_assert_eq(queue_op(gw, &cl, LINK_CMD_QUEUE_CREATE, q), LINK_OK);
+	for (uint8_t m = 0x41; m < 0x44; m++) {
+		make_packet(pkt, q, m, true);
+		arrive(gw, pkt);
+	}
+	cr_assert(gateway_wait_idle(gw, 5000));
+	cr_assert_eq(gateway_drain(gw, capture, NULL), 3);
+	cr_assert_eq(fetch(gw, &cl, &out), 1);
+	cr_assert_eq(out.u.fetch_resp.remaining, 2);
+	memcpy(first, out.u.fetch_resp.items[0].id, LINK_ID_LEN);
+	/* Another client's confirmation of our item changes nothing. */
+	in.u.fetch.seq = 5;
+	in.u.fetch.count = 1;
+	memcpy(in.u.fetch.ids[0], first, LINK_ID_LEN);
+	cr_assert_eq(cmd(gw, &other, &in, &out), GATEWAY_ANSWER);
+	cr_assert_eq(out.type, LINK_CMD_FETCH_RESPONSE);
+	cr_assert_eq(out.u.fetch_resp.count, 0);
+	cr_assert_eq(fetch(gw, &cl, &out), 1);
+	cr_assert_eq(memcmp(out.u.fetch_resp.items[0].id, first, LINK_ID_LEN),
+		     0, "still there");
+	/* Ours: confirmed, and the answer is the next item. */
+	in.u.fetch.seq = 6;
+	cr_assert_eq(cmd(gw, &cl, &in, &out), GATEWAY_ANSWER);
+	cr_assert_eq(out.type, LINK_CMD_FETCH_RESPONSE);
+	cr_assert_eq(out.u.fetch_resp.seq, 6);
+	cr_assert_eq(out.u.fetch_resp.count, 1);
+	cr_assert_neq(memcmp(out.u.fetch_resp.items[0].id, first, LINK_ID_LEN),
+		      0);
+	cr_assert_eq(out.u.fetch_resp.remaining, 1);
+	/* Two at once, one of them already gone, one a foreign id form. */
+	in.u.fetch.count = 3;
+	memcpy(in.u.fetch.ids[1], out.u.fetch_resp.items[0].id, LINK_ID_LEN);
+	memset(in.u.fetch.ids[2], 0xff, LINK_ID_LEN);
+	cr_assert_eq(cmd(gw, &cl, &in, &out), GATEWAY_ANSWER);
+	cr_assert_eq(out.u.fetch_resp.count, 1);
+	cr_assert_eq(out.u.fetch_resp.remaining, 0);
+	cr_assert_eq(out.u.fetch_resp.items[0].data[GATEWAY_ITEM_HDR], 0x43);
+	struct gateway_stats st;
+	gateway_stats(gw, &st);
+	cr_assert_eq(st.confirmed, 2);
+	gateway_close(gw);
+}
+
 Test(gateway, unregistered_client_refused_nothing_changes)
 {
 	struct gateway *gw = open_gw(NULL);

@@ -51,6 +51,55 @@ Test(link_cmd, every_simple_command_round_trips)
 	cr_assert_eq(d.u.error.code, LINK_ERR_NOT_REGISTERED);
 }
 
+/* FETCH with confirmations: a FETCH without any is the old encoding (seq,
+ * then zeros); the count is bounded by what fits the frame. */
+Test(link_cmd, fetch_carries_confirmations)
+{
+	struct link_cmd c = {0}, d;
+	c.type = LINK_CMD_FETCH;
+	c.u.fetch.seq = 9;
+	round_trip(&c, &d);
+	cr_assert_eq(d.u.fetch.count, 0);
+	cr_assert_eq(frame[0], LINK_CMD_FETCH);
+	cr_assert_eq(frame[4], 9);
+	for (size_t i = 5; i < sizeof(frame); i++)
+		cr_assert_eq(frame[i], 0, "no confirmations: all padding");
+	c.u.fetch.count = LINK_CONFIRM_MAX;
+	for (size_t i = 0; i < LINK_CONFIRM_MAX; i++)
+		memset(c.u.fetch.ids[i], (int)(i + 1), LINK_ID_LEN);
+	round_trip(&c, &d);
+	cr_assert_eq(d.u.fetch.count, LINK_CONFIRM_MAX);
+	cr_assert_eq(frame[5], LINK_CONFIRM_MAX);
+	cr_assert_eq(frame[6], 1);
+	cr_assert_eq(frame[6 + 31 * LINK_ID_LEN], 32);
+	cr_assert_eq(memcmp(d.u.fetch.ids[31], c.u.fetch.ids[31], LINK_ID_LEN),
+		     0);
+	cr_assert_eq(link_cmd_fetch_confirms_fit(LINK_PACKET_LEN_DEFAULT),
+		     LINK_CONFIRM_MAX);
+	/* The smallest frame (128 bytes) holds 7 ids after the header. */
+	size_t small = LINK_PACKET_LEN_MIN, n = link_frame_plain_len(small);
+	uint8_t buf[128];
+	cr_assert_eq(n, sizeof(buf));
+	cr_assert_eq(link_cmd_fetch_confirms_fit(small), 7);
+	cr_assert_eq(link_cmd_encode(&c, small, buf, n), LINK_ERR_FIELD);
+	c.u.fetch.count = 7;
+	cr_assert_eq(link_cmd_encode(&c, small, buf, n), LINK_OK);
+	cr_assert_eq(link_cmd_decode(&d, small, buf, n), LINK_OK);
+	cr_assert_eq(d.u.fetch.count, 7);
+	buf[5] = 8; /* a count beyond what fits */
+	cr_assert_eq(link_cmd_decode(&d, small, buf, n), LINK_ERR_FIELD);
+	buf[5] = 7;
+	buf[6 + 7 * LINK_ID_LEN - 1] = 0x5a; /* the 7th id's last byte */
+	cr_assert_eq(link_cmd_decode(&d, small, buf, n), LINK_OK);
+	cr_assert_eq(d.u.fetch.ids[6][LINK_ID_LEN - 1], 0x5a);
+	buf[n - 1] = 1; /* padding after the 7th id */
+	cr_assert_eq(link_cmd_decode(&d, small, buf, n), LINK_ERR_PADDING);
+	c.u.fetch.count = 2;
+	cr_assert_eq(link_cmd_encode(&c, small, buf, n), LINK_OK);
+	buf[6 + 2 * LINK_ID_LEN] = 1; /* after the last id: padding */
+	cr_assert_eq(link_cmd_decode(&d, small, buf, n), LINK_ERR_PADDING);
+}
+
 Test(link_cmd, queue_commands_round_trip_and_refuse_short_ids)
 {
 	struct link_cmd c = {0}, d;
