@@ -59,7 +59,7 @@ static void make_consensus(void)
 	cons.params = (struct dir_params){
 		.hops = 5, .blob_len = 2000, .mean_delay_ms = 50,
 		.max_delay_ms = 1000, .lambda_p = 2000, .lambda_l = 500,
-		.lambda_d = 500, .lambda_f = 1000,
+		.lambda_d = 500, .lambda_f = 4000,
 	};
 }
 

@@ -85,7 +85,10 @@ static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 	}
 	d->px_ok = true;
 	const struct dir_params *p = &d->cons.params;
-	double fetch_ms = p->lambda_f ? 1e6 / p->lambda_f : 0.0;
+	/* The wait at the gateway is a queue behind our own replies. */
+	double fetch_ms = route_fetch_wait_ms(
+		p->lambda_f / 1000.0, (p->lambda_p + p->lambda_l) / 1000.0,
+		60000.0);
 	double q = route_rtt_quantile_ms(
 		p->mean_delay_ms ? p->mean_delay_ms : 1,
 		p->max_delay_ms ? p->max_delay_ms : 1,

@@ -215,3 +215,13 @@ double route_rtt_quantile_ms(double mean_ms, double max_ms, int hops,
 	BC_FREE(cell);
 	return res;
 }
+
+double route_fetch_wait_ms(double lambda_f, double arrivals, double cap_ms)
+{
+	if (lambda_f <= 0.0)
+		return 0.0;
+	if (lambda_f <= arrivals)
+		return cap_ms;
+	double w = 1000.0 / (lambda_f - arrivals);
+	return w < cap_ms ? w : cap_ms;
+}

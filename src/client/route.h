@@ -74,4 +74,15 @@ int route_reply(const struct dir_consensus *c, uint64_t epoch,
 double route_rtt_quantile_ms(double mean_ms, double max_ms, int hops,
 			     double fetch_ms, double q);
 
+/*
+ * Mean wait in ms of an item at our gateway until a fetch takes it: items
+ * arrive as a Poisson process (our replies at lambda_p + lambda_l, by the
+ * displacement theorem, plus messages) and each fetch, Poisson at
+ * lambda_f, takes the oldest, so the queue is M/M/1 and an item's wait is
+ * exponential with rate lambda_f - arrivals (docs/client.md "Fetch
+ * capacity").  Rates per second.  A queue that does not drain
+ * (lambda_f <= arrivals) gets the ceiling cap_ms; 0 when lambda_f is 0.
+ */
+double route_fetch_wait_ms(double lambda_f, double arrivals, double cap_ms);
+
 #endif /* BC_CLIENT_ROUTE_H */

@@ -49,8 +49,8 @@ const struct config_key authority_config_keys[] = {
      "client loop stream, per second"},
     {"network", "lambda_d", CONFIG_DOUBLE, OFF(lambda_d), "0.5", 0, 1000,
      "client drop stream, per second"},
-    {"network", "lambda_f", CONFIG_DOUBLE, OFF(lambda_f), "1.0", 0, 1000,
-     "client fetches, per second"},
+    {"network", "lambda_f", CONFIG_DOUBLE, OFF(lambda_f), "4.0", 0, 1000,
+     "client fetches, per second (>= replies: lambda_p + lambda_l)"},
     {"network", "mix_loop_rate", CONFIG_DOUBLE, OFF(mix_loop_rate), "1.0", 0,
      1000, "loop packets each mix sends, per second"},
 };

@@ -119,7 +119,7 @@ static struct buf signed_consensus(unsigned mask, uint32_t variant)
 		.genesis = GENESIS, .epoch_len_s = EPOCH_LEN, .grace_s = 10,
 		.hops = 5, .blob_len = 2000, .mean_delay_ms = 50 + variant,
 		.max_delay_ms = 1000, .lambda_p = 2000, .lambda_l = 500,
-		.lambda_d = 500, .lambda_f = 1000, .mix_loop = 1000,
+		.lambda_d = 500, .lambda_f = 4000, .mix_loop = 1000,
 	};
 	c.valid_after = (uint64_t)GENESIS + 1000 * EPOCH_LEN;
 	c.valid_until = c.valid_after + EPOCH_LEN + 10;

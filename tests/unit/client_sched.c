@@ -125,6 +125,12 @@ Test(client_sched, rtt_quantile_matches_closed_forms)
 	double a = route_rtt_quantile_ms(50.0, 1000.0, 7, 0, 0.99);
 	double b = route_rtt_quantile_ms(50.0, 1000.0, 7, 1000.0, 0.99);
 	cr_assert(b > a + 3000.0, "a %f b %f", a, b);
+	/* The default fetch rate, 4/s (mean wait 250 ms): the fetch wait's own
+	 * p99 is 250 ln 100 = 1151 ms, so the sum lies between the larger
+	 * part and the two p99s added; far below the 1/s figure. */
+	double c = route_rtt_quantile_ms(50.0, 1000.0, 7, 250.0, 0.99);
+	cr_assert(c > a && c > 1151.0 && c < a + 1151.0 + 1.0 && c < b - 3000.0,
+		  "a %f c %f b %f", a, c, b);
 	cr_assert_lt(route_rtt_quantile_ms(0, 1, 1, 0, 0.99), 0);
 	cr_assert_lt(route_rtt_quantile_ms(1, 1, 1, 0, 1.0), 0);
 }

@@ -71,7 +71,7 @@ static void sim(struct view *v, uint64_t seed, bool talks, enum leak leak)
 
 	memset(v, 0, sizeof(*v));
 	rand_set_deterministic(seed);
-	sched_rates_from_milli(&r, 2000, 500, 500, 1000); /* the defaults */
+	sched_rates_from_milli(&r, 2000, 500, 500, 4000); /* the defaults */
 	sched_init(&s, &r, NULL, 0);
 	for (;;) {
 		uint64_t t = sched_next_us(&s);
@@ -112,6 +112,12 @@ static void sim(struct view *v, uint64_t seed, bool talks, enum leak leak)
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return (x > y) - (x < y);
 }
 
@@ -224,4 +230,90 @@ Test(client_sched_stats, deterministic)
 	sim(&talking, 2, true, LEAK_NONE);
 	sim(&again, 2, true, LEAK_NONE);
 	cr_assert(memcmp(&talking, &again, sizeof(again)) == 0);
+}
+
+/*
+ * Fetch capacity (docs/client.md): one fetch response holds one item at the
+ * default geometry, and a silent client's replies alone reach its gateway
+ * at lambda_p + lambda_l = 2.5/s.  Simulate the gateway's queue for that
+ * client: replies arrive after their route delays, each fetch takes the
+ * oldest one.  At the old lambda_f = 1/s the queue grows without bound
+ * (about 1.5 items per second); at the default 4/s it stays short and the
+ * wait for a fetch stays near its 250 ms mean.
+ */
+struct backlog {
+	uint64_t arrived, fetched, left;
+	double wait_p99_ms;
+};
+
+static void backlog_sim(struct backlog *b, uint32_t lambda_f_milli)
+{
+	enum { SECONDS = 1000, MAXR = 4 * SECONDS };
+	struct sched s;
+	struct sched_rates r;
+	uint64_t *arr = calloc(MAXR, sizeof(*arr)), na = 0, head = 0;
+	double *waits = calloc(MAXR, sizeof(*waits));
+	uint64_t nw = 0, t;
+	enum sched_stream st;
+
+	memset(b, 0, sizeof(*b));
+	rand_set_deterministic(7);
+	sched_rates_from_milli(&r, 2000, 500, 500, lambda_f_milli);
+	sched_init(&s, &r, NULL, 0);
+	while ((t = sched_next_us(&s)) < SECONDS * 1000000ull) {
+		while (sched_pop(&s, t, &st)) {
+			if ((st == SCHED_SEND || st == SCHED_LOOP) && na < MAXR) {
+				uint64_t d = 0;
+				for (int i = 0; i < 7; i++)
+					d += route_delay_ms(50.0, 1000);
+				arr[na++] = t + d * 1000;
+			}
+			if (st != SCHED_FETCH)
+				continue;
+			/* The oldest reply that has arrived by now. */
+			qsort(arr + head, na - head, sizeof(*arr), cmp_u64);
+			if (head < na && arr[head] <= t) {
+				waits[nw++] = (double)(t - arr[head]) / 1000.0;
+				head++;
+			}
+		}
+	}
+	rand_set_system();
+	b->arrived = na;
+	b->fetched = head;
+	b->left = na - head;
+	qsort(waits, nw, sizeof(*waits), cmp_double);
+	b->wait_p99_ms = nw ? waits[(size_t)(0.99 * (double)(nw - 1))] : 0;
+	free(arr);
+	free(waits);
+}
+
+Test(client_sched_stats, fetch_rate_drains_the_replies)
+{
+	struct backlog old, now;
+	backlog_sim(&old, 1000);
+	backlog_sim(&now, 4000);
+	cr_log_info("lambda_f 1/s: %llu replies, %llu fetched, %llu left; "
+		    "4/s: %llu, %llu, %llu left, wait p99 %.0f ms",
+		    (unsigned long long)old.arrived,
+		    (unsigned long long)old.fetched,
+		    (unsigned long long)old.left,
+		    (unsigned long long)now.arrived,
+		    (unsigned long long)now.fetched,
+		    (unsigned long long)now.left, now.wait_p99_ms);
+	/* 1/s: roughly 1,000 fetched of 2,500, the rest waiting. */
+	cr_assert_gt(old.arrived, 2300);
+	cr_assert_lt(old.fetched, 1150);
+	cr_assert_gt(old.left, 1200);
+	/* 4/s: all but a handful fetched.  The wait is M/M/1's: Exp with
+	 * rate 4 - 2.5 = 1.5/s, p99 = ln(100) / 1.5 = 3,070 ms (what
+	 * route_fetch_wait_ms gives the daemon's timeout). */
+	cr_assert_gt(now.arrived, 2300);
+	cr_assert_lt(now.left, 20);
+	double model = route_fetch_wait_ms(4.0, 2.5, 60000.0) * log(100.0);
+	cr_assert(fabs(model - 3070.0) < 1.0, "model %f", model);
+	cr_assert(fabs(now.wait_p99_ms / model - 1.0) < 0.2,
+		  "measured p99 %f, model %f", now.wait_p99_ms, model);
+	cr_assert_eq(route_fetch_wait_ms(1.0, 2.5, 60000.0), 60000.0);
+	cr_assert_eq(route_fetch_wait_ms(0.0, 2.5, 60000.0), 0.0);
 }
