@@ -47,6 +47,16 @@
 #define ARQ_BLOB_OVERHEAD (ARQ_HDR_LEN + 24 + 16)
 /* The receiver holds at most this many incomplete messages per contact. */
 #define ARQ_RX_PENDING_MAX 64
+/*
+ * And at most this many bytes of them: per receiving stream, and over all
+ * the streams that share one budget (arq_rx_budget).  Without these caps a
+ * contact could make us hold 64 incomplete messages of 4 MiB each.  An
+ * honest sender has about one message incomplete at a time (fragments go
+ * out oldest first), so the per-stream cap is room for two of the largest
+ * (a message's last fragment is allocated full: up to 64 KiB more each).
+ */
+#define ARQ_RX_BYTES_MAX (2 * ((size_t)ARQ_MSG_MAX + 65536)) /* 8.1 MiB */
+#define ARQ_RX_TOTAL_MAX ((size_t)64 << 20)
 
 struct arq_params {
 	uint64_t timeout_ms;	 /* first timeout: the round trip's p99 */
@@ -185,16 +195,45 @@ enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
 				   const uint8_t *plain, size_t plain_len);
 
 struct arq_rx_msg; /* internal */
+struct arq_rx;
 
-/* One contact's receiving side. */
+/* Bytes held by every receiving stream that joined it, and their cap. */
+struct arq_rx_budget {
+	size_t held, max;
+	uint64_t dropped; /* incomplete messages dropped to stay under max */
+	struct arq_rx *head; /* the streams that joined */
+};
+
+void arq_rx_budget_init(struct arq_rx_budget *b, size_t max);
+
+/*
+ * One contact's receiving side.  A new message needs count * (bytes of a
+ * full fragment) at its first fragment; when that would take this stream
+ * past max_bytes, or its budget past the budget's max, incomplete messages
+ * are dropped to make room: this stream's oldest first, and for the budget
+ * the oldest of the stream that holds the most (a flooding contact loses
+ * its own).  A dropped message is lost: its fragments were acknowledged by
+ * our gateway and are not sent again; its sequence number is skipped when
+ * its turn comes (counted in skipped), so the contact's later messages
+ * still come through.
+ */
 struct arq_rx {
 	uint64_t next_seq; /* the next sequence number to hand up */
 	size_t n;
 	struct arq_rx_msg *pending[ARQ_RX_PENDING_MAX];
+	size_t held, max_bytes; /* bytes of the pending messages; cap */
+	uint64_t dropped, skipped;
+	uint64_t gone[ARQ_RX_PENDING_MAX]; /* dropped, not yet passed */
+	size_t ngone;
+	struct arq_rx_budget *budget;
+	struct arq_rx *next; /* in the budget's list */
 };
 
-/* next_seq: 1 for a new contact, or what the store kept. */
+/* next_seq: 1 for a new contact, or what the store kept.  max_bytes is
+ * ARQ_RX_BYTES_MAX; no budget. */
 void arq_rx_init(struct arq_rx *r, uint64_t next_seq);
+/* Share budget b (after init; arq_rx_free leaves it). */
+void arq_rx_join(struct arq_rx *r, struct arq_rx_budget *b);
 void arq_rx_free(struct arq_rx *r);
 
 /* Take one decoded fragment. */

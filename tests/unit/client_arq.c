@@ -275,3 +275,147 @@ Test(client_arq, bad_fragments_are_refused)
 	arq_rx_free(&r);
 	arq_free(&a);
 }
+
+/* A first fragment of message seq (count fragments) for the receiver. */
+static struct arq_frag_view frag_view(uint64_t seq, uint16_t count,
+				      uint16_t index, uint8_t who)
+{
+	static const uint8_t data[PER];
+	struct arq_frag_view v;
+	memset(&v, 0, sizeof(v));
+	v.id[0] = who;
+	memcpy(v.id + 8, &seq, sizeof(seq));
+	v.seq = seq;
+	v.count = count;
+	v.index = index;
+	v.data = data;
+	v.len = PER;
+	v.full = PER;
+	return v;
+}
+
+/* The largest message a sender makes, in fragments of PER bytes. */
+#define BIG ((ARQ_MSG_MAX + PER - 1) / PER)
+
+Test(client_arq, receiver_caps_bytes_per_contact)
+{
+	struct arq_rx r;
+	struct arq_frag_view v;
+	size_t cost = (size_t)BIG * PER;
+
+	arq_rx_init(&r, 1);
+	/* A count no sender uses (above 4 MiB) is refused outright. */
+	v = frag_view(1, 4096, 0, 1);
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_MALFORMED);
+	cr_assert_eq(r.held, 0);
+	/* Two of the largest messages fit the 8 MiB; a third drops the
+	 * oldest incomplete one, and its fragments are duplicates from then
+	 * on. 64 such messages were about 500 MB before the cap. */
+	for (uint64_t s = 1; s <= 3; s++) {
+		v = frag_view(s, BIG, 0, 1);
+		cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+		cr_assert_leq(r.held, ARQ_RX_BYTES_MAX);
+	}
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.held, 2 * cost);
+	cr_assert_eq(r.dropped, 1);
+	v = frag_view(1, BIG, 1, 1);
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_DUPLICATE);
+	for (uint64_t s = 4; s < 4 + 2 * ARQ_RX_PENDING_MAX; s++) {
+		v = frag_view(s, BIG, 0, 1);
+		cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+	}
+	cr_assert_leq(r.held, ARQ_RX_BYTES_MAX);
+	cr_assert_eq(r.dropped, 1 + 2 * ARQ_RX_PENDING_MAX);
+	arq_rx_free(&r);
+	cr_assert_eq(r.held, 0);
+}
+
+Test(client_arq, dropped_message_is_skipped_in_sequence)
+{
+	struct arq_rx r;
+	struct arq_frag_view v;
+	uint8_t *out;
+	size_t len;
+	uint64_t seq;
+
+	arq_rx_init(&r, 1);
+	r.max_bytes = 3 * 2 * PER; /* three messages of two fragments */
+	v = frag_view(1, 2, 0, 1); /* 1: incomplete */
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+	for (uint64_t s = 2; s <= 3; s++) /* 2, 3: complete, waiting */
+		for (uint16_t i = 0; i < 2; i++) {
+			v = frag_view(s, 2, i, 1);
+			cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+		}
+	cr_assert(!arq_rx_pop(&r, &out, &len, &seq), "1 is missing");
+	v = frag_view(4, 2, 0, 1); /* no room: 1 goes, not 2 or 3 */
+	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+	cr_assert_eq(r.dropped, 1);
+	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(len, 2 * PER);
+	free(out);
+	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
+	cr_assert_eq(seq, 3);
+	free(out);
+	cr_assert(!arq_rx_pop(&r, &out, &len, &seq), "4 is incomplete");
+	cr_assert_eq(r.skipped, 1);
+	cr_assert_eq(r.next_seq, 4);
+	cr_assert_eq(r.held, 2 * PER);
+	arq_rx_free(&r);
+}
+
+Test(client_arq, receiver_caps_bytes_in_total_flooder_loses_its_own)
+{
+	struct arq_rx_budget b;
+	struct arq_rx rx[9], flood, quiet;
+	struct arq_frag_view v;
+	size_t cost = (size_t)BIG * PER;
+
+	/* The default total: nine contacts each at their 8 MiB cap would be
+	 * 75 MB; the budget keeps the sum under 64 MiB. */
+	arq_rx_budget_init(&b, ARQ_RX_TOTAL_MAX);
+	for (int c = 0; c < 9; c++) {
+		arq_rx_init(&rx[c], 1);
+		arq_rx_join(&rx[c], &b);
+		for (uint64_t s = 1; s <= 2; s++) {
+			v = frag_view(s, BIG, 0, (uint8_t)c);
+			cr_assert_eq(arq_rx_add(&rx[c], &v), ARQ_RX_OK);
+			cr_assert_leq(b.held, ARQ_RX_TOTAL_MAX);
+		}
+	}
+	cr_assert_geq(b.dropped, 1);
+	size_t sum = 0;
+	for (int c = 0; c < 9; c++)
+		sum += rx[c].held;
+	cr_assert_eq(sum, b.held);
+	for (int c = 0; c < 9; c++)
+		arq_rx_free(&rx[c]);
+	cr_assert_eq(b.held, 0);
+	cr_assert_null(b.head);
+
+	/* Room for five messages: the stream holding the most gives way. */
+	arq_rx_budget_init(&b, 5 * cost);
+	arq_rx_init(&flood, 1);
+	arq_rx_init(&quiet, 1);
+	flood.max_bytes = quiet.max_bytes = 4 * cost;
+	arq_rx_join(&flood, &b);
+	arq_rx_join(&quiet, &b);
+	for (uint64_t s = 1; s <= 3; s++) {
+		v = frag_view(s, BIG, 0, 1);
+		cr_assert_eq(arq_rx_add(&flood, &v), ARQ_RX_OK);
+	}
+	for (uint64_t s = 1; s <= 3; s++) {
+		v = frag_view(s, BIG, 0, 2);
+		cr_assert_eq(arq_rx_add(&quiet, &v), ARQ_RX_OK);
+	}
+	cr_assert_eq(flood.dropped, 1, "the flooder lost its oldest");
+	cr_assert_eq(quiet.dropped, 0);
+	cr_assert_eq(b.held, 5 * cost);
+	cr_assert_eq(b.dropped, 1);
+	arq_rx_free(&quiet);
+	cr_assert_eq(b.held, 2 * cost);
+	arq_rx_free(&flood);
+	cr_assert_eq(b.held, 0);
+}
