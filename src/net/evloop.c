@@ -30,6 +30,12 @@ struct evwake {
 	void *ctx;
 };
 
+struct evcheck {
+	uv_check_t c;
+	void (*cb)(void *ctx);
+	void *ctx;
+};
+
 struct evloop *
 evloop_new(void)
 {
@@ -44,8 +50,9 @@ evloop_new(void)
 static void
 on_closed(uv_handle_t *h)
 {
-	/* Timers and wakes were allocated whole; signals live in evloop. */
-	if (h->type == UV_TIMER || h->type == UV_ASYNC)
+	/* Timers, wakes and checks were allocated whole; signals live in
+	 * evloop. */
+	if (h->type == UV_TIMER || h->type == UV_ASYNC || h->type == UV_CHECK)
 		free(h);
 }
 
@@ -143,6 +150,26 @@ void
 evwake_send(struct evwake *w)
 {
 	uv_async_send(&w->a);
+}
+
+static void
+on_check(uv_check_t *c)
+{
+	struct evcheck *ec = (struct evcheck *)c;
+	ec->cb(ec->ctx);
+}
+
+struct evcheck *
+evcheck_new(struct evloop *ev, void (*cb)(void *ctx), void *ctx)
+{
+	struct evcheck *c = bc_calloc(1, sizeof(*c));
+	c->cb = cb;
+	c->ctx = ctx;
+	uv_check_init(&ev->loop, &c->c);
+	c->c.data = ev;
+	uv_check_start(&c->c, on_check);
+	uv_unref((uv_handle_t *)&c->c);
+	return c;
 }
 
 static void

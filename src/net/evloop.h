@@ -34,6 +34,15 @@ void evtimer_stop(struct evtimer *t);
 struct evwake *evwake_new(struct evloop *ev, void (*cb)(void *ctx), void *ctx);
 void evwake_send(struct evwake *w);
 
+/*
+ * Calls cb(ctx) once per loop iteration, after that iteration's I/O
+ * callbacks and before the loop next waits: work a batch of callbacks
+ * gathered is finished here once.  Does not keep the loop running.
+ */
+struct evcheck;
+struct evcheck *evcheck_new(struct evloop *ev, void (*cb)(void *ctx),
+			    void *ctx);
+
 /* Calls cb(ctx, signum) on the loop thread for SIGINT and SIGTERM (and
  * ignores SIGPIPE for the whole process). */
 int evloop_on_signals(struct evloop *ev, void (*cb)(void *ctx, int signum),

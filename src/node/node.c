@@ -479,6 +479,7 @@ first_consensus(struct node_daemon *d, const struct dir_consensus *c)
 				       : (size_t)(cores > 0 ? cores : 1),
 	    .queue_capacity = (size_t)d->cfg->queue_capacity,
 	    .max_delay_ms = c->params.max_delay_ms,
+	    .inline_unwrap = true,
 	    .replay = d->rs,
 	    .metrics = d->mx,
 	    .wake = pipeline_wake,
@@ -660,6 +661,16 @@ on_drain_wake(void *ctx)
 	do_drain(ctx);
 }
 
+/* Once per loop iteration: the tags of packets unwrapped on this thread
+ * are committed, and if that was done here, the packets leave now. */
+static void
+on_iteration_end(void *ctx)
+{
+	struct node_daemon *d = ctx;
+	if (d->pl && pipeline_end_batch(d->pl))
+		do_drain(d);
+}
+
 static void
 on_final(void *ctx, const struct sphinx_unwrap_result *res, const uint8_t *pkt,
 	 size_t len)
@@ -743,6 +754,7 @@ daemon_open(struct node_daemon *d, char *err, size_t errlen)
 	d->drain_timer = evtimer_new(d->ev, on_drain_wake, d);
 	d->drain_wake = evwake_new(d->ev, on_drain_wake, d);
 	d->dir_wake = evwake_new(d->ev, on_dir_wake, d);
+	evcheck_new(d->ev, on_iteration_end, d);
 	if (!d->drain_wake || !d->dir_wake ||
 	    evloop_on_signals(d->ev, on_signal, d) != 0) {
 		snprintf(err, errlen, "cannot set up the event loop");

@@ -30,7 +30,8 @@
  *
  * Threads: submit, drain and the key functions are for the owner's thread
  * (the event loop); workers and the committer are internal; wake and
- * on_final are called from internal threads.
+ * on_final are called from internal threads (and, with inline_unwrap, from
+ * the owner's thread inside pipeline_submit; never inside pipeline_drain).
  */
 struct pipeline;
 struct metrics;
@@ -42,6 +43,12 @@ struct pipeline_cfg {
 	size_t queue_capacity;       /* delay queue, packets */
 	size_t inbox_capacity;       /* packets waiting for a worker; 0: 1024 */
 	uint32_t max_delay_ms;       /* the consensus maximum; above: dropped */
+	/* Let pipeline_submit unwrap on the caller's thread while the inbox is
+	 * empty and the workers idle, within a share of that thread's time
+	 * (pipeline.c): a lone packet skips the hand-offs to a worker and the
+	 * committer.  The owner must then call pipeline_end_batch once per
+	 * loop iteration; on_final may run on its thread too. */
+	bool inline_unwrap;
 	struct replay_store *replay; /* not owned; required */
 	struct metrics *metrics;     /* not owned; may be NULL */
 	/* Something may be due sooner than the last drain said: drain again.
@@ -95,6 +102,15 @@ bool pipeline_submit_from(struct pipeline *p, uint32_t source,
 bool pipeline_submit(struct pipeline *p, const uint8_t *pkt, size_t len);
 
 /*
+ * With inline_unwrap: the owner has handed over what it had for now (call
+ * once per event loop iteration, after its I/O callbacks).  The tags of the
+ * packets unwrapped inline since the last call are committed, on this
+ * thread if commits are fast, else by the committer (which then wakes as
+ * usual).  True if they are durable now: drain at once.
+ */
+bool pipeline_end_batch(struct pipeline *p);
+
+/*
  * Sends every due packet whose replay tag is durable, in release order:
  * send(ctx, next_hop_id, pkt, len) returns false if the packet could not be
  * sent (no link, link full), which is counted as a drop.  Returns the
@@ -112,6 +128,7 @@ struct pipeline_stats {
 	    dropped_delay, dropped_queue, dropped_send;
 	size_t inbox_depth, queue_depth;
 	uint64_t commits;
+	uint64_t inlined; /* unwrapped on the owner's thread */
 };
 void pipeline_stats(struct pipeline *p, struct pipeline_stats *out);
 

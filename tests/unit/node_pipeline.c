@@ -351,3 +351,75 @@ Test(pipeline, one_source_cannot_fill_the_inbox)
 	cr_assert_eq(s.dropped_inbox, (uint64_t)(1010 - a - b));
 	pipeline_free(p);
 }
+
+static _Atomic int sent;
+
+static bool
+count_send(void *ctx, const uint8_t *next, const uint8_t *pkt, size_t len)
+{
+	(void)ctx;
+	(void)next;
+	(void)pkt;
+	(void)len;
+	atomic_fetch_add(&sent, 1);
+	return true;
+}
+
+/* Inline unwraps run on the submitting thread; their packets stay queued
+ * until pipeline_end_batch has committed their tags, replays are refused,
+ * and a burst beyond the inline budget goes to the worker. */
+Test(pipeline, inline_unwrap_commits_before_the_packet_leaves)
+{
+	static uint8_t pkt[4000];
+	pipeline_free(hops[0].p);
+	struct pipeline_cfg cfg = {
+	    .geom = geom,
+	    .workers = 1,
+	    .queue_capacity = 100,
+	    .max_delay_ms = 1000,
+	    .inline_unwrap = true,
+	    .replay = hops[0].rs,
+	    .wake = on_wake,
+	    .on_final = on_final,
+	};
+	struct pipeline *p = hops[0].p = pipeline_new(&cfg);
+	cr_assert_not_null(p);
+	cr_assert_eq(pipeline_key_add(p, EPOCH, hops[0].priv), 0);
+	pipeline_set_epoch(p, EPOCH);
+	make_packet(pkt, 0, 5);
+	cr_assert(pipeline_submit(p, pkt, geom.packet_len));
+	struct pipeline_stats s;
+	pipeline_stats(p, &s);
+	cr_assert_eq(s.inlined, 1);
+	cr_assert_eq(s.queue_depth, 1);
+	/* Not durable yet: nothing may leave. */
+	pipeline_drain(p, time_mono_ns(), count_send, NULL);
+	cr_assert_eq(atomic_load(&sent), 0);
+	cr_assert(pipeline_end_batch(p));
+	cr_assert_eq(replay_count(hops[0].rs, EPOCH), 1);
+	pipeline_drain(p, time_mono_ns(), count_send, NULL);
+	cr_assert_eq(atomic_load(&sent), 1);
+	/* The replay is refused (inline or by the worker, as the budget
+	 * left by that commit decides) and adds no tag to commit. */
+	cr_assert(pipeline_submit(p, pkt, geom.packet_len));
+	cr_assert_not(pipeline_end_batch(p));
+	cr_assert(pipeline_wait_idle(p, 5000));
+	pipeline_stats(p, &s);
+	cr_assert_eq(s.dropped_replay, 1);
+	/* 20 back to back: 2 ms of unwrapping or more, beyond the budget. */
+	for (int i = 0; i < 20; i++) {
+		make_packet(pkt, 0, (uint8_t)(10 + i));
+		cr_assert(pipeline_submit(p, pkt, geom.packet_len));
+	}
+	pipeline_end_batch(p);
+	int64_t end = time_mono_ms() + 10000;
+	while (atomic_load(&sent) < 21 && time_mono_ms() < end) {
+		pipeline_wait_idle(p, 1000);
+		pipeline_end_batch(p);
+		pipeline_drain(p, time_mono_ns(), count_send, NULL);
+		time_sleep_ms(1);
+	}
+	cr_assert_eq(atomic_load(&sent), 21);
+	pipeline_stats(p, &s);
+	cr_assert_lt(s.inlined, 22, "every packet was unwrapped inline");
+}
