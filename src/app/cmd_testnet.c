@@ -83,7 +83,7 @@ usage(FILE *f)
 
 /* A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
 static uint16_t
-pick_port(void)
+pick_port_once(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa;
@@ -98,6 +98,28 @@ pick_port(void)
 	if (fd >= 0)
 		close(fd);
 	return port;
+}
+
+/* A free port not handed out before in this run: a port is released as
+ * soon as it is picked, so the kernel may offer it again (two nodes of one
+ * network were once given the same one). */
+static uint16_t
+pick_port(void)
+{
+	static uint16_t given[256];
+	static size_t n_given;
+	for (int tries = 0; tries < 100; tries++) {
+		uint16_t port = pick_port_once();
+		bool dup = false;
+		for (size_t i = 0; i < n_given; i++)
+			dup |= given[i] == port;
+		if (port == 0 || dup)
+			continue;
+		if (n_given < sizeof(given) / sizeof(given[0]))
+			given[n_given++] = port;
+		return port;
+	}
+	return 0;
 }
 
 int

@@ -440,6 +440,12 @@ age(struct node_dir *nd, int64_t now, uint64_t cur)
 	pthread_mutex_unlock(&nd->mu);
 }
 
+const struct keysched *
+node_dir_keys(const struct node_dir *nd)
+{
+	return &nd->ks;
+}
+
 enum node_dir_status
 node_dir_step(struct node_dir *nd, int64_t now, char *err, size_t errlen)
 {

@@ -57,6 +57,12 @@ int node_dir_update_keys(struct node_dir *nd, int64_t now_s, char *err,
 int node_dir_descriptor(struct node_dir *nd, uint64_t e, const char *other_key,
 			struct buf *out, char *err, size_t errlen);
 
+/* The packet-key schedule held (dir/keysched.h), as node_dir_step last
+ * brought it up to date: read it on the thread that calls node_dir_step,
+ * between calls.  Valid until node_dir_free. */
+struct keysched;
+const struct keysched *node_dir_keys(const struct node_dir *nd);
+
 /* Copies the text of the consensus held for the current epoch; false if
  * none is held. Safe from any thread. */
 bool node_dir_current(struct node_dir *nd, struct buf *out);

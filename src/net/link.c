@@ -17,6 +17,9 @@
 #include "wire/link_frame.h"
 
 #define READ_BUF_LEN 65536
+/* Spare transport frame buffers kept per manager: a forwarding node
+ * allocates none per packet once warm. */
+#define FCACHE_MAX 64
 
 enum conn_state {
 	CONN_WAIT,	  /* initiator: waiting to (re)connect */
@@ -45,6 +48,7 @@ struct link_conn {
 	size_t wq_frames;   /* in pend and in flight */
 	struct wbatch *pend; /* gathering, not yet written */
 	unsigned inflight;   /* batches handed to uv_write */
+	bool dirty;	     /* pend waits for the flusher */
 	bool wq_was_full;
 	bool retry_reported; /* last on_close said "retrying" */
 	void *user;
@@ -60,6 +64,13 @@ struct link_mgr {
 	struct link_stats st;
 	void (*done)(void *arg);
 	void *done_arg;
+	uv_prepare_t flusher; /* writes what the iteration gathered */
+	bool flusher_live;   /* usable: not closing */
+	bool flusher_handle; /* open until its close callback */
+	bool flush_due;
+	size_t frame_len;		   /* transport frames (cached) */
+	struct wframe *fcache[FCACHE_MAX]; /* spare frame buffers */
+	size_t nfcache;
 	uint8_t rbuf[READ_BUF_LEN];
 };
 
@@ -70,9 +81,11 @@ struct wframe {
 };
 
 /*
- * One uv_write of up to WBATCH_MAX frames. The first frame after an idle
- * moment goes out alone at once; frames queued while a write is in flight
- * are gathered and written together, one system call for many frames.
+ * One uv_write of up to WBATCH_MAX frames. Frames queued during one loop
+ * iteration are gathered and written together just before the loop next
+ * waits (the flusher, a prepare handle), and frames queued while a write is
+ * in flight go out together when it completes: one system call, and on
+ * loopback one TCP segment, for many frames.
  */
 #define WBATCH_MAX 32
 struct wbatch {
@@ -89,6 +102,7 @@ static void conn_arm(struct link_conn *c);
 static void on_tick(uv_timer_t *t);
 static void conn_start_connect(struct link_conn *c);
 static void mgr_maybe_free(struct link_mgr *m);
+static void conn_flush(struct link_conn *c);
 
 static uint32_t
 def32(uint32_t v, uint32_t d)
@@ -158,6 +172,10 @@ link_mgr_new(struct uv_loop_s *loop, const struct link_cfg *cfg)
 	m->priv = secret_alloc(32);
 	memcpy(m->priv, cfg->static_priv, 32);
 	m->cfg.static_priv = m->priv;
+	(void)uv_prepare_init(loop, &m->flusher);
+	m->flusher.data = m;
+	uv_unref((uv_handle_t *)&m->flusher); /* keeps no loop running */
+	m->flusher_live = m->flusher_handle = true;
 	return m;
 }
 
@@ -170,10 +188,19 @@ link_mgr_stats(const struct link_mgr *m, struct link_stats *out)
 /* ---- writes ---- */
 
 static void
+wframe_put(struct link_mgr *m, struct wframe *f)
+{
+	if (f->len == m->frame_len && m->nfcache < FCACHE_MAX)
+		m->fcache[m->nfcache++] = f;
+	else
+		free(f);
+}
+
+static void
 batch_free(struct link_conn *c, struct wbatch *b)
 {
 	for (unsigned i = 0; i < b->n; i++)
-		BC_FREE(b->f[i]);
+		wframe_put(c->mgr, b->f[i]);
 	c->wq_frames -= b->n;
 	c->mgr->st.queued_bytes -= b->bytes;
 	BC_FREE(b);
@@ -221,14 +248,33 @@ on_write(uv_write_t *req, int status)
 }
 
 static struct wframe *
-wframe_new(size_t len)
+wframe_new(struct link_mgr *m, size_t len)
 {
+	if (len == m->frame_len && m->nfcache > 0)
+		return m->fcache[--m->nfcache];
 	struct wframe *f = bc_malloc(sizeof(*f) + len);
 	f->len = len;
 	return f;
 }
 
-/* Queue one frame (takes ownership): now if idle, else in the batch. */
+static void
+on_flush(uv_prepare_t *h)
+{
+	struct link_mgr *m = h->data;
+	m->flush_due = false;
+	uv_prepare_stop(&m->flusher);
+	for (struct link_conn *c = m->conns; c != NULL; c = c->next) {
+		if (!c->dirty)
+			continue;
+		c->dirty = false;
+		if (c->inflight == 0)
+			conn_flush(c);
+	}
+}
+
+/* Queue one frame (takes ownership) into the gathering batch: written by
+ * the flusher before the loop next waits, when the write in flight
+ * completes, or at once when the batch is full. */
 static void
 conn_queue_frame(struct link_conn *c, struct wframe *f)
 {
@@ -244,9 +290,23 @@ conn_queue_frame(struct link_conn *c, struct wframe *f)
 	b->b[b->n] = uv_buf_init((char *)f->data, (unsigned int)f->len);
 	b->n++;
 	b->bytes += f->len;
-	if (c->inflight == 0 || b->n == WBATCH_MAX) {
+	if (b->n == WBATCH_MAX) {
 		c->pend = NULL;
 		batch_submit(c, b);
+		return;
+	}
+	struct link_mgr *m = c->mgr;
+	if (!m->flusher_live && c->inflight == 0) { /* closing: no flusher */
+		c->pend = NULL;
+		batch_submit(c, b);
+		return;
+	}
+	if (c->inflight == 0 && !c->dirty) {
+		c->dirty = true;
+		if (!m->flush_due) {
+			m->flush_due = true;
+			uv_prepare_start(&m->flusher, on_flush);
+		}
 	}
 }
 
@@ -269,9 +329,16 @@ sm_send(void *ctx, const uint8_t *buf, size_t len)
 	struct link_conn *c = ctx;
 	if (!c->tcp_live || c->state == CONN_CLOSING)
 		return;
-	struct wframe *f = wframe_new(len);
+	struct wframe *f = wframe_new(c->mgr, len);
 	memcpy(f->data, buf, len);
 	conn_queue_frame(c, f);
+}
+
+/* Every transport frame of a manager has one length (one packet_len). */
+static size_t
+conn_frame_len(struct link_conn *c)
+{
+	return c->mgr->frame_len = link_sm_wire_len(c->sm);
 }
 
 static enum link_err
@@ -302,7 +369,7 @@ link_conn_send(struct link_conn *c, const struct link_cmd *cmd)
 	enum link_err e = conn_queue_check(c);
 	if (e != LINK_OK)
 		return e;
-	struct wframe *f = wframe_new(link_sm_wire_len(c->sm));
+	struct wframe *f = wframe_new(c->mgr, conn_frame_len(c));
 	if ((e = link_sm_seal(c->sm, cmd, f->data)) != LINK_OK) {
 		BC_FREE(f);
 		return conn_seal_failed(c, e);
@@ -318,7 +385,7 @@ link_conn_send_packet(struct link_conn *c, const uint8_t *pkt, size_t len)
 	enum link_err e = conn_queue_check(c);
 	if (e != LINK_OK)
 		return e;
-	struct wframe *f = wframe_new(link_sm_wire_len(c->sm));
+	struct wframe *f = wframe_new(c->mgr, conn_frame_len(c));
 	if ((e = link_sm_seal_packet(c->sm, pkt, len, f->data)) != LINK_OK) {
 		BC_FREE(f);
 		return conn_seal_failed(c, e);
@@ -848,12 +915,23 @@ on_listener_closed(uv_handle_t *h)
 }
 
 static void
+on_flusher_closed(uv_handle_t *h)
+{
+	struct link_mgr *m = h->data;
+	m->flusher_handle = false;
+	mgr_maybe_free(m);
+}
+
+static void
 mgr_maybe_free(struct link_mgr *m)
 {
-	if (!m->closing || m->conns != NULL || m->listening)
+	if (!m->closing || m->conns != NULL || m->listening ||
+	    m->flusher_handle)
 		return;
 	void (*done)(void *) = m->done;
 	void *arg = m->done_arg;
+	while (m->nfcache > 0)
+		free(m->fcache[--m->nfcache]);
 	SECRET_FREE(m->priv);
 	BC_FREE(m);
 	if (done != NULL)
@@ -873,6 +951,9 @@ link_mgr_close(struct link_mgr *m, void (*done)(void *arg), void *arg)
 	for (struct link_conn *c = m->conns; c != NULL; c = c->next)
 		if (c->state != CONN_CLOSING && c->state != CONN_FINAL)
 			link_conn_close(c, LINK_ERR_SHUTDOWN);
+	/* After the closes: their last frames were flushed by them. */
+	m->flusher_live = false;
+	uv_close((uv_handle_t *)&m->flusher, on_flusher_closed);
 	mgr_maybe_free(m);
 }
 

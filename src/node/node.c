@@ -103,8 +103,9 @@ handoff_keys(struct node_daemon *d)
 {
 	struct node_dir_handoff *h = &d->ho;
 	size_t n = 0;
+	const struct keysched *ks = node_dir_keys(d->nd);
 	for (size_t i = 0; i < KEYSCHED_SLOTS; i++) {
-		const struct keysched_key *k = &d->ks.keys[i];
+		const struct keysched_key *k = &ks->keys[i];
 		if (!k->used)
 			continue;
 		if (!h->key_priv[n])
@@ -123,17 +124,14 @@ dir_round(struct node_daemon *d)
 	struct buf cons;
 	buf_init(&cons);
 	int64_t now = time_wall_s();
+	/* The step also brings the key schedule up to date (a failure there
+	 * is logged by it); handoff_keys reads it on this thread. */
 	enum node_dir_status st = node_dir_step(d->nd, now, err, sizeof(err));
-	/* Our own view of the same key files: node_dir made them this round
-	 * on this thread, so the two schedules cannot race. */
-	int krc = keysched_update(&d->ks, now, err, sizeof(err));
 	bool have = node_dir_current(d->nd, &cons);
 	pthread_mutex_lock(&d->dir_lock);
 	if (st == NODE_DIR_FATAL) {
 		d->ho.fatal = true;
 		snprintf(d->ho.fatal_msg, sizeof(d->ho.fatal_msg), "%s", err);
-	} else if (krc != 0) {
-		log_warn("key schedule: %s", err);
 	}
 	handoff_keys(d);
 	if (have && (cons.len != d->ho.consensus.len ||
@@ -196,9 +194,6 @@ dir_start(struct node_daemon *d, char *err, size_t errlen)
 	d->nd = node_dir_open(&nc, err, errlen);
 	if (!d->nd)
 		goto done;
-	if (keysched_open(&d->ks, key_dir, nc.genesis, nc.epoch_len, nc.grace,
-			  err, errlen) != 0)
-		goto done;
 	buf_init(&d->ho.consensus);
 	if (pthread_create(&d->dir_thread, NULL, dir_main, d) != 0) {
 		snprintf(err, errlen, "cannot start the directory thread");
@@ -224,7 +219,6 @@ dir_stop(struct node_daemon *d)
 	}
 	node_dir_free(d->nd);
 	d->nd = NULL;
-	keysched_close(&d->ks);
 	buf_free(&d->ho.consensus);
 	for (size_t i = 0; i < KEYSCHED_SLOTS; i++)
 		SECRET_FREE(d->ho.key_priv[i]);

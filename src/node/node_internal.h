@@ -105,7 +105,6 @@ struct node_daemon {
 	pthread_cond_t dir_cond;
 	bool dir_stop;
 	struct node_dir *nd;
-	struct keysched ks;
 	struct node_dir_handoff ho;
 
 	/* mix loops */
