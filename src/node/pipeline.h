@@ -22,8 +22,8 @@
  *        on disk goes to the send callback, to the next hop.
  *
  * A committer thread flushes replay tags as soon as any are pending (group
- * commit; while workers are busy it gathers their tags for at most 1 ms
- * first), so a tag waits at most 1 ms plus the commit in progress plus its
+ * commit; while workers are busy it gathers their tags for at most 4 ms
+ * first), so a tag waits at most 4 ms plus the commit in progress plus its
  * own, and a packet never leaves before its tag is durable.  Final hops (no
  * next hop) go to on_final on the worker thread once their tag is recorded: the
  * gateway's sink, or the mix's loop accounting.
