@@ -82,10 +82,16 @@ static void status_print(json_t *j)
 		printf(" %s %.2f/s (%lld)", names[i],
 		       json_real_value(json_object_get(r, names[i])),
 		       json_integer_value(json_object_get(s, names[i])));
-	printf("\nloop returns:   %lld of %lld (ratio %.3f)\n",
+	printf("\nloop returns:   %lld of %lld (ratio %.3f); last %lld due: "
+	       "%.3f%s\n",
 	       json_integer_value(json_object_get(l, "back")),
 	       json_integer_value(json_object_get(l, "sent")),
-	       json_real_value(json_object_get(l, "return_ratio")));
+	       json_real_value(json_object_get(l, "return_ratio")),
+	       json_integer_value(json_object_get(l, "window")),
+	       json_real_value(json_object_get(l, "window_ratio")),
+	       json_is_true(json_object_get(l, "alarm"))
+		   ? " ALARM: loops do not come back"
+		   : "");
 }
 
 static int cmd_status(int argc, char **argv)

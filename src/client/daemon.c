@@ -11,6 +11,7 @@
 #include "crypto/x25519.h"
 #include "crypto/xaead.h"
 #include "lib/alloc.h"
+#include "lib/bytes.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
@@ -161,6 +162,9 @@ static int daemon_packet(struct daemon *d, const struct dir_node *dest,
 		}
 	}
 	rc = daemon_send_pkt(d, pkt);
+	if (rc == 0 && kind == SURB_LOOP)
+		loopmon_sent(&d->loopmon, be64_get(surb_id),
+			     (uint64_t)time_mono_ms());
 done:
 	free(pkt);
 	return rc;
@@ -271,6 +275,24 @@ static void daemon_refresh(struct daemon *d)
 		log_warn("client: cannot ask for the new consensus");
 }
 
+/* Loops not back within the round trip's p99: warn (docs/client.md). */
+static void daemon_loop_alarm(struct daemon *d)
+{
+	static struct log_ratelim rl = LOG_RATELIM_INIT(600000);
+	struct loopmon *m = &d->loopmon;
+	int c = loopmon_tick(m, (uint64_t)time_mono_ms(), d->rtt_p99_ms);
+
+	if (c == -1)
+		log_notice("client: loops return again (%.0f %% of the last "
+			   "%zu)", 100.0 * loopmon_ratio(m), m->wn);
+	else if (m->alarm)
+		log_ratelim(&rl, LOG_LVL_WARN, "client: only %.0f %% of the "
+			    "last %zu loops came back within %llu ms: the "
+			    "network loses packets, or someone drops them",
+			    100.0 * loopmon_ratio(m), m->wn,
+			    (unsigned long long)d->rtt_p99_ms);
+}
+
 /* Timer: fire every due event, give up expired messages, re-arm. */
 static void daemon_tick(void *ctx)
 {
@@ -280,6 +302,8 @@ static void daemon_tick(void *ctx)
 	uint64_t now = now_us();
 
 	daemon_refresh(d);
+	if (d->px_ok)
+		daemon_loop_alarm(d);
 	if (d->px_ok && d->gw.state == GWLINK_READY)
 		while (sched_pop(&d->sched, now, &st))
 			daemon_event(d, st);
@@ -345,8 +369,10 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 	if (e != SPHINX_OK)
 		return -1;
 	d->replies++;
-	if (s->kind == SURB_LOOP)
+	if (s->kind == SURB_LOOP) {
 		d->loops_back++;
+		loopmon_back(&d->loopmon, be64_get(s->id));
+	}
 	else if (s->kind == SURB_FRAG)
 		daemon_acked(d, s);
 	s->kind = SURB_FREE;
@@ -617,6 +643,7 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->surbs = bc_calloc(DAEMON_SURBS, sizeof(*d->surbs));
+	loopmon_init(&d->loopmon);
 	d->tokens = secret_alloc(DAEMON_SURBS * CPACKET_TOKEN_LEN);
 	return 0;
 }

@@ -21,7 +21,8 @@ static json_t *ctl_status(const struct daemon *d)
 	}
 	return json_pack(
 		"{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
-		" s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f}, s:{s:I, s:I, s:I},"
+		" s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f, s:b, s:f, s:I},"
+		" s:{s:I, s:I, s:I},"
 		" s:f}",
 		"ok", 1,
 		"gateway", "link",
@@ -41,6 +42,9 @@ static json_t *ctl_status(const struct daemon *d)
 		"back", (json_int_t)d->loops_back,
 		"return_ratio",
 		loops ? (double)d->loops_back / (double)loops : 0.0,
+		"alarm", d->loopmon.alarm,
+		"window_ratio", loopmon_ratio(&d->loopmon),
+		"window", (json_int_t)d->loopmon.wn,
 		"replies", "total", (json_int_t)d->replies,
 		"unknown", (json_int_t)d->replies_unknown,
 		"fetches", (json_int_t)d->gw.fetches,

@@ -9,6 +9,7 @@
 #include "client/cpacket.h"
 #include "client/daemon.h"
 #include "client/gwlink.h"
+#include "client/loopmon.h"
 #include "client/sched.h"
 #include "dir/authset.h"
 #include "lib/buf.h"
@@ -67,6 +68,7 @@ struct daemon {
 	/* aggregate counters for status */
 	uint64_t sent[SCHED_NSTREAMS];
 	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
+	struct loopmon loopmon; /* the loop alarm */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
 	int exit_code;

@@ -67,6 +67,7 @@ static struct {
 static size_t qn;
 static uint32_t qid;
 static unsigned long pkts_in, echoes, drops, confirm_frames;
+static bool lose_echoes; /* the network drops every echo (and loop) */
 
 static int node_of(const uint8_t id[32])
 {
@@ -129,6 +130,8 @@ static void network(const uint8_t *in)
 	    v.surb == NULL)
 		goto done;
 	memcpy(surb, v.surb, geo.surb_len);
+	if (lose_echoes)
+		goto done;
 	if (sphinx_surb_packet(&geo, surb, (const uint8_t *)"echo", 4, pkt,
 			       first) != SPHINX_OK)
 		goto done;
@@ -492,6 +495,9 @@ Test(client_daemon, healthy_network_in_status)
 		json_object_get(json_object_get(j, "loops"), "return_ratio"));
 	cr_assert(ratio > 0.5 && ratio <= 1.0, "%s", dump);
 	cr_assert_eq(jint(j, "replies", "unknown"), 0, "%s", dump);
+	cr_assert(json_is_false(json_object_get(json_object_get(j, "loops"),
+						"alarm")),
+		  "%s", dump);
 	free(dump);
 	json_decref(j);
 	cr_assert_gt(echoes, 0);
@@ -587,6 +593,42 @@ Test(client_daemon, reconnects_after_gateway_restart)
 	char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	cr_assert(j != NULL && ready_again(j), "%s", dump ? dump : "none");
 	cr_assert_eq(jint(j, "gateway", "disconnects"), 1);
+	free(dump);
+	json_decref(j);
+	kill(getpid(), SIGTERM);
+	pthread_join(dt, NULL);
+	cr_assert_eq(daemon_rc, 0);
+	stop_gateway(gt);
+}
+
+static bool alarm_on(json_t *j)
+{
+	return json_is_true(
+		json_object_get(json_object_get(j, "loops"), "alarm"));
+}
+
+/* A network that drops every loop: the loop alarm shows in status. */
+Test(client_daemon, lost_loops_raise_the_alarm)
+{
+	pthread_t gt, dt;
+
+	lose_echoes = true;
+	start_gateway();
+	make_consensus();
+	configure();
+	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
+	cr_assert_eq(pthread_create(&dt, NULL, d_run, NULL), 0);
+	json_t *j = wait_status(alarm_on);
+	cr_assert_not_null(j, "no status from the daemon");
+	char *dump = json_dumps(j, JSON_COMPACT);
+	cr_log_info("status: %s", dump);
+	cr_assert(alarm_on(j), "%s", dump);
+	json_t *l = json_object_get(j, "loops");
+	cr_assert_geq(json_integer_value(json_object_get(l, "window")), 20,
+		      "%s", dump);
+	cr_assert_lt(json_real_value(json_object_get(l, "window_ratio")), 0.8,
+		     "%s", dump);
+	cr_assert_eq(jint(j, "loops", "back"), 0, "%s", dump);
 	free(dump);
 	json_decref(j);
 	kill(getpid(), SIGTERM);

@@ -1,0 +1,55 @@
+/*
+ * The loop alarm (docs/client.md "Loop alarm"): a client's loops are echo
+ * round trips through random routes back to itself, and a loop that does
+ * not come back is a packet the network lost or someone dropped (an active
+ * attack drops or delays packets to see what changes).  This watches the
+ * last LOOPMON_WINDOW loops that should have returned by now (sent more
+ * than the round trip's p99 ago) and raises the alarm when fewer than
+ * LOOPMON_THRESHOLD of them did.
+ *
+ * Pure logic: time in milliseconds is passed in; loops are named by any
+ * 64-bit key (the daemon uses the first 8 bytes of the SURB id).
+ */
+#ifndef BC_CLIENT_LOOPMON_H
+#define BC_CLIENT_LOOPMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOOPMON_WINDOW 100     /* judged loops the ratio is taken over */
+#define LOOPMON_MIN 20	       /* judged loops before any verdict */
+#define LOOPMON_THRESHOLD 0.8  /* alarm below this return ratio */
+#define LOOPMON_PENDING 1024   /* loops awaiting judgement; beyond, the
+				* oldest is judged at once */
+
+struct loopmon_loop {
+	uint64_t key, sent_ms;
+	bool back;
+};
+
+struct loopmon {
+	struct loopmon_loop pending[LOOPMON_PENDING]; /* oldest first, ring */
+	size_t head, n;
+	uint8_t window[LOOPMON_WINDOW]; /* 1: came back in time */
+	size_t wpos, wn, wback;
+	double threshold;
+	bool alarm;
+	uint64_t raised; /* times the alarm went on */
+	uint64_t judged, lost;
+};
+
+void loopmon_init(struct loopmon *m);
+/* A loop went out. */
+void loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms);
+/* A loop came back; false if it was not pending (judged lost already). */
+bool loopmon_back(struct loopmon *m, uint64_t key);
+/*
+ * Judge the loops sent more than wait_ms before now_ms.  Returns 1 when
+ * the alarm went on, -1 when it went off, 0 when it did not change.
+ */
+int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms);
+/* Return ratio over the window (1.0 while it is empty). */
+double loopmon_ratio(const struct loopmon *m);
+
+#endif /* BC_CLIENT_LOOPMON_H */
