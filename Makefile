@@ -73,7 +73,7 @@ FUZZ_SRC  := $(wildcard fuzz/*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test test-asan bench fuzz demo clean deps layering format soak
+.PHONY: all test test-asan bench fuzz demo clean deps layering format soak rtt
 .DEFAULT_GOAL := all
 # Keep the objects of tests, benches and fuzz targets: make would otherwise
 # delete them as intermediates and rebuild them every run.
@@ -153,6 +153,10 @@ soak: all
 
 demo: all
 	$(Q)scripts/demo $(BUILD)
+
+# A client's measured round trips on a local testnet against the prediction.
+rtt: all
+	$(Q)scripts/rtt-testnet $(BUILD)
 
 layering:
 	$(Q)scripts/check-layering

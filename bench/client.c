@@ -14,6 +14,15 @@
  * share of one core a client needs; the same run also times one X25519, so
  * the per-packet cost is printed as a multiple of it.
  *
+ * Then the round trip of acknowledgements, on the simulated clock over an
+ * hour: the same scheduler; every sending-stream and loop packet's reply
+ * reaches our gateway after 7 hop delays drawn by the real route code
+ * (route_delay_ms), waits there in a first-in first-out queue with all our
+ * other replies, and leaves with the next fetch that finds it at the head.
+ * The measured p50/p90/p99 of send -> acknowledgement are printed against
+ * route_rtt_quantile_ms()'s prediction (the ARQ timeout) as ratios, and
+ * against the naive prediction that ignores the queue.
+ *
  *   build/bench/client [simulated-seconds]    (default 60)
  */
 #include <stdio.h>
@@ -23,6 +32,7 @@
 
 #include "client/arq.h"
 #include "client/cpacket.h"
+#include "client/route.h"
 #include "client/sched.h"
 #include "crypto/crypto.h"
 #include "crypto/rand.h"
@@ -154,6 +164,126 @@ static void do_event(const struct cpacket_ctx *x, enum sched_stream st,
 	t->replies++;
 }
 
+/* Replies waiting to reach or leave our gateway: a min-heap on arrival. */
+struct pending {
+	uint64_t at_us, sent_us;
+};
+static struct pending *heap;
+static size_t nheap, capheap;
+
+static void heap_push(struct pending p)
+{
+	if (nheap == capheap) {
+		capheap = capheap ? 2 * capheap : 1024;
+		heap = realloc(heap, capheap * sizeof(*heap));
+		if (heap == NULL)
+			abort();
+	}
+	size_t i = nheap++;
+	while (i > 0 && heap[(i - 1) / 2].at_us > p.at_us) {
+		heap[i] = heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap[i] = p;
+}
+
+static struct pending heap_pop(void)
+{
+	struct pending top = heap[0], last = heap[--nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= nheap)
+			break;
+		if (c + 1 < nheap && heap[c + 1].at_us < heap[c].at_us)
+			c++;
+		if (heap[c].at_us >= last.at_us)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (nheap > 0)
+		heap[i] = last;
+	return top;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Measured round trips (ms) of sim_s simulated seconds, sorted; *n. */
+static double *round_trips(const struct dir_params *p, double sim_s,
+			   size_t *n)
+{
+	struct sched s;
+	struct sched_rates r;
+	enum sched_stream st;
+	size_t cap = (size_t)(sim_s * 4) + 16;
+	double *rtt = malloc(cap * sizeof(*rtt));
+	uint64_t end = (uint64_t)(sim_s * 1e6), now;
+
+	*n = 0;
+	sched_rates_from_milli(&r, p->lambda_p, p->lambda_l, p->lambda_d,
+			       p->lambda_f);
+	sched_init(&s, &r, NULL, 0);
+	while ((now = sched_next_us(&s)) < end) {
+		while (sched_pop(&s, now, &st)) {
+			if (st == SCHED_FETCH) {
+				/* One item per response: the oldest there. */
+				if (nheap > 0 && heap[0].at_us <= now &&
+				    *n < cap) {
+					struct pending q = heap_pop();
+					rtt[(*n)++] = (double)(now - q.sent_us) /
+						      1000.0;
+				}
+				continue;
+			}
+			if (st == SCHED_DROP)
+				continue;
+			uint64_t d = 0;
+			for (int i = 0; i < ROUTE_FWD_DELAYED +
+						ROUTE_REPLY_DELAYED; i++)
+				d += route_delay_ms(p->mean_delay_ms,
+						    p->max_delay_ms);
+			heap_push((struct pending){ now + d * 1000, now });
+		}
+	}
+	qsort(rtt, *n, sizeof(*rtt), cmp_double);
+	nheap = 0;
+	return rtt;
+}
+
+static void print_round_trips(const struct dir_params *p)
+{
+	const double qs[3] = { 0.5, 0.9, 0.99 };
+	double sim_s = 3600.0, lf = p->lambda_f / 1000.0;
+	double arrivals = (p->lambda_p + p->lambda_l) / 1000.0;
+	double wait = route_fetch_wait_ms(lf, arrivals, 60000.0);
+	size_t n;
+	double *rtt = round_trips(p, sim_s, &n);
+
+	printf("round trip send -> ack over %.0f s simulated (%zu acks and "
+	       "loops; route_delay_ms hops, FIFO queue at our gateway, one "
+	       "item per fetch)\n", sim_s, n);
+	for (int i = 0; i < 3 && n > 0; i++) {
+		double m = rtt[(size_t)(qs[i] * (double)(n - 1))];
+		double pred = route_rtt_quantile_ms(
+			p->mean_delay_ms, p->max_delay_ms,
+			ROUTE_FWD_DELAYED + ROUTE_REPLY_DELAYED, wait, qs[i]);
+		double naive = route_rtt_quantile_ms(
+			p->mean_delay_ms, p->max_delay_ms,
+			ROUTE_FWD_DELAYED + ROUTE_REPLY_DELAYED, 1000.0 / lf,
+			qs[i]);
+		printf("  p%-2.0f measured %6.0f ms, predicted %6.0f ms "
+		       "(ratio %.3f); without the queue %6.0f ms (ratio "
+		       "%.3f)\n", 100 * qs[i], m, pred, m / pred, naive,
+		       m / naive);
+	}
+	free(rtt);
+}
+
 static double x25519_cost(int n)
 {
 	uint8_t out[32], s[32] = { 1 }, p[32];
@@ -201,16 +331,18 @@ int main(int argc, char **argv)
 	xc = (xc + x25519_cost(2000)) / 2; /* timed before and after */
 	double share = 100.0 * cpu / sim_s;
 	printf("client at default rates (lambda P 2/s, L 0.5/s, D 0.5/s, "
-	       "F 1/s) over %.0f s simulated\n", sim_s);
+	       "F 4/s) over %.0f s simulated\n", sim_s);
 	printf("  packets %lu, replies %lu, fetches %lu, failures %lu\n",
 	       t.packets, t.replies, t.fetches, t.failures);
 	printf("  cpu %.4f s; per packet %.1f us = %.1f X25519 (%.1f us)\n",
 	       cpu, 1e6 * cpu / (double)(t.packets ? t.packets : 1),
 	       cpu / (double)(t.packets ? t.packets : 1) / xc, 1e6 * xc);
+	print_round_trips(&cons.params);
 	printf("ratio cpu/core = %.5f (%.3f %% of one core; target < 1 %%: "
 	       "%s)\n", share / 100.0, share, share < 1.0 ? "met" : "NOT met");
 	free(pkt);
 	free(frame);
 	free(scratch);
+	free(heap);
 	return t.failures == 0 ? 0 : 1;
 }

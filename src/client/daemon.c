@@ -369,6 +369,7 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 	if (e != SPHINX_OK)
 		return -1;
 	d->replies++;
+	loopmon_rtt(&d->loopmon, (double)(time_mono_ms() - s->sent_ms));
 	if (s->kind == SURB_LOOP) {
 		d->loops_back++;
 		loopmon_back(&d->loopmon, be64_get(s->id));

@@ -1,6 +1,7 @@
 /* The loop alarm (loopmon.h). */
 #include "client/loopmon.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void loopmon_init(struct loopmon *m)
@@ -69,4 +70,29 @@ int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms)
 		return -1;
 	m->raised++;
 	return 1;
+}
+
+void loopmon_rtt(struct loopmon *m, double ms)
+{
+	m->rtt[m->rtt_pos] = ms;
+	m->rtt_pos = (m->rtt_pos + 1) % LOOPMON_RTT_SAMPLES;
+	if (m->rtt_n < LOOPMON_RTT_SAMPLES)
+		m->rtt_n++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double loopmon_rtt_quantile(const struct loopmon *m, double q)
+{
+	double v[LOOPMON_RTT_SAMPLES];
+
+	if (m->rtt_n == 0 || !(q >= 0.0 && q <= 1.0))
+		return -1.0;
+	memcpy(v, m->rtt, m->rtt_n * sizeof(v[0]));
+	qsort(v, m->rtt_n, sizeof(v[0]), cmp_double);
+	return v[(size_t)(q * (double)(m->rtt_n - 1))];
 }

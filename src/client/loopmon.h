@@ -7,6 +7,11 @@
  * than the round trip's p99 ago) and raises the alarm when fewer than
  * LOOPMON_THRESHOLD of them did.
  *
+ * It also keeps the last LOOPMON_RTT_SAMPLES measured round trips (send to
+ * reply, every packet with a reply block: acknowledgements, echoes and
+ * loops share one route shape), whose quantiles `status` shows next to the
+ * predicted p99.
+ *
  * Pure logic: time in milliseconds is passed in; loops are named by any
  * 64-bit key (the daemon uses the first 8 bytes of the SURB id).
  */
@@ -22,6 +27,7 @@
 #define LOOPMON_THRESHOLD 0.8  /* alarm below this return ratio */
 #define LOOPMON_PENDING 1024   /* loops awaiting judgement; beyond, the
 				* oldest is judged at once */
+#define LOOPMON_RTT_SAMPLES 1024
 
 struct loopmon_loop {
 	uint64_t key, sent_ms;
@@ -37,6 +43,8 @@ struct loopmon {
 	bool alarm;
 	uint64_t raised; /* times the alarm went on */
 	uint64_t judged, lost;
+	double rtt[LOOPMON_RTT_SAMPLES]; /* ring of measured round trips */
+	size_t rtt_pos, rtt_n;
 };
 
 void loopmon_init(struct loopmon *m);
@@ -51,5 +59,10 @@ bool loopmon_back(struct loopmon *m, uint64_t key);
 int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms);
 /* Return ratio over the window (1.0 while it is empty). */
 double loopmon_ratio(const struct loopmon *m);
+
+/* One measured round trip, in ms. */
+void loopmon_rtt(struct loopmon *m, double ms);
+/* The q-quantile (0..1) of the recorded round trips; -1 when none. */
+double loopmon_rtt_quantile(const struct loopmon *m, double q);
 
 #endif /* BC_CLIENT_LOOPMON_H */

@@ -498,6 +498,10 @@ Test(client_daemon, healthy_network_in_status)
 	cr_assert(json_is_false(json_object_get(json_object_get(j, "loops"),
 						"alarm")),
 		  "%s", dump);
+	cr_assert_gt(jint(j, "round_trip_ms", "n"), 0, "%s", dump);
+	cr_assert_gt(json_real_value(json_object_get(
+			     json_object_get(j, "round_trip_ms"), "p99")),
+		     0.0, "%s", dump);
 	free(dump);
 	json_decref(j);
 	cr_assert_gt(echoes, 0);

@@ -147,3 +147,19 @@ Test(client_loopmon, window_verdict_and_bounds)
 	cr_assert_eq(m.judged, LOOPMON_MIN + 100 + 2 * LOOPMON_PENDING);
 	cr_assert_eq(loopmon_tick(&m, 500001, 1000), 1, "all of them lost");
 }
+
+Test(client_loopmon, measured_round_trip_quantiles)
+{
+	static struct loopmon m;
+	loopmon_init(&m);
+	cr_assert_eq(loopmon_rtt_quantile(&m, 0.5), -1.0);
+	/* 1..2000 ms: the ring keeps the last 1024, 977..2000. */
+	for (int i = 1; i <= 2000; i++)
+		loopmon_rtt(&m, (double)i);
+	cr_assert_eq(m.rtt_n, LOOPMON_RTT_SAMPLES);
+	cr_assert_eq(loopmon_rtt_quantile(&m, 0.0), 977.0);
+	cr_assert_eq(loopmon_rtt_quantile(&m, 1.0), 2000.0);
+	double p50 = loopmon_rtt_quantile(&m, 0.5);
+	cr_assert(p50 >= 1487.0 && p50 <= 1489.0, "p50 %f", p50);
+	cr_assert_eq(loopmon_rtt_quantile(&m, 1.5), -1.0);
+}
