@@ -64,6 +64,17 @@ static const struct db_migration node_migrations[] = {
 	" UPDATE accounts SET queue_count = queue_count - 1"
 	"  WHERE id = OLD.account;"
 	" END;"},
+    /* Gateway items get a 32-byte tag (docs/gateway.md "Stored items"):
+     * kind (1) | SURB id (16) | payload becomes kind | tag (32) | payload,
+     * the tag of a message (kind 01) being its queue's id, that of a reply
+     * its SURB id then 16 zeros.  Items stored before this version all
+     * have the old layout; every item grows by 16 bytes. */
+    {3, "UPDATE items SET blob = CAST(CASE"
+	" WHEN substr(blob, 1, 1) = x'01' THEN x'01' ||"
+	"  (SELECT queue_id FROM queues WHERE queues.id = items.queue) ||"
+	"  substr(blob, 18)"
+	" ELSE substr(blob, 1, 17) || zeroblob(16) || substr(blob, 18)"
+	" END AS BLOB);"},
 };
 
 const struct db_schema store_node_schema = {

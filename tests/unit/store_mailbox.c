@@ -801,3 +801,53 @@ Test(store_mailbox, batch_versus_single_cost)
 		    (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t1 - t0) / (t2 - t1));
 	mailbox_close(mb);
 }
+
+/* Schema 3: items stored by a gateway of schema 2 (kind | SURB id (16) |
+ * payload) are rewritten to kind | tag (32) | payload, the tag of a
+ * message its queue's id, that of a reply its SURB id then zeros. */
+Test(store_mailbox, migration_3_tags_old_items)
+{
+	enum { OLD = ITEM, NEW = ITEM + 16 };
+	uint8_t old[OLD], fblobs[4 * NEW];
+	struct mailbox_item fitems[4];
+	struct mailbox_config c = config(MAILBOX_ADMIT_OPEN);
+	size_t n = 0;
+	sqlite3 *h;
+
+	struct mailbox *mb = open_cfg(&c);
+	ST(mailbox_register(mb, KEY(1), NULL), MAILBOX_OK);
+	ST(mailbox_queue_create(mb, KEY(1), QID(1)), MAILBOX_OK);
+	for (uint8_t kind = 1; kind <= 2; kind++) {
+		old[0] = kind;
+		memset(old + 1, kind == 1 ? 0 : 0x5a, 16);
+		memset(old + 17, 0x30 + kind, OLD - 17);
+		ST(mailbox_deliver(mb, QID(1), old, OLD, 1, TAG(kind)),
+		   MAILBOX_OK);
+	}
+	mailbox_close(mb);
+	/* Make the file a schema-2 store again, as one from before. */
+	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "DELETE FROM schema_version WHERE "
+				     "version = 3",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(h);
+	c.item_size = NEW;
+	mb = open_cfg(&c);
+	ST(mailbox_fetch(mb, KEY(1), fitems, 4, fblobs, sizeof(fblobs), &n),
+	   MAILBOX_OK);
+	cr_assert_eq(n, 2);
+	const uint8_t *m = fitems[0].blob, *r = fitems[1].blob;
+	cr_assert_eq(m[0], 1);
+	cr_assert_eq(memcmp(m + 1, QID(1), 32), 0, "a message: its queue");
+	cr_assert_eq(m[33], 0x31);
+	cr_assert_eq(m[NEW - 1], 0x31);
+	cr_assert_eq(r[0], 2);
+	for (int i = 1; i < 17; i++)
+		cr_assert_eq(r[i], 0x5a);
+	for (int i = 17; i < 33; i++)
+		cr_assert_eq(r[i], 0, "a reply: SURB id, then zeros");
+	cr_assert_eq(r[33], 0x32);
+	cr_assert_eq(r[NEW - 1], 0x32);
+	mailbox_close(mb);
+}
