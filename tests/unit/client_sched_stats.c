@@ -317,3 +317,77 @@ Test(client_sched_stats, fetch_rate_drains_the_replies)
 	cr_assert_eq(route_fetch_wait_ms(1.0, 2.5, 60000.0), 60000.0);
 	cr_assert_eq(route_fetch_wait_ms(0.0, 2.5, 60000.0), 0.0);
 }
+
+/*
+ * Confirmations ride on FETCH (docs/link.md): the gateway's view of the
+ * uplink of a client that receives messages (a burst of 10 every 20 s
+ * arriving at its gateway) and of one that receives none.  With the
+ * confirmations inside the fetch frames, the uplink is the streams' frames
+ * whatever arrives; with a separate CONFIRM frame after every response that
+ * carried an item (the former client), the uplink counts track what the
+ * client received, and the same KS test tells the two apart.
+ */
+static void sim_uplink(double *up, uint64_t seed, bool receives,
+		       bool confirm_frames)
+{
+	enum { MAXI = 16 * SIM_SECONDS };
+	struct sched s;
+	struct sched_rates r;
+	uint64_t *arr = calloc(MAXI, sizeof(*arr)), na = 0, head = 0, t;
+	uint64_t next_burst = 1000000ull;
+	enum sched_stream st;
+
+	memset(up, 0, NWIN * sizeof(*up));
+	rand_set_deterministic(seed);
+	sched_rates_from_milli(&r, 2000, 500, 500, 4000);
+	sched_init(&s, &r, NULL, 0);
+	while ((t = sched_next_us(&s)) < SIM_SECONDS * 1000000ull) {
+		while (receives && next_burst <= t && na + BURST_LEN < MAXI) {
+			/* A contact's messages: 5 delayed hops to our gateway. */
+			for (int i = 0; i < BURST_LEN; i++) {
+				uint64_t d = 0;
+				for (int h = 0; h < ROUTE_FWD_DELAYED; h++)
+					d += route_delay_ms(50.0, 1000);
+				arr[na++] = next_burst + d * 1000;
+			}
+			next_burst += BURST_EVERY_S * 1000000ull;
+		}
+		while (sched_pop(&s, t, &st)) {
+			count_at(up, t); /* every event is one uplink frame */
+			if ((st == SCHED_SEND || st == SCHED_LOOP) && na < MAXI) {
+				uint64_t d = 0;
+				for (int h = 0; h < 7; h++)
+					d += route_delay_ms(50.0, 1000);
+				arr[na++] = t + d * 1000;
+			}
+			if (st != SCHED_FETCH)
+				continue;
+			qsort(arr + head, na - head, sizeof(*arr), cmp_u64);
+			if (head < na && arr[head] <= t) {
+				head++;
+				if (confirm_frames) /* right after the answer */
+					count_at(up, t + 1000);
+			}
+		}
+	}
+	rand_set_system();
+	free(arr);
+}
+
+Test(client_sched_stats, confirmations_in_fetch_hide_what_arrives)
+{
+	static double quiet[NWIN], busy[NWIN];
+	double c = ks_crit(NWIN);
+
+	sim_uplink(quiet, 1, false, false);
+	sim_uplink(busy, 2, true, false);
+	double d_now = ks_stat(quiet, busy, NWIN);
+	sim_uplink(quiet, 1, false, true);
+	sim_uplink(busy, 2, true, true);
+	double d_old = ks_stat(quiet, busy, NWIN);
+	cr_log_info("uplink frames, receiving vs not: KS D %.4f with "
+		    "confirmations in FETCH, %.4f with CONFIRM frames "
+		    "(crit %.4f)", d_now, d_old, c);
+	cr_assert_lt(d_now, c, "the uplink shows what arrives: D %f", d_now);
+	cr_assert_gt(d_old, c, "CONFIRM frames not caught: D %f", d_old);
+}
