@@ -215,6 +215,7 @@ static void daemon_on_send(struct daemon *d)
 		if (daemon_send_fragment(d, m, idx) == 0) {
 			arq_sent(&d->arq, m, idx, now);
 			d->real_sent++;
+			sessions_on_sent(&d->ss, m->id);
 			return;
 		}
 		/* No route to this contact now: try it again later. */
@@ -310,8 +311,11 @@ static void daemon_tick(void *ctx)
 	while ((m = arq_expired(&d->arq, (uint64_t)time_wall_ms())) != NULL) {
 		log_warn("client: a message was given up after the mailbox "
 			 "retention without acknowledgement");
+		sessions_on_failed(&d->ss, m->id);
 		arq_remove(&d->arq, m);
 	}
+	if (d->ss_open)
+		sessions_tick(&d->ss);
 	uint64_t next = d->sched_on ? sched_next_us(&d->sched) : UINT64_MAX;
 	uint64_t wait = next > now ? (next - now) / 1000 : 0;
 	evtimer_start(d->tick, wait > 200 ? 200 : wait + 1, 0);
@@ -343,6 +347,7 @@ static void daemon_acked(struct daemon *d, const struct surb_slot *s)
 	if (client_store_msg_ack(d->store, m->row, s->frag) < 0)
 		log_warn("client: could not store an acknowledgement");
 	if (r == 1) {
+		sessions_on_acked(&d->ss, m->id);
 		if (client_store_msg_del(d->store, m->row) < 0)
 			log_warn("client: could not delete a sent message");
 		arq_remove(&d->arq, m);
@@ -380,27 +385,15 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 	return 0;
 }
 
-/* A message for us: kept in the store for the end-to-end layer, as
- * queue id (32) | blob, so it can be mapped to its contact. */
+/* A message for us (queue id, data = the blob then zeros): stored, then
+ * handled by the end-to-end layer. */
 static int daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
 		       const uint8_t *queue, const uint8_t *data, size_t len)
 {
-	char name[64] = "inbox/";
-	struct buf v;
-	int r = -1;
-
-	buf_init(&v);
-	if (hex_encode(name + 6, sizeof(name) - 6, id, LINK_ID_LEN) < 0)
-		goto done;
-	buf_append(&v, queue, LINK_ITEM_TAG_LEN);
-	buf_append(&v, data, len);
-	if (client_store_put(d->store, name, v.data, v.len) < 0)
-		goto done;
+	if (sessions_on_item(&d->ss, id, queue, data, len) < 0)
+		return -1;
 	d->items_kept++;
-	r = 0;
-done:
-	buf_free(&v);
-	return r;
+	return 0;
 }
 
 static int daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN],
@@ -464,6 +457,8 @@ static void daemon_on_close(struct link_conn *c,
 	if (i->was_open)
 		d->disconnects++;
 	gwlink_closed(&d->gw);
+	if (d->ss_open)
+		sessions_link_down(&d->ss);
 	/*
 	 * Noise XK: a responder without the static key we dialled cannot
 	 * answer our first message, so the handshake fails to verify. A
@@ -632,7 +627,7 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 	free(reg);
 	gwlink_init(&d->gw, &d->as,
 		    &(struct gwlink_ops){ daemon_gw_send, daemon_on_consensus,
-					  daemon_on_item, d },
+					  daemon_on_item, d, daemon_on_queue },
 		    registered, (const uint8_t *)d->cfg->token,
 		    strlen(d->cfg->token));
 	d->gw.reply_queue = d->reply_queue;
@@ -643,6 +638,8 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 				      "not open (damaged store)");
 		return -1;
 	}
+	if (daemon_sessions_open(d, err, errlen) < 0)
+		return -1;
 	d->surbs = bc_calloc(DAEMON_SURBS, sizeof(*d->surbs));
 	loopmon_init(&d->loopmon);
 	d->tokens = secret_alloc(DAEMON_SURBS * CPACKET_TOKEN_LEN);
@@ -691,6 +688,8 @@ static void daemon_cleanup(struct daemon *d)
 	if (d->ev != NULL)
 		evloop_free(d->ev);
 	gwlink_free(&d->gw);
+	if (d->ss_open)
+		sessions_close(&d->ss);
 	arq_free(&d->arq);
 	if (d->have_cons)
 		dir_consensus_clear(&d->cons);

@@ -21,6 +21,7 @@ struct client_config {
 	char *control_socket;
 	char *token; /* registration token, "" for none */
 	char *log_level;
+	char *name; /* our name in invitations and acceptances */
 	int64_t store_cost_mib; /* Argon2id memory of a new store */
 };
 

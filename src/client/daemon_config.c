@@ -31,6 +31,8 @@ static const struct config_key client_keys[] = {
 	  "registration token, if the gateway asks for one"),
 	K("client", "log_level", CONFIG_STRING, log_level, "notice", 0, 0,
 	  "err, warn, notice, info or debug"),
+	K("client", "name", CONFIG_STRING, name, "anonymous", 0, 0,
+	  "how we call ourselves in invitations and acceptances"),
 	K("client", "store_cost_mib", CONFIG_INT, store_cost_mib, "256", 1,
 	  4096, "Argon2id memory for a new store's passphrase key"),
 };

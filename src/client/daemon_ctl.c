@@ -88,7 +88,7 @@ void daemon_ctl_handle(void *ctx, const char *line, size_t len,
 			ctl_error(reply, "internal error");
 		free(s);
 		json_decref(st);
-	} else {
+	} else if (!daemon_msgctl(d, cmd, req, reply)) {
 		ctl_error(reply, "unknown command");
 	}
 	json_decref(req);

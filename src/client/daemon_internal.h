@@ -11,6 +11,7 @@
 #include "client/gwlink.h"
 #include "client/loopmon.h"
 #include "client/sched.h"
+#include "client/session.h"
 #include "dir/authset.h"
 #include "lib/buf.h"
 #include "net/ctlsock.h"
@@ -71,6 +72,8 @@ struct daemon {
 	struct loopmon loopmon; /* the loop alarm */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
+	struct sessions ss; /* contacts and messages (session.h) */
+	bool ss_open;
 	int exit_code;
 	char fatal[300];
 };
@@ -78,6 +81,15 @@ struct daemon {
 /* daemon_ctl.c: the control socket's requests. */
 void daemon_ctl_handle(void *ctx, const char *line, size_t len,
 		       struct buf *reply);
+
+/* daemon_msgctl.c: the messaging commands (false: not one of them), and
+ * the engine's glue. */
+struct json_t;
+bool daemon_msgctl(struct daemon *d, const char *cmd, struct json_t *req,
+		   struct buf *reply);
+int daemon_sessions_open(struct daemon *d, char *err, size_t errlen);
+void daemon_on_queue(void *ctx, bool create, const uint8_t id[32],
+		     uint8_t code);
 
 /* daemon.c: stop the loop with a fatal error (exit status 1). */
 void daemon_fatal(struct daemon *d, const char *msg);

@@ -97,7 +97,50 @@ void gwlink_closed(struct gwlink *g)
 	/* Unanswered: maybe not applied; the next fetch carries them again
 	 * (confirming twice is harmless). */
 	g->confirm_sent = 0;
+	g->ans_n = 0; /* their answers will never come */
 	buf_reset(&g->doc);
+}
+
+static int gwlink_expect(struct gwlink *g, uint8_t kind, const uint8_t *id)
+{
+	if (g->ans_n == GWLINK_ANS_MAX)
+		return -1;
+	struct gwlink_ans *a = &g->ans[(g->ans_head + g->ans_n) %
+				       GWLINK_ANS_MAX];
+	a->kind = kind;
+	if (id != NULL)
+		memcpy(a->id, id, LINK_QUEUE_ID_LEN);
+	g->ans_n++;
+	return 0;
+}
+
+int gwlink_queue_op(struct gwlink *g, bool create, const uint8_t id[32])
+{
+	struct link_cmd c = { .type = create ? LINK_CMD_QUEUE_CREATE
+					     : LINK_CMD_QUEUE_DELETE };
+
+	/* One slot stays free for a confirm. */
+	if (g->state != GWLINK_READY || g->ans_n + 1 >= GWLINK_ANS_MAX)
+		return -1;
+	memcpy(c.u.queue.id, id, LINK_QUEUE_ID_LEN);
+	if (g->ops.send(g->ops.ctx, &c) != 0)
+		return -1;
+	return gwlink_expect(g, create ? 2 : 3, id);
+}
+
+/* An ERROR on a ready link answering a queue request: hand it up. */
+static bool gwlink_queue_answer(struct gwlink *g, uint8_t code)
+{
+	if (g->state != GWLINK_READY || g->ans_n == 0)
+		return false;
+	struct gwlink_ans a = g->ans[g->ans_head];
+	g->ans_head = (g->ans_head + 1) % GWLINK_ANS_MAX;
+	g->ans_n--;
+	if (a.kind == 1)
+		return false; /* a confirm's: as before */
+	if (g->ops.on_queue != NULL)
+		g->ops.on_queue(g->ops.ctx, a.kind == 2, a.id, code);
+	return true;
 }
 
 /*
@@ -278,6 +321,8 @@ enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 	case LINK_CMD_NOOP:
 		return LINK_OK;
 	case LINK_CMD_ERROR:
+		if (gwlink_queue_answer(g, cmd->u.error.code))
+			return LINK_OK;
 		if (g->state == GWLINK_QUEUE &&
 		    cmd->u.error.code != LINK_ERR_NOT_REGISTERED)
 			return gwlink_on_queue(g, cmd->u.error.code, wall_ms);

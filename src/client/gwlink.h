@@ -54,6 +54,21 @@ struct gwlink_ops {
 		       const uint8_t tag[static LINK_ITEM_TAG_LEN],
 		       const uint8_t *data, size_t len);
 	void *ctx;
+	/* The answer to a gwlink_queue_op (LINK_OK, LINK_ERR_EXISTS, ...);
+	 * not called when the link closed first. May be NULL. */
+	void (*on_queue)(void *ctx, bool create, const uint8_t id[32],
+			 uint8_t code);
+};
+
+/*
+ * Commands a ready gateway answers with ERROR, in the order sent, so each
+ * answer finds its request: queue requests (CONFIRM, which older clients
+ * sent on its own, is answered too).
+ */
+#define GWLINK_ANS_MAX 64
+struct gwlink_ans {
+	uint8_t kind; /* 1 confirm, 2 queue create, 3 queue delete */
+	uint8_t id[LINK_QUEUE_ID_LEN];
 };
 
 struct gwlink {
@@ -88,6 +103,8 @@ struct gwlink {
 	uint64_t confirm_dropped; /* list full: the item comes again */
 	uint64_t fetches, items, confirmed;
 	uint64_t items_bad; /* shorter than the item header: dropped */
+	struct gwlink_ans ans[GWLINK_ANS_MAX]; /* ring of expected answers */
+	size_t ans_head, ans_n;
 	char err[256];
 };
 
@@ -112,6 +129,13 @@ enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 /* Send one FETCH (the fetch stream fired), carrying the pending
  * confirmations. -1 when not ready. */
 int gwlink_fetch(struct gwlink *g);
+
+/*
+ * Create or delete one of our queues (a contact's) on a ready link; the
+ * answer comes through ops.on_queue. -1 when not ready or too many are
+ * waiting: try again later.
+ */
+int gwlink_queue_op(struct gwlink *g, bool create, const uint8_t id[32]);
 
 /* Ask for the consensus again (a new epoch); -1 when not ready. */
 int gwlink_refresh(struct gwlink *g, int64_t wall_ms);

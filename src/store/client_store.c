@@ -68,6 +68,8 @@ static const char *const cs_col_name[CS_NCOLS] = {
 struct client_store {
 	struct db *db;
 	uint8_t *keys; /* secret: CS_NCOLS * 32 bytes */
+	int depth;     /* open transactions (client_store_begin nests) */
+	bool failed;   /* an inner one rolled back: the outer one must too */
 };
 
 static int cs_derive_keys(struct client_store *cs, const uint8_t master[32])
@@ -284,6 +286,63 @@ void client_store_close(struct client_store *cs)
 	free(cs);
 }
 
+/*
+ * Transactions nest: only the outermost one talks to SQLite, so a caller
+ * can group several writes (client_store_begin) and each write still works
+ * alone. A failed inner write marks the whole group for rollback.
+ */
+static int cs_begin(struct client_store *cs)
+{
+	if (cs->depth > 0) {
+		cs->depth++;
+		return 0;
+	}
+	if (db_begin(cs->db) < 0)
+		return -1;
+	cs->depth = 1;
+	cs->failed = false;
+	return 0;
+}
+
+static int cs_commit(struct client_store *cs)
+{
+	if (cs->depth == 0)
+		return -1;
+	if (--cs->depth > 0)
+		return cs->failed ? -1 : 0;
+	if (cs->failed) {
+		db_rollback(cs->db);
+		return -1;
+	}
+	return db_commit(cs->db);
+}
+
+static void cs_rollback(struct client_store *cs)
+{
+	if (cs->depth == 0)
+		return;
+	if (--cs->depth > 0) {
+		cs->failed = true;
+		return;
+	}
+	db_rollback(cs->db);
+}
+
+int client_store_begin(struct client_store *cs)
+{
+	return cs_begin(cs);
+}
+
+int client_store_commit(struct client_store *cs)
+{
+	return cs_commit(cs);
+}
+
+void client_store_rollback(struct client_store *cs)
+{
+	cs_rollback(cs);
+}
+
 static void cs_tag(struct client_store *cs, const char *name, uint8_t tag[32])
 {
 	hmac_sha256(tag, cs->keys + 32 * CS_KV_TAG, 32, name, strlen(name));
@@ -318,14 +377,14 @@ int client_store_put(struct client_store *cs, const char *name,
 	buf_init(&bn);
 	buf_init(&bv);
 	cs_tag(cs, name, tag);
-	if (db_begin(cs->db) < 0)
+	if (cs_begin(cs) < 0)
 		goto done;
 	row = cs_kv_row(cs, tag);
 	st = db_stmt(cs->db, "INSERT OR REPLACE INTO kv"
 					   " (id, tag, name, value)"
 					   " VALUES (?, ?, ?, ?)");
 	if (row < 0 || st == NULL) {
-		db_rollback(cs->db);
+		cs_rollback(cs);
 		goto done;
 	}
 	cs_seal(cs, CS_KV_NAME, row, name, strlen(name), &bn);
@@ -334,8 +393,8 @@ int client_store_put(struct client_store *cs, const char *name,
 	sqlite3_bind_blob(st, 2, tag, 32, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, bn.data, (int)bn.len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, bv.data, (int)bv.len, SQLITE_STATIC);
-	if (cs_step_done(st) < 0 || db_commit(cs->db) < 0) {
-		db_rollback(cs->db);
+	if (cs_step_done(st) < 0 || cs_commit(cs) < 0) {
+		cs_rollback(cs);
 		goto done;
 	}
 	ret = 0;
@@ -439,13 +498,13 @@ static int64_t cs_next_row(struct client_store *cs, const char *sql)
 int client_store_msg_add(struct client_store *cs, struct client_store_msg *m)
 {
 	if (m->nfrag == 0 || m->acked == NULL || m->body == NULL ||
-	    db_begin(cs->db) < 0)
+	    cs_begin(cs) < 0)
 		return -1;
 	int64_t row = cs_next_row(cs, "SELECT coalesce(max(id), 0) + 1"
 				      " FROM outbox");
 	if (row < 0 || cs_msg_write(cs, row, m) < 0 ||
-	    db_commit(cs->db) < 0) {
-		db_rollback(cs->db);
+	    cs_commit(cs) < 0) {
+		cs_rollback(cs);
 		return -1;
 	}
 	m->row = row;
@@ -519,7 +578,7 @@ int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 	struct client_store_msg m;
 	int ret = -1;
 
-	if (st == NULL || db_begin(cs->db) < 0) {
+	if (st == NULL || cs_begin(cs) < 0) {
 		db_stmt_done(st);
 		return -1;
 	}
@@ -528,7 +587,7 @@ int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 		     cs_msg_read(cs, st, &m) == 0;
 	db_stmt_done(st);
 	if (!found) {
-		db_rollback(cs->db);
+		cs_rollback(cs);
 		return -1;
 	}
 	if (idx < m.nfrag) {
@@ -537,8 +596,8 @@ int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 	}
 	free(m.body);
 	free(m.acked);
-	if (ret < 0 || db_commit(cs->db) < 0) {
-		db_rollback(cs->db);
+	if (ret < 0 || cs_commit(cs) < 0) {
+		cs_rollback(cs);
 		return -1;
 	}
 	return 0;
@@ -558,4 +617,44 @@ size_t client_store_msg_count(struct client_store *cs)
 {
 	int64_t n = cs_next_row(cs, "SELECT count(*) FROM outbox");
 	return n > 0 ? (size_t)n : 0;
+}
+
+int client_store_each(struct client_store *cs, const char *prefix,
+		      int (*fn)(void *ctx, const char *name,
+				const uint8_t *val, size_t len),
+		      void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(cs->db, "SELECT id, name, value FROM kv"
+					   " ORDER BY id");
+	size_t plen = strlen(prefix);
+	int ret = 0;
+
+	if (st == NULL)
+		return -1;
+	while (ret == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t row = sqlite3_column_int64(st, 0);
+		uint8_t *name = NULL, *val = NULL;
+		size_t nlen = 0, vlen = 0;
+		if (cs_open_col(cs, CS_KV_NAME, row, sqlite3_column_blob(st, 1),
+				(size_t)sqlite3_column_bytes(st, 1), &name,
+				&nlen) < 0) {
+			ret = -1;
+			break;
+		}
+		if (nlen >= plen && memcmp(name, prefix, plen) == 0) {
+			if (cs_open_col(cs, CS_KV_VALUE, row,
+					sqlite3_column_blob(st, 2),
+					(size_t)sqlite3_column_bytes(st, 2),
+					&val, &vlen) < 0)
+				ret = -1;
+			else
+				ret = fn(ctx, (const char *)name, val, vlen);
+		}
+		if (val != NULL)
+			secret_wipe(val, vlen);
+		free(val);
+		free(name);
+	}
+	db_stmt_done(st);
+	return ret;
 }

@@ -51,6 +51,26 @@ int client_store_get(struct client_store *cs, const char *name,
 		     uint8_t **val, size_t *len);
 int client_store_del(struct client_store *cs, const char *name);
 
+/*
+ * Group writes into one transaction: begin, any number of puts, dels and
+ * msg_* calls, then commit (0: all on disk) or rollback (none). Nests:
+ * only the outermost commit writes. A failed write inside makes the commit
+ * fail and roll everything back.
+ */
+int client_store_begin(struct client_store *cs);
+int client_store_commit(struct client_store *cs);
+void client_store_rollback(struct client_store *cs);
+
+/*
+ * Call fn for every named value whose name starts with prefix (in the
+ * order they were first written); stops at fn's first nonzero result,
+ * which is returned; -1 on a damaged row. fn must not write to the store.
+ */
+int client_store_each(struct client_store *cs, const char *prefix,
+		      int (*fn)(void *ctx, const char *name,
+				const uint8_t *val, size_t len),
+		      void *ctx);
+
 /* One message waiting for its acknowledgements. */
 struct client_store_msg {
 	int64_t row; /* set by add */

@@ -49,7 +49,7 @@ struct fc_acceptor {
 
 /* The ratchet's initial secrets. */
 struct fc_seed {
-	uint8_t sk[32], hka[32], nhkb[32];
+	uint8_t sk[32], hka[32], nhkb[32], transport[32];
 };
 
 const char *
@@ -129,7 +129,7 @@ derive_seed(struct fc_seed *out, const struct noise_hs *hs,
 	    const uint8_t seed[32], const uint8_t my_priv[32],
 	    const uint8_t peer_pub[32])
 {
-	uint8_t h[NOISE_MAX_HASH_LEN], ikm[64], okm[96];
+	uint8_t h[NOISE_MAX_HASH_LEN], ikm[64], okm[128];
 	size_t hlen;
 	int rc = -1;
 
@@ -144,6 +144,9 @@ derive_seed(struct fc_seed *out, const struct noise_hs *hs,
 	memcpy(out->sk, okm, 32);
 	memcpy(out->hka, okm + 32, 32);
 	memcpy(out->nhkb, okm + 64, 32);
+	/* HKDF output is a prefix stream: the first 96 bytes are the same
+	 * as with L = 96, the next 32 seal the daemon's fragments. */
+	memcpy(out->transport, okm + 96, 32);
 	rc = 0;
 done:
 	secret_wipe(ikm, sizeof(ikm));
@@ -277,6 +280,7 @@ inviter_write(struct fc_inviter *inv, struct noise_hs *hs,
 	memcpy(c->peer_queue, hello->reply_queue, E2E_QUEUE_ID_LEN);
 	memcpy(c->peer_name, hello->name, sizeof(c->peer_name));
 	memcpy(c->hello_id, hello->msg_id, E2E_MSG_ID_LEN);
+	memcpy(c->transport, s->transport, 32);
 	c->ratchet = ratchet_new_bob(s->sk, s->hka, s->nhkb, rpriv);
 	*out = c;
 	e = FC_OK;
@@ -474,6 +478,7 @@ fc_acceptor_finish(struct fc_acceptor *a, const uint8_t *frame, size_t len,
 		goto done;
 	x25519_base(my_pub, a->id_priv);
 	c = contact_new(my_pub, w.identity_pub);
+	memcpy(c->transport, s->transport, 32);
 	c->ratchet = ratchet_new_alice(s->sk, s->hka, s->nhkb, w.ratchet_pub);
 	if (c->ratchet == NULL) {
 		fc_contact_free(c);

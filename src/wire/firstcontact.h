@@ -18,6 +18,7 @@
  *   both: SK || HKa || NHKb = HKDF-SHA256(salt = handshake hash,
  *           ikm = seed || X25519(own identity, peer identity),
  *           info = FC_INFO_RATCHET, 96 bytes);
+ *         then 32 more bytes of the same HKDF: the transport root;
  *         acceptor = "Alice" (sends first), inviter = "Bob" (welcome's
  *         ratchet key); AD = acceptor identity || inviter identity;
  *         safety number of the two identity keys.
@@ -70,6 +71,9 @@ struct fc_contact {
 	uint8_t hello_id[E2E_MSG_ID_LEN];
 	char safety[SAFETY_STR_LEN];
 	uint8_t ad[FC_AD_LEN]; /* associated data of every ratchet message */
+	/* Secret, the same on both sides: bytes 96..128 of the ratchet
+	 * HKDF, the root of the keys that seal the daemon's fragments. */
+	uint8_t transport[32];
 	struct ratchet *ratchet;
 };
 

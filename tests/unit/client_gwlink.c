@@ -77,7 +77,7 @@ static void make_item(uint8_t d[LINK_ITEM_HDR + 4], uint8_t kind)
 	memset(d + LINK_ITEM_HDR, 0x50 + kind, 4);
 }
 
-static const struct gwlink_ops ops = { t_send, t_cons, t_item, NULL };
+static const struct gwlink_ops ops = { t_send, t_cons, t_item, NULL, NULL };
 
 static void setup(void)
 {

@@ -138,6 +138,12 @@ Test(firstcontact, contacts_both_ways)
 	cr_assert_str_eq(ci->safety, ca->safety);
 	cr_assert_eq(strlen(ci->safety), SAFETY_STR_LEN - 1);
 	cr_assert(memcmp(ci->ad, ca->ad, FC_AD_LEN) == 0);
+	/* the transport root: shared, and not any of the public values */
+	static const uint8_t zero32[32];
+	cr_assert(memcmp(ci->transport, ca->transport, 32) == 0);
+	cr_assert(memcmp(ci->transport, zero32, 32) != 0);
+	cr_assert(memcmp(ci->transport, ci->ad, 32) != 0);
+	cr_assert(memcmp(ci->transport, ci->ad + 32, 32) != 0);
 
 	/* the acceptor speaks first, then both ways */
 	exchange(ca, ci, "hello from the acceptor");

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Two clients become contacts and talk, on a whole local network
+# (backchannel testnet: 3 authorities, 6 mixes, 2 gateways):
+#   - alice (at gw1) invites, bob (at gw2) accepts the one line: both
+#     contacts ready with the same safety number
+#   - messages both ways, one of 20 kB, reach every state: queued, sent,
+#     acknowledged, delivered, read (out); received, read (in)
+#   - bob restarts (SIGKILL) and keeps his contact and messages; talk goes on
+#   - alice blocks bob: his next message is never delivered
+# Everything through the control socket (JSON lines, docs/client-api.md).
+#   tests/net/messaging.sh BUILD_DIR
+set -u
+B=${1:-build/gcc}
+BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
+[ -x "$BIN" ] || { echo "messaging: $BIN missing"; exit 1; }
+W=$(mktemp -d /tmp/bc-messaging.XXXXXX)
+D=$W/net
+FAILS=0
+T0=$(date +%s)
+PA= PB=
+
+cleanup() {
+	[ -n "$PA" ] && kill "$PA" 2>/dev/null
+	[ -n "$PB" ] && kill "$PB" 2>/dev/null
+	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
+	if [ -f "$D/testnet.state" ]; then
+		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
+			while read -r p; do kill -9 "$p" 2>/dev/null; done
+	fi
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "messaging: logs kept in $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "[$(($(date +%s) - T0))s] $*"; }
+ok() { say "ok: $*"; }
+bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+pubkey() {
+	local raw
+	raw=$(awk '$1 == "private" {print $2}' "$1" | base64 -d | xxd -p | tr -d '\n')
+	printf '302e020100300506032b656e04220420%s' "$raw" | xxd -r -p |
+		openssl pkey -inform DER -pubout -outform DER | tail -c 32 | base64
+}
+
+# ctl WHO JSON: one request on WHO's control socket, the answer on stdout.
+ctl() {
+	python3 - "$W/$1.sock" "$2" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+try:
+    s.connect(sys.argv[1])
+    s.sendall(sys.argv[2].encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        buf += d
+    sys.stdout.write(buf.decode())
+except OSError as e:
+    print('{"ok":false,"error":"%s"}' % e)
+PY
+}
+# py EXPR: evaluate with j = the JSON on stdin.
+py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" 2>/dev/null; }
+
+# wait_for SECONDS WHO JSON EXPR: poll until EXPR is True.
+wait_for() {
+	local n=$1 who=$2 req=$3 expr=$4 i
+	for i in $(seq 1 "$n"); do
+		J=$(ctl "$who" "$req")
+		[ "$(echo "$J" | py "$expr")" = True ] && return 0
+		sleep 1
+	done
+	return 1
+}
+
+start_client() { # start_client NAME GW
+	local gw key
+	gw=$(awk -v g="$2" '$2 == g {print $4}' "$D/testnet.state")
+	key=$(pubkey "$D/$2/link.key")
+	echo "passphrase of $1" >"$W/$1.pass"
+	cat >"$W/$1.ini" <<INI
+[client]
+gateway = $gw
+gateway_key = $key
+authorities = $AUTH
+store = $W/$1.db
+passphrase_file = $W/$1.pass
+control_socket = $W/$1.sock
+store_cost_mib = 8
+log_level = info
+name = $1
+INI
+	"$BIN" client --config "$W/$1.ini" >>"$W/$1.log" 2>&1 &
+	eval "P$3=\$!"
+}
+
+if ! "$BIN" testnet up --dir "$D" >"$W/up.log" 2>&1; then
+	bad "testnet up"; cat "$W/up.log"; exit 1
+fi
+ok "testnet up"
+AUTH=$(awk '$1 == "authorities" {sub(/^authorities /, ""); print}' "$D/testnet.state")
+start_client alice gw1 A
+start_client bob gw2 B
+for who in alice bob; do
+	wait_for 60 "$who" '{"cmd":"status"}' "j['gateway']['state'] == 'ready'" &&
+		ok "$who ready" || bad "$who not ready: $J"
+done
+
+# Invitation and acceptance.
+J=$(ctl alice '{"cmd":"invite","name":"bob","expires_s":3600}')
+CODE=$(echo "$J" | py "j['code']")
+case "$CODE" in bc1*) ok "alice invites: ${#CODE} characters" ;; *) bad "invite: $J" ;; esac
+J=$(ctl bob "{\"cmd\":\"accept\",\"code\":\"$CODE\",\"name\":\"alice\"}")
+[ "$(echo "$J" | py "j['ok']")" = True ] && ok "bob accepts" || bad "accept: $J"
+J=$(ctl bob "{\"cmd\":\"accept\",\"code\":\"${CODE%?}x\",\"name\":\"carol\"}")
+[ "$(echo "$J" | py "j['ok']")" = False ] && ok "an altered invitation is refused: $(echo "$J" | py "j['error']")" || bad "altered invitation: $J"
+C_READY="[c['state'] for c in j['contacts'] if c['name'] == '%s'] == ['ready']"
+wait_for 60 bob '{"cmd":"contacts"}' "$(printf "$C_READY" alice)" && ok "bob: alice is ready" || bad "bob: $J"
+wait_for 60 alice '{"cmd":"contacts"}' "$(printf "$C_READY" bob)" && ok "alice: bob is ready" || bad "alice: $J"
+SA=$(ctl alice '{"cmd":"contacts"}' | py "[c['safety_number'] for c in j['contacts'] if c['name']=='bob'][0]")
+SB=$(ctl bob '{"cmd":"contacts"}' | py "[c['safety_number'] for c in j['contacts'] if c['name']=='alice'][0]")
+[ -n "$SA" ] && [ "$SA" = "$SB" ] && ok "same safety number: $SA" || bad "safety numbers: '$SA' vs '$SB'"
+
+# Messages both ways, one of 20 kB.
+send() { # send FROM TO TEXT -> id
+	ctl "$1" "{\"cmd\":\"send\",\"to\":\"$2\",\"text\":\"$3\"}" | py "j['id']"
+}
+I1=$(send alice bob "hello bob")
+I2=$(send bob alice "hello alice")
+BIG=$(head -c 15000 /dev/urandom | base64 -w0 | head -c 20000)
+I3=$(send bob alice "$BIG")
+[ ${#I1} -eq 32 ] && [ ${#I2} -eq 32 ] && [ ${#I3} -eq 32 ] && ok "three messages queued" || bad "send: '$I1' '$I2' '$I3'"
+STATE="[m['state'] for m in j['messages'] if m['id'] == '%s' and m['dir'] == '%s'] == ['%s']"
+wait_for 90 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I1" out delivered)" &&
+	ok "alice's message delivered" || bad "alice's message: $J"
+wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I3" out delivered)" &&
+	ok "bob's 20 kB message delivered" || bad "bob's 20 kB message: $J"
+J=$(ctl alice '{"cmd":"messages","since":0,"contact":"bob"}')
+GOT=$(echo "$J" | py "[m['text'] for m in j['messages'] if m['id'] == '$I3'][0]")
+[ "$GOT" = "$BIG" ] && ok "the 20 kB text arrived intact" || bad "20 kB text differs (${#GOT} bytes)"
+J=$(ctl alice '{"cmd":"read","contact":"bob"}')
+[ "$(echo "$J" | py "j['marked']")" = 2 ] && ok "alice marks 2 read" || bad "read: $J"
+wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I2" out read)" &&
+	ok "bob sees the read receipt" || bad "read receipt: $J"
+T=$(echo "$J" | py "sorted([m['times'] for m in j['messages'] if m['id'] == '$I2'][0].keys())")
+[ "$T" = "['acknowledged', 'delivered', 'queued', 'read', 'sent']" ] && ok "every state has its time: $T" || bad "times: $T"
+
+# Bob restarts hard; nothing is lost, talk goes on.
+kill -9 "$PB"; wait "$PB" 2>/dev/null
+"$BIN" client --config "$W/bob.ini" >>"$W/bob.log" 2>&1 &
+PB=$!
+wait_for 60 bob '{"cmd":"contacts"}' "$(printf "$C_READY" alice)" && ok "bob restarted: alice still ready" || bad "after restart: $J"
+N=$(ctl bob '{"cmd":"messages","since":0}' | py "len(j['messages'])")
+[ "$N" = 3 ] && ok "bob kept his 3 messages" || bad "bob has $N messages"
+I4=$(send alice bob "after the restart")
+wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I4" in received)" &&
+	ok "bob receives after his restart" || bad "after restart: $J"
+
+# Alice blocks bob: nothing of his is accepted any more.
+J=$(ctl alice '{"cmd":"block","name":"bob"}')
+[ "$(echo "$J" | py "j['ok']")" = True ] && ok "alice blocks bob" || bad "block: $J"
+J=$(ctl alice '{"cmd":"send","to":"bob","text":"x"}')
+[ "$(echo "$J" | py "j['ok']")" = False ] && ok "alice cannot send to a blocked contact" || bad "send to blocked: $J"
+I5=$(send bob alice "are you there?")
+sleep 15
+J=$(ctl alice '{"cmd":"messages","since":0}')
+[ "$(echo "$J" | py "any(m['id'] == '$I5' for m in j['messages'])")" = False ] &&
+	ok "bob's message after the block never reaches alice" || bad "blocked message arrived"
+J=$(ctl bob '{"cmd":"messages","since":0}')
+S5=$(echo "$J" | py "[m['state'] for m in j['messages'] if m['id'] == '$I5'][0]")
+case "$S5" in queued|sent) ok "bob's message stays $S5" ;; *) bad "blocked message state $S5" ;; esac
+
+say "messaging: $FAILS failures"
+[ "$FAILS" -eq 0 ] && echo "messaging: all checks passed"
+[ "$FAILS" -eq 0 ]
