@@ -505,6 +505,9 @@ int sessions_open(struct sessions *s, struct client_store *cs,
 	if (s->nm > 1)
 		qsort(s->m, s->nm, sizeof(*s->m), ss_row_cmp);
 	ss_replay_inbox(s);
+	/* Messages whose encryption a crash undid: encrypted again now. */
+	for (size_t i = 0; i < s->nc; i++)
+		ss_flush(s, s->c[i]);
 	return 0;
 }
 

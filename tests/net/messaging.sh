@@ -34,7 +34,7 @@ trap 'exit 1' INT TERM
 
 say() { echo "[$(($(date +%s) - T0))s] $*"; }
 ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+bad() { local m="$*"; say "FAIL: ${m:0:600}"; FAILS=$((FAILS + 1)); }
 
 pubkey() {
 	local raw
