@@ -475,6 +475,9 @@ static void binary(char *out, size_t cap)
 	cr_assert_eq(access(out, X_OK), 0, "%s is not built", out);
 }
 
+/* Children still running when a check fails are killed by teardown. */
+static pid_t kids[8];
+
 static pid_t start_client(const char *who)
 {
 	char bin[PATH_MAX], ini[160], log[160];
@@ -490,6 +493,11 @@ static pid_t start_client(const char *who)
 		      (char *)NULL);
 		_exit(127);
 	}
+	for (size_t i = 0; i < 8; i++)
+		if (kids[i] == 0) {
+			kids[i] = p;
+			break;
+		}
 	return p;
 }
 
@@ -640,11 +648,16 @@ static void identity(const char *who, uint8_t pub[32])
 	client_store_close(cs);
 }
 
-static void stop(pid_t p, int sig)
+/* Stop a daemon; its exit status (SIGTERM: 0, also no leak under ASan). */
+static int stop(pid_t p, int sig)
 {
 	int st = 0;
 	kill(p, sig);
 	waitpid(p, &st, 0);
+	for (size_t i = 0; i < 8; i++)
+		if (kids[i] == p)
+			kids[i] = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static void setup(void)
@@ -664,6 +677,12 @@ static void setup(void)
 static void teardown(void)
 {
 	char cmd[160];
+	for (size_t i = 0; i < 8; i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+			kids[i] = 0;
+		}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (getenv("KEEP") == NULL)
 		cr_assert_eq(system(cmd), 0);
@@ -789,8 +808,8 @@ Test(client_sessions, contacts_messages_restart_block)
 	cr_assert(!msg_state("bob", i5, "out", "acknowledged"));
 
 	/* The gateway never stored either identity key. */
-	stop(pa, SIGTERM);
-	stop(pb, SIGTERM);
+	cr_assert_eq(stop(pa, SIGTERM), 0, "alice's exit status");
+	cr_assert_eq(stop(pb, SIGTERM), 0, "bob's exit status");
 	uint8_t ka[32], kb[32];
 	identity("alice", ka);
 	identity("bob", kb);
