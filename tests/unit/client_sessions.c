@@ -212,11 +212,13 @@ static void fetch_answer(struct link_conn *c, uint32_t seq)
 	link_conn_send(c, &r);
 }
 
-static void confirm(const uint8_t *who, const struct link_cmd *cmd)
+/* Confirmed ids (carried by FETCH, or an old-style CONFIRM): deleted. */
+static void confirm(const uint8_t *who, const uint8_t (*ids)[LINK_ID_LEN],
+		    size_t count)
 {
-	for (uint8_t k = 0; k < cmd->u.confirm.count; k++)
+	for (size_t k = 0; k < count; k++)
 		for (size_t i = 0; i < nitems; i++) {
-			if (memcmp(items[i].id, cmd->u.confirm.ids[k], 16) ||
+			if (memcmp(items[i].id, ids[k], 16) ||
 			    memcmp(items[i].owner, who, 32))
 				continue;
 			free(items[i].data);
@@ -296,10 +298,11 @@ static enum link_err g_cmd(struct link_conn *c, const struct link_cmd *cmd,
 		network(cmd->u.packet.data);
 		break;
 	case LINK_CMD_FETCH:
+		confirm(who, cmd->u.fetch.ids, cmd->u.fetch.count);
 		fetch_answer(c, cmd->u.fetch.seq);
 		break;
 	case LINK_CMD_CONFIRM:
-		confirm(who, cmd);
+		confirm(who, cmd->u.confirm.ids, cmd->u.confirm.count);
 		answer_code(c, LINK_OK);
 		break;
 	case LINK_CMD_QUEUE_CREATE:
