@@ -505,6 +505,9 @@ static pid_t start_client(const char *who)
 }
 
 static json_t *ctl(const char *who, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static json_t *ctl(const char *who, const char *fmt, ...)
 {
 	char path[160], err[256];
 	struct buf r;
