@@ -314,8 +314,7 @@ static void daemon_tick(void *ctx)
 		sessions_on_failed(&d->ss, m->id);
 		arq_remove(&d->arq, m);
 	}
-	if (d->ss_open)
-		sessions_tick(&d->ss);
+	daemon_sessions_tick(d);
 	uint64_t next = d->sched_on ? sched_next_us(&d->sched) : UINT64_MAX;
 	uint64_t wait = next > now ? (next - now) / 1000 : 0;
 	evtimer_start(d->tick, wait > 200 ? 200 : wait + 1, 0);

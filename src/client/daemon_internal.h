@@ -88,6 +88,7 @@ struct json_t;
 bool daemon_msgctl(struct daemon *d, const char *cmd, struct json_t *req,
 		   struct buf *reply);
 int daemon_sessions_open(struct daemon *d, char *err, size_t errlen);
+void daemon_sessions_tick(struct daemon *d);
 void daemon_on_queue(void *ctx, bool create, const uint8_t id[32],
 		     uint8_t code);
 

@@ -337,6 +337,17 @@ void daemon_on_queue(void *ctx, bool create, const uint8_t id[32],
 	sessions_on_queue(&d->ss, create, id, code);
 }
 
+void daemon_sessions_tick(struct daemon *d)
+{
+	struct e2e_gateway g;
+
+	if (!d->ss_open)
+		return;
+	if (own_gateway(d, &g) == 0)
+		sessions_check_gateway(&d->ss, &g);
+	sessions_tick(&d->ss);
+}
+
 int daemon_sessions_open(struct daemon *d, char *err, size_t errlen)
 {
 	struct session_ops ops = { daemon_queue_op, d };

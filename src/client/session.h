@@ -54,6 +54,7 @@ struct sessions {
 	uint64_t dropped;  /* items no key opened */
 	struct ss_pending *pend; /* outbox rows of the open transaction */
 	size_t npend;
+	bool gw_checked; /* our gateway compared with the one announced */
 };
 
 /* Load everything; 0, or -1 with a one-line reason (damaged store). */
@@ -102,6 +103,12 @@ void sessions_on_failed(struct sessions *s, const uint8_t arq_id[16]);
 void sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
 		       uint8_t code);
 void sessions_link_down(struct sessions *s);
+/*
+ * Our gateway (once the link is ready): if it is not the one recorded, we
+ * moved: every ready contact gets a fresh queue at the new gateway and is
+ * told in-band (session_move.c). Checked once per start.
+ */
+void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw);
 /* Periodic work: queue requests to (re)send. */
 void sessions_tick(struct sessions *s);
 

@@ -54,6 +54,10 @@ struct msg_row *ss_row_find(struct sessions *s, uint64_t contact, bool out,
 void ss_add_contact(struct sessions *s, struct contact *c);
 uint64_t ss_now_ms(void);
 
+/* session_move.c: a contact's move message; 1: not one (ignored). */
+int ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
+	       size_t len);
+
 /* session_rx.c */
 void ss_process_item(struct sessions *s, const char *name,
 		     const uint8_t *queue, const uint8_t *blob, size_t len);

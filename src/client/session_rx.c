@@ -170,7 +170,11 @@ static int ss_on_plain(struct sessions *s, struct contact *c,
 	case E2E_KIND_READ:
 		return ss_on_receipt(s, c, p);
 	case E2E_KIND_CONTROL:
-		return 0; /* the acceptor's first message; nothing else yet */
+		/* Empty: the acceptor's first message. Else a move. */
+		if (p->content_len == 0)
+			return 0;
+		return ss_on_move(s, c, p->content, p->content_len) < 0 ? -1
+									: 0;
 	}
 	return 0;
 }

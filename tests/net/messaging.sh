@@ -6,6 +6,7 @@
 #   - messages both ways, one of 20 kB, reach every state: queued, sent,
 #     acknowledged, delivered, read (out); received, read (in)
 #   - bob restarts (SIGKILL) and keeps his contact and messages; talk goes on
+#   - alice moves from gw1 to gw2: bob learns it in-band, talk goes on
 #   - alice blocks bob: his next message is never delivered
 # Everything through the control socket (JSON lines, docs/client-api.md).
 #   tests/net/messaging.sh BUILD_DIR
@@ -159,6 +160,23 @@ N=$(ctl bob '{"cmd":"messages","since":0}' | py "len(j['messages'])")
 I4=$(send alice bob "after the restart")
 wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I4" in received)" &&
 	ok "bob receives after his restart" || bad "after restart: $J"
+
+# Alice moves to gw2: she tells bob in-band, the conversation goes on.
+kill "$PA"; wait "$PA" 2>/dev/null
+GW2=$(awk '$2 == "gw2" {print $4}' "$D/testnet.state")
+sed -i "s|^gateway = .*|gateway = $GW2|; s|^gateway_key = .*|gateway_key = $(pubkey "$D/gw2/link.key")|" "$W/alice.ini"
+"$BIN" client --config "$W/alice.ini" >>"$W/alice.log" 2>&1 &
+PA=$!
+wait_for 60 bob '{"cmd":"contacts"}' "[c['gateway'] for c in j['contacts'] if c['name'] == 'alice'] == ['$GW2']" &&
+	ok "alice moved to gw2 and bob knows it" || bad "move: $J"
+I6=$(send bob alice "after your move")
+I7=$(send alice bob "from my new gateway")
+wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I6" out delivered)" &&
+	ok "bob's message reaches alice at gw2" || bad "after the move: $J"
+wait_for 60 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I7" out delivered)" &&
+	ok "alice's message from gw2 delivered" || bad "from gw2: $J"
+N=$(ctl alice '{"cmd":"messages","since":0}' | py "len([m for m in j['messages'] if m['dir'] == 'in'])")
+[ "$N" = 3 ] && ok "alice has each of bob's 3 messages once" || bad "alice has $N incoming messages"
 
 # Alice blocks bob: nothing of his is accepted any more.
 J=$(ctl alice '{"cmd":"block","name":"bob"}')

@@ -11,7 +11,8 @@
  * Checked through the control sockets: one invitation makes the contacts
  * (same safety number), messages both ways incl. one of 20 kB arrive once
  * each with every state reached and each time set, read receipts, a
- * SIGKILL and restart of one side in the middle loses nothing, block
+ * SIGKILL and restart of one side in the middle loses nothing, a move to
+ * another gateway address is told in-band and talk goes on, block
  * deletes the queue and stops delivery, and nothing the gateway stored
  * contains either identity key.
  */
@@ -429,7 +430,8 @@ static void start_gateway(void)
 	uv_async_init(&gloop, &gstop, g_stop);
 	gm = link_mgr_new(&gloop, &lc);
 	cr_assert_not_null(gm);
-	cr_assert_eq(link_mgr_listen(gm, "127.0.0.1", 0, &gport), 0);
+	/* Every address: 127.0.0.2 is "another gateway" for the move. */
+	cr_assert_eq(link_mgr_listen(gm, "0.0.0.0", 0, &gport), 0);
 }
 
 static void write_file(const char *name, const char *text)
@@ -442,8 +444,9 @@ static void write_file(const char *name, const char *text)
 	fclose(f);
 }
 
-/* Config of client who (alice, bob), pointing at the fake gateway. */
-static void configure(const char *who)
+/* Config of client who (alice, bob), pointing at the fake gateway at
+ * 127.0.0.HOST. */
+static void configure_at(const char *who, int host)
 {
 	char text[2048], auth[512] = "", b64[64], one[128];
 	for (int i = 0; i < 3; i++) {
@@ -456,13 +459,18 @@ static void configure(const char *who)
 	snprintf(one, sizeof(one), "%s.pass", who);
 	write_file(one, "a passphrase\n");
 	snprintf(text, sizeof(text),
-		 "[client]\ngateway = 127.0.0.1:%u\ngateway_key = %s\n"
+		 "[client]\ngateway = 127.0.0.%d:%u\ngateway_key = %s\n"
 		 "authorities = %s\nstore = %s/%s.db\n"
 		 "passphrase_file = %s/%s.pass\ncontrol_socket = %s/%s.sock\n"
 		 "store_cost_mib = 8\nlog_level = notice\nname = %s\n",
-		 gport, b64, auth, dir, who, dir, who, dir, who, who);
+		 host, gport, b64, auth, dir, who, dir, who, dir, who, who);
 	snprintf(one, sizeof(one), "%s.ini", who);
 	write_file(one, text);
+}
+
+static void configure(const char *who)
+{
+	configure_at(who, 1);
 }
 
 /* The backchannel binary: BUILD/tests/unit/NAME -> BUILD/backchannel. */
@@ -571,6 +579,16 @@ static bool contact_state(const char *who, const char *name, const char *st)
 {
 	json_t *c = contact(who, name);
 	bool ok = c != NULL && strcmp(jstr(c, "state"), st) == 0;
+	json_decref(c);
+	return ok;
+}
+
+static bool contact_gateway(const char *who, const char *name,
+			    const char *gw)
+{
+	json_t *c = contact(who, name);
+	const char *g = c ? jstr(c, "gateway") : NULL;
+	bool ok = g != NULL && strcmp(g, gw) == 0;
 	json_decref(c);
 	return ok;
 }
@@ -796,6 +814,24 @@ Test(client_sessions, contacts_messages_restart_block)
 	nap(1500);
 	/* No read receipt from bob: his receipts are off. */
 	cr_assert(msg_state("alice", i1, "out", "delivered"));
+
+	/* Alice moves (same keys, another address: to the client another
+	 * gateway): bob learns her new queue in-band; talk goes on. */
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	size_t queues_before = nqueues;
+	configure_at("alice", 2);
+	pa = start_client("alice");
+	char gw2[64];
+	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", gport);
+	WAIT(contact_gateway("bob", "alice", gw2), 30);
+	cr_assert_gt(nqueues, queues_before, "a new queue for bob");
+	send_text("bob", "alice", "after your move", i3);
+	send_text("alice", "bob", "from the new address", i4);
+	WAIT(msg_state("bob", i3, "out", "delivered"), 30);
+	WAIT(msg_state("alice", i4, "out", "delivered"), 30);
+	m = message("alice", i3, "in", &n);
+	cr_assert_eq(n, 1);
+	json_decref(m);
 
 	/* Block: alice's queue deleted; bob's next message never arrives. */
 	j = ctl("alice", "{\"cmd\":\"block\",\"name\":\"bob\"}");
