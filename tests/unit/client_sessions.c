@@ -714,21 +714,14 @@ static void teardown(void)
 
 TestSuite(client_sessions, .init = setup, .fini = teardown, .timeout = 120);
 
-Test(client_sessions, contacts_messages_restart_block)
+static pid_t pa, pb;
+static char i1[33], i2[33], i5[33];
+
+/* One invitation makes the contacts; bad ones refused with a reason. */
+static void phase_contacts(void)
 {
-	pthread_t gt;
-	char code[600], i1[33], i2[33], i3[33], i4[33], i5[33];
-	int n;
+	char code[600];
 
-	start_gateway();
-	make_consensus();
-	configure("alice");
-	configure("bob");
-	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
-	pid_t pa = start_client("alice"), pb = start_client("bob");
-	WAIT(ready("alice") && ready("bob"), 20);
-
-	/* One invitation; bad ones refused with a reason. */
 	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"bob\","
 				 "\"expires_s\":3600}");
 	cr_assert(json_is_true(json_object_get(j, "ok")));
@@ -756,9 +749,14 @@ Test(client_sessions, contacts_messages_restart_block)
 	cr_assert_eq(strlen(jstr(ca, "safety_number")), 71);
 	json_decref(ca);
 	json_decref(cb);
+}
 
-	/* Both ways, one of 20 kB. */
+/* Both ways, one of 20 kB; read receipts on, then off. */
+static void phase_talk(void)
+{
+	int n;
 	char *big = malloc(20001);
+
 	for (int i = 0; i < 20000; i++)
 		big[i] = (char)('a' + i % 26);
 	big[20000] = 0;
@@ -772,12 +770,11 @@ Test(client_sessions, contacts_messages_restart_block)
 	cr_assert_str_eq(jstr(m, "text"), big);
 	cr_assert_str_eq(jstr(m, "state"), "received");
 	json_decref(m);
+	free(big);
 	m = message("alice", i5, "in", &n);
 	cr_assert_eq(n, 1);
 	json_decref(m);
-
-	/* Read: receipts (alice's are on, then off for bob's side). */
-	j = ctl("alice", "{\"cmd\":\"read\",\"contact\":\"bob\"}");
+	json_t *j = ctl("alice", "{\"cmd\":\"read\",\"contact\":\"bob\"}");
 	cr_assert_eq(json_integer_value(json_object_get(j, "marked")), 2);
 	json_decref(j);
 	WAIT(msg_state("bob", i2, "out", "read"), 30);
@@ -795,8 +792,14 @@ Test(client_sessions, contacts_messages_restart_block)
 	j = ctl("bob", "{\"cmd\":\"read\",\"ids\":[\"%s\"]}", i1);
 	cr_assert_eq(json_integer_value(json_object_get(j, "marked")), 1);
 	json_decref(j);
+}
 
-	/* Bob dies in the middle (SIGKILL right after queueing), restarts. */
+/* Bob dies in the middle (SIGKILL right after queueing), restarts. */
+static void phase_restart(void)
+{
+	char i3[33], i4[33];
+	int n;
+
 	send_text("bob", "alice", "sent just before a crash", i3);
 	stop(pb, SIGKILL);
 	send_text("alice", "bob", "while bob is down", i4);
@@ -805,7 +808,7 @@ Test(client_sessions, contacts_messages_restart_block)
 	cr_assert(contact_state("bob", "alice", "ready"));
 	WAIT(msg_state("alice", i4, "out", "delivered"), 30);
 	WAIT(msg_state("bob", i3, "out", "delivered"), 30);
-	m = message("bob", i2, "out", &n);
+	json_t *m = message("bob", i2, "out", &n);
 	cr_assert_str_eq(jstr(m, "state"), "read", "kept over the restart");
 	json_decref(m);
 	m = message("alice", i3, "in", &n);
@@ -814,14 +817,19 @@ Test(client_sessions, contacts_messages_restart_block)
 	nap(1500);
 	/* No read receipt from bob: his receipts are off. */
 	cr_assert(msg_state("alice", i1, "out", "delivered"));
+}
 
-	/* Alice moves (same keys, another address: to the client another
-	 * gateway): bob learns her new queue in-band; talk goes on. */
+/* Alice moves (same keys, another address: to the client another
+ * gateway): bob learns her new queue in-band; talk goes on. */
+static void phase_move(void)
+{
+	char i3[33], i4[33], gw2[64];
+	int n;
+
 	cr_assert_eq(stop(pa, SIGTERM), 0);
 	size_t queues_before = nqueues;
 	configure_at("alice", 2);
 	pa = start_client("alice");
-	char gw2[64];
 	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", gport);
 	WAIT(contact_gateway("bob", "alice", gw2), 30);
 	cr_assert_gt(nqueues, queues_before, "a new queue for bob");
@@ -829,12 +837,17 @@ Test(client_sessions, contacts_messages_restart_block)
 	send_text("alice", "bob", "from the new address", i4);
 	WAIT(msg_state("bob", i3, "out", "delivered"), 30);
 	WAIT(msg_state("alice", i4, "out", "delivered"), 30);
-	m = message("alice", i3, "in", &n);
+	json_t *m = message("alice", i3, "in", &n);
 	cr_assert_eq(n, 1);
 	json_decref(m);
+}
 
-	/* Block: alice's queue deleted; bob's next message never arrives. */
-	j = ctl("alice", "{\"cmd\":\"block\",\"name\":\"bob\"}");
+/* Block: alice's queue deleted; bob's next message never arrives. */
+static void phase_block(void)
+{
+	int n;
+
+	json_t *j = ctl("alice", "{\"cmd\":\"block\",\"name\":\"bob\"}");
 	cr_assert(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
 	WAIT(deletes == 1, 10);
@@ -845,9 +858,28 @@ Test(client_sessions, contacts_messages_restart_block)
 	send_text("bob", "alice", "after the block", i5);
 	WAIT(blocked_drops > 0, 10);
 	nap(1000);
-	m = message("alice", i5, "in", &n);
+	json_t *m = message("alice", i5, "in", &n);
 	cr_assert_null(m);
 	cr_assert(!msg_state("bob", i5, "out", "acknowledged"));
+}
+
+Test(client_sessions, contacts_messages_restart_move_block)
+{
+	pthread_t gt;
+
+	start_gateway();
+	make_consensus();
+	configure("alice");
+	configure("bob");
+	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
+	pa = start_client("alice");
+	pb = start_client("bob");
+	WAIT(ready("alice") && ready("bob"), 20);
+	phase_contacts();
+	phase_talk();
+	phase_restart();
+	phase_move();
+	phase_block();
 
 	/* The gateway never stored either identity key. */
 	cr_assert_eq(stop(pa, SIGTERM), 0, "alice's exit status");
@@ -859,7 +891,6 @@ Test(client_sessions, contacts_messages_restart_block)
 	cr_assert(!gateway_stored(kb), "the acceptor's identity key");
 	cr_assert(!gateway_stored(ka), "the inviter's identity key");
 
-	free(big);
 	uv_async_send(&gstop);
 	pthread_join(gt, NULL);
 	uv_run(&gloop, UV_RUN_DEFAULT);
