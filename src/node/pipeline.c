@@ -653,6 +653,8 @@ inline_budget(struct pipeline *p, int64_t now)
 static bool
 inline_process(struct pipeline *p, const uint8_t *pkt)
 {
+	if (!p->cfg.inline_unwrap || p->in_drain)
+		return false;
 	int64_t now = time_mono_ns();
 	if (!inline_budget(p, now))
 		return false;
