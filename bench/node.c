@@ -16,9 +16,9 @@
  * 2. Added latency per hop at zero delay and half that load (Poisson
  *    arrivals, timed by a pacing thread on core 1): from the generator's
  *    send to its receipt of the forwarded packet (two link crossings,
- *    unwrap, replay commit, queue), median and p99 (target median < 1 ms).  The replay store lives in BENCH_DIR (default
- *    /dev/shm, else /tmp); its commit time is printed, since a disk's fsync
- *    adds to every hop.
+ *    unwrap, replay commit, queue), median and p99 (target median < 1 ms).
+ *    The replay store lives in BENCH_DIR (default /dev/shm, else /tmp); its
+ *    commit time is printed, since a disk's fsync adds to every hop.
  * 3. Memory per queued packet with 100,000 packets in the delay queue, from
  *    the process's resident size (target <= packet size + 128 bytes).
  *
@@ -29,13 +29,13 @@
  *   build/bench/node [packets]       (default 5000)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -629,8 +629,8 @@ latency_figure(double rate)
 	for (size_t i = 0; i < n; i++)
 		d[i] = gn.t_recv[i] - gn.t_send[i];
 	qsort(d, n, sizeof(*d), cmp_i64);
-	double got = (double)(n - 1) * 1e9 /
-		     (double)(gn.t_send[n - 1] - gn.t_send[0]);
+	double got =
+	    (double)(n - 1) * 1e9 / (double)(gn.t_send[n - 1] - gn.t_send[0]);
 	printf("latency per hop at zero delay, half load (Poisson, %.0f "
 	       "packets/s; %.0f achieved): median %.3f ms, p99 %.3f ms "
 	       "(target median < 1 ms)\n",
@@ -744,10 +744,10 @@ main(int argc, char **argv)
 	memory_figure();
 	/* The mix's CPU (loop, worker, committer: the process minus the
 	 * generator thread and this one) per forwarded packet. */
-	double mix_cpu = (double)(gn.proc_last - gn.proc_start -
-				  (gn.cpu_last - gn.cpu_start) - main_cpu -
-				  ref_cpu_total) /
-			 (double)n_pkts;
+	double mix_cpu =
+	    (double)(gn.proc_last - gn.proc_start -
+		     (gn.cpu_last - gn.cpu_start) - main_cpu - ref_cpu_total) /
+	    (double)n_pkts;
 	printf("replay commits: %llu for %zu packets; unwrapped on the loop "
 	       "thread: %llu\n",
 	       (unsigned long long)mx.stats.commits, n_pkts + n_lat,
@@ -758,8 +758,7 @@ main(int argc, char **argv)
 	printf("mix CPU per forwarded packet by thread: loop %.1f us, "
 	       "unwrap worker %.1f us, committer %.1f us\n",
 	       (double)(th1[TH_LOOP] - th0[TH_LOOP]) / (double)n_pkts / 1e3,
-	       (double)(th1[TH_UNWRAP] - th0[TH_UNWRAP]) / (double)n_pkts /
-		   1e3,
+	       (double)(th1[TH_UNWRAP] - th0[TH_UNWRAP]) / (double)n_pkts / 1e3,
 	       (double)(th1[TH_COMMIT] - th0[TH_COMMIT]) / (double)n_pkts /
 		   1e3);
 	printf("ratio by wall time, forwarded / (1/unwrap): %.3f (shared "

@@ -5,10 +5,10 @@
 #include "node/pipeline.h"
 
 #include <pthread.h>
-#include <sys/prctl.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
@@ -32,9 +32,9 @@
  * fewer); a flood outruns the budget and goes to the workers, so the loop
  * keeps serving its links and every core still unwraps.
  */
-#define PIPELINE_INLINE_NUM 3
-#define PIPELINE_INLINE_DEN 4
-#define PIPELINE_INLINE_BURST_NS 500000
+#define PIPELINE_INLINE_NUM       3
+#define PIPELINE_INLINE_DEN       4
+#define PIPELINE_INLINE_BURST_NS  500000
 /*
  * At the end of a batch of submits (pipeline_end_batch, once per loop
  * iteration) the owner's thread commits the tags of its inline unwraps

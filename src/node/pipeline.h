@@ -39,10 +39,10 @@ struct replay_store;
 
 struct pipeline_cfg {
 	struct sphinx_geometry geom;
-	size_t workers;              /* >= 1 */
-	size_t queue_capacity;       /* delay queue, packets */
-	size_t inbox_capacity;       /* packets waiting for a worker; 0: 1024 */
-	uint32_t max_delay_ms;       /* the consensus maximum; above: dropped */
+	size_t workers;        /* >= 1 */
+	size_t queue_capacity; /* delay queue, packets */
+	size_t inbox_capacity; /* packets waiting for a worker; 0: 1024 */
+	uint32_t max_delay_ms; /* the consensus maximum; above: dropped */
 	/* Let pipeline_submit unwrap on the caller's thread while the inbox is
 	 * empty and the workers idle, within a share of that thread's time
 	 * (pipeline.c): a lone packet skips the hand-offs to a worker and the
