@@ -89,8 +89,9 @@ void pipeline_set_epoch(struct pipeline *p, uint64_t epoch);
 void pipeline_set_max_delay(struct pipeline *p, uint32_t max_delay_ms);
 
 /*
- * Hands one received packet to the workers (copied).  False if dropped
- * (wrong length, or no room in the inbox; both counted).  source names
+ * Hands one received packet to the workers (copied), or with inline_unwrap
+ * unwraps and queues it on the caller's thread (see pipeline_cfg).  False if
+ * dropped (wrong length, or no room in the inbox; both counted).  source names
  * where it came from (a link): once the inbox is half full, each source
  * gets an equal share of it, so one flooding link cannot crowd out the
  * others.  Sources are folded into PIPELINE_SOURCES buckets.
