@@ -428,3 +428,47 @@ Test(client_gwlink, reply_queue_created_on_every_connection)
 	cr_assert(strstr(g.err, "reply queue") != NULL, "%s", g.err);
 	gwlink_free(&g);
 }
+
+/* Confirmations wait in a bounded list: beyond it, an id is dropped (the
+ * item comes again and is handled again), never written out of bounds. */
+Test(client_gwlink, pending_confirmations_are_bounded)
+{
+	struct gwlink g;
+	struct buf doc = signed_consensus(0x7, 0);
+	uint8_t d[LINK_ITEM_HDR + 4];
+	size_t added = 0;
+
+	gwlink_init(&g, &as, &ops, false, NULL, 0);
+	bring_up(&g, &doc);
+	cr_assert_eq(g.state, GWLINK_READY, "%s", g.err);
+	make_item(d, 2);
+	g.confirm_fit = 0; /* a frame with no room for them */
+	for (int f = 0; f < 20; f++) {
+		out.n = 0;
+		cr_assert_eq(gwlink_fetch(&g), 0);
+		cr_assert_eq(out.cmd[0].u.fetch.count, 0);
+		struct link_cmd r = { .type = LINK_CMD_FETCH_RESPONSE };
+		r.u.fetch_resp.seq = out.cmd[0].u.fetch.seq;
+		r.u.fetch_resp.count = LINK_FETCH_MAX_ITEMS;
+		for (int i = 0; i < LINK_FETCH_MAX_ITEMS; i++) {
+			memset(r.u.fetch_resp.items[i].id, 0, LINK_ID_LEN);
+			r.u.fetch_resp.items[i].id[0] = (uint8_t)f;
+			r.u.fetch_resp.items[i].id[1] = (uint8_t)i;
+			r.u.fetch_resp.items[i].data = d;
+			r.u.fetch_resp.items[i].len = sizeof(d);
+		}
+		cr_assert_eq(gwlink_on_cmd(&g, &r, NOW_MS), LINK_OK);
+		added += LINK_FETCH_MAX_ITEMS;
+	}
+	cr_assert_eq(g.confirm_n, GWLINK_CONFIRM_PENDING);
+	cr_assert_eq(g.confirm_dropped, added - GWLINK_CONFIRM_PENDING);
+	/* Room again: the oldest go first, 32 per fetch. */
+	g.confirm_fit = LINK_CONFIRM_MAX;
+	out.n = 0;
+	cr_assert_eq(gwlink_fetch(&g), 0);
+	cr_assert_eq(out.cmd[0].u.fetch.count, LINK_CONFIRM_MAX);
+	cr_assert_eq(out.cmd[0].u.fetch.ids[0][0], 0);
+	cr_assert_eq(out.cmd[0].u.fetch.ids[0][1], 0);
+	gwlink_free(&g);
+	buf_free(&doc);
+}
