@@ -87,6 +87,8 @@ void ss_reload(struct sessions *s, struct contact *c)
 	for (size_t i = 0; i < s->nc; i++)
 		if (s->c[i] == c) {
 			s->c[i] = f;
+			arq_rx_join(&f->rx[0], &s->rxb);
+			arq_rx_join(&f->rx[1], &s->rxb);
 			contact_free(c);
 			return;
 		}
@@ -268,6 +270,8 @@ void ss_flush(struct sessions *s, struct contact *c)
 
 void ss_add_contact(struct sessions *s, struct contact *c)
 {
+	arq_rx_join(&c->rx[0], &s->rxb);
+	arq_rx_join(&c->rx[1], &s->rxb);
 	s->c = bc_realloc(s->c, (s->nc + 1) * sizeof(*s->c));
 	s->c[s->nc++] = c;
 }
@@ -486,6 +490,7 @@ int sessions_open(struct sessions *s, struct client_store *cs,
 		  const char *my_name, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
+	arq_rx_budget_init(&s->rxb, ARQ_RX_TOTAL_MAX);
 	s->store = cs;
 	s->arq = arq;
 	s->ops = *ops;

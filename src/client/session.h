@@ -45,6 +45,9 @@ struct sessions {
 	char my_name[E2E_NAME_MAX + 1];
 	struct contact **c;
 	size_t nc;
+	/* Every contact's receiving streams share it: the bytes of
+	 * incomplete messages over all contacts (client/arq.h). */
+	struct arq_rx_budget rxb;
 	struct msg_row **m;
 	size_t nm;
 	uint64_t rev, next_contact, next_row;
