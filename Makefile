@@ -73,7 +73,7 @@ FUZZ_SRC  := $(wildcard fuzz/*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test test-asan bench fuzz demo clean deps layering format soak rtt
+.PHONY: all test test-asan bench fuzz demo clean deps layering format soak rtt soak-delivery
 .DEFAULT_GOAL := all
 # Keep the objects of tests, benches and fuzz targets: make would otherwise
 # delete them as intermediates and rebuild them every run.
@@ -153,6 +153,10 @@ soak: all
 
 demo: all
 	$(Q)scripts/demo $(BUILD)
+
+# Thousands of messages between two clients (tests/net/delivery.sh runs 100).
+soak-delivery: all
+	$(Q)DELIVERY_N=2000 tests/net/delivery.sh $(BUILD)
 
 # A client's measured round trips on a local testnet against the prediction.
 rtt: all

@@ -281,7 +281,8 @@ static void daemon_loop_alarm(struct daemon *d)
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(600000);
 	struct loopmon *m = &d->loopmon;
-	int c = loopmon_tick(m, (uint64_t)time_mono_ms(), d->rtt_p99_ms);
+	int c = loopmon_tick(m, (uint64_t)time_mono_ms(), d->rtt_p99_ms,
+			     d->gw.remaining > 0);
 
 	if (c == -1)
 		log_notice("client: loops return again (%.0f %% of the last "

@@ -250,6 +250,7 @@ static enum link_err gwlink_on_fetched(struct gwlink *g,
 	if (!g->fetch_pending || cmd->u.fetch_resp.seq != g->fetch_seq)
 		return LINK_ERR_FIELD;
 	g->fetch_pending = false;
+	g->remaining = cmd->u.fetch_resp.remaining;
 	/* The gateway applied the confirmations our fetch carried. */
 	g->confirmed += g->confirm_sent;
 	g->confirm_n -= g->confirm_sent;

@@ -101,6 +101,8 @@ struct gwlink {
 	uint8_t confirm_ids[GWLINK_CONFIRM_PENDING][LINK_ID_LEN];
 	size_t confirm_n, confirm_sent, confirm_fit;
 	uint64_t confirm_dropped; /* list full: the item comes again */
+	uint32_t remaining; /* items the gateway still held at its last
+			     * answer (0: none: everything before it came) */
 	uint64_t fetches, items, confirmed;
 	uint64_t items_bad; /* shorter than the item header: dropped */
 	struct gwlink_ans ans[GWLINK_ANS_MAX]; /* ring of expected answers */

@@ -57,9 +57,10 @@ double loopmon_ratio(const struct loopmon *m)
 	return m->wn ? (double)m->wback / (double)m->wn : 1.0;
 }
 
-int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms)
+int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms,
+		 bool hold)
 {
-	while (m->n > 0 &&
+	while (!hold && m->n > 0 &&
 	       m->pending[m->head].sent_ms + wait_ms <= now_ms)
 		loopmon_judge_oldest(m);
 	bool on = m->wn >= LOOPMON_MIN && loopmon_ratio(m) < m->threshold;

@@ -53,10 +53,13 @@ void loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms);
 /* A loop came back; false if it was not pending (judged lost already). */
 bool loopmon_back(struct loopmon *m, uint64_t key);
 /*
- * Judge the loops sent more than wait_ms before now_ms.  Returns 1 when
- * the alarm went on, -1 when it went off, 0 when it did not change.
+ * Judge the loops sent more than wait_ms before now_ms; hold: judge none
+ * now (our gateway still holds items for us, and a late loop may be among
+ * them: a backlog of messages is not a loss).  Returns 1 when the alarm
+ * went on, -1 when it went off, 0 when it did not change.
  */
-int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms);
+int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms,
+		 bool hold);
 /* Return ratio over the window (1.0 while it is empty). */
 double loopmon_ratio(const struct loopmon *m);
 

@@ -64,7 +64,7 @@ static void simulate(struct loopmon *m, struct sched *s, uint64_t t0_ms,
 			bool lost = rand_uniform(1000) < lose * 1000;
 			back_at[k] = lost ? 0 : now + d + 1;
 		}
-		int c = loopmon_tick(m, now, wait);
+		int c = loopmon_tick(m, now, wait, false);
 		if (c == 1 && r->raised++ == 0)
 			r->first_raise_ms = now - t0_ms;
 		r->cleared += c == -1;
@@ -121,14 +121,24 @@ Test(client_loopmon, window_verdict_and_bounds)
 {
 	static struct loopmon m;
 	loopmon_init(&m);
+	/* Held (the gateway has a backlog for us): nothing is judged. */
+	loopmon_sent(&m, 7, 0);
+	cr_assert_eq(loopmon_tick(&m, 100000, 1000, true), 0);
+	cr_assert_eq(m.n, 1);
+	cr_assert_eq(m.judged, 0);
+	cr_assert(loopmon_back(&m, 7), "still pending: it may come");
+	cr_assert_eq(loopmon_tick(&m, 100000, 1000, false), 0);
+	cr_assert_eq(m.judged, 1);
+	cr_assert_eq(m.wback, 1);
+	loopmon_init(&m);
 	/* No verdict before LOOPMON_MIN judged loops, even if all lost. */
 	for (uint64_t k = 0; k < LOOPMON_MIN - 1; k++)
 		loopmon_sent(&m, k, k);
-	cr_assert_eq(loopmon_tick(&m, 100000, 1000), 0);
+	cr_assert_eq(loopmon_tick(&m, 100000, 1000, false), 0);
 	cr_assert_not(m.alarm);
 	cr_assert_eq(m.wn, LOOPMON_MIN - 1);
 	loopmon_sent(&m, 99, 10);
-	cr_assert_eq(loopmon_tick(&m, 100000, 1000), 1);
+	cr_assert_eq(loopmon_tick(&m, 100000, 1000, false), 1);
 	/* A return after its judgement does not count. */
 	cr_assert_not(loopmon_back(&m, 99));
 	/* 100 returned loops push the lost ones out of the window. */
@@ -137,7 +147,7 @@ Test(client_loopmon, window_verdict_and_bounds)
 		cr_assert(loopmon_back(&m, k));
 		cr_assert_not(loopmon_back(&m, k), "counted once");
 	}
-	cr_assert_eq(loopmon_tick(&m, 400000, 1000), -1);
+	cr_assert_eq(loopmon_tick(&m, 400000, 1000, false), -1);
 	cr_assert_eq(m.wn, LOOPMON_WINDOW);
 	cr_assert_eq(m.wback, LOOPMON_WINDOW);
 	/* Far more pending than the ring holds: the oldest are judged. */
@@ -145,7 +155,7 @@ Test(client_loopmon, window_verdict_and_bounds)
 		loopmon_sent(&m, k, 500000);
 	cr_assert_eq(m.n, LOOPMON_PENDING);
 	cr_assert_eq(m.judged, LOOPMON_MIN + 100 + 2 * LOOPMON_PENDING);
-	cr_assert_eq(loopmon_tick(&m, 500001, 1000), 1, "all of them lost");
+	cr_assert_eq(loopmon_tick(&m, 500001, 1000, false), 1, "all of them lost");
 }
 
 Test(client_loopmon, measured_round_trip_quantiles)
