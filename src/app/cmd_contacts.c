@@ -22,15 +22,16 @@ cmd_contacts(int argc, char **argv)
 		if (!command_wants_help(argc, argv))
 			return msgctl_bad_arg("contacts", argv[i]);
 		printf("usage: backchannel contacts [--socket PATH | --config "
-			"FILE] [--json]\n\nLists the contacts: name, state "
-			"(invited, accepting, ready, blocked),\nread receipts "
-			"on or off, and the safety number: compare it with "
-			"your\ncontact's over a channel you trust (the same "
-			"60 digits on both sides).\n\n%s",
-			msgctl_usage);
+		       "FILE] [--json]\n\nLists the contacts: name, state "
+		       "(invited, accepting, ready, blocked),\nread receipts "
+		       "on or off, and the safety number: compare it with "
+		       "your\ncontact's over a channel you trust (the same "
+		       "60 digits on both sides).\n\n%s",
+		       msgctl_usage);
 		return 0;
 	}
-	json_t *a = msgctl_call(&c, json_pack("{s:s}", "cmd", "contacts"), 5000);
+	json_t *a =
+	    msgctl_call(&c, json_pack("{s:s}", "cmd", "contacts"), 5000);
 	if (a == NULL)
 		return 1;
 	int rc = 0;
@@ -43,8 +44,7 @@ cmd_contacts(int argc, char **argv)
 	return rc;
 }
 
-COMMAND(contacts, "list contacts, their state and safety numbers",
-	cmd_contacts)
+COMMAND(contacts, "list contacts, their state and safety numbers", cmd_contacts)
 
 /* NAME and, for receipts, on|off; the shared options anywhere. */
 static int
@@ -59,8 +59,7 @@ name_args(struct msgctl *c, int argc, char **argv, const char **name,
 		if (r > 0)
 			continue;
 		if (argv[i][0] == '-' ||
-		    (*name != NULL && (value == NULL || *value != NULL)))
-			{
+		    (*name != NULL && (value == NULL || *value != NULL))) {
 			msgctl_bad_arg(c->cmd, argv[i]);
 			return -1;
 		}
@@ -69,8 +68,7 @@ name_args(struct msgctl *c, int argc, char **argv, const char **name,
 		else
 			*value = argv[i];
 	}
-	if (*name == NULL || (value != NULL && *value == NULL))
-		{
+	if (*name == NULL || (value != NULL && *value == NULL)) {
 		msgctl_bad_arg(c->cmd, NULL);
 		return -1;
 	}
@@ -92,10 +90,10 @@ cmd_block(int argc, char **argv)
 		return EXIT_USAGE;
 	if (command_wants_help(argc, argv)) {
 		printf("usage: backchannel block NAME [--socket PATH | "
-			"--config FILE] [--json]\n\nBlocks a contact: their "
-			"queue at our gateway is deleted, nothing more is\n"
-			"sent to them or accepted from them.\n\n%s",
-			msgctl_usage);
+		       "--config FILE] [--json]\n\nBlocks a contact: their "
+		       "queue at our gateway is deleted, nothing more is\n"
+		       "sent to them or accepted from them.\n\n%s",
+		       msgctl_usage);
 		return 0;
 	}
 	json_t *a = msgctl_call(
@@ -127,11 +125,11 @@ cmd_receipts(int argc, char **argv)
 	}
 	if (command_wants_help(argc, argv)) {
 		printf("usage: backchannel receipts NAME on|off [--socket "
-			"PATH | --config FILE]\n                          "
-			"[--json]\n\nWhether this contact is told when you "
-			"have read their messages (default\non). Delivery "
-			"receipts are always sent.\n\n%s",
-			msgctl_usage);
+		       "PATH | --config FILE]\n                          "
+		       "[--json]\n\nWhether this contact is told when you "
+		       "have read their messages (default\non). Delivery "
+		       "receipts are always sent.\n\n%s",
+		       msgctl_usage);
 		return 0;
 	}
 	json_t *a = msgctl_call(&c,

@@ -16,7 +16,7 @@
 
 /* The daemon may wait up to 20 s for its gateway link (docs/client-api.md). */
 #define INVITE_TIMEOUT_MS 30000
-#define EXPIRES_MAX_S (30 * 86400)
+#define EXPIRES_MAX_S     (30 * 86400)
 
 static void
 invite_usage(FILE *f)
@@ -67,8 +67,8 @@ invite_print(json_t *a, const char *name, bool qr)
 	char when[64] = "?";
 	if (json_is_integer(ex) && gmtime_r(&t, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	printf("invitation for %s, valid once, until %s:\n\n%s\n\n", name,
-	       when, code);
+	printf("invitation for %s, valid once, until %s:\n\n%s\n\n", name, when,
+	       code);
 	if (qr)
 		qr_print(code);
 	printf("\nThe other side runs: backchannel accept CODE --name "
@@ -120,11 +120,11 @@ cmd_invite(int argc, char **argv)
 		fprintf(stderr, "invite: %s\n", why);
 		return EXIT_USAGE;
 	}
-	json_t *a = msgctl_call(&c,
-				json_pack("{s:s, s:s, s:I}", "cmd", "invite",
-					  "name", name, "expires_s",
-					  (json_int_t)expires),
-				INVITE_TIMEOUT_MS);
+	json_t *a =
+	    msgctl_call(&c,
+			json_pack("{s:s, s:s, s:I}", "cmd", "invite", "name",
+				  name, "expires_s", (json_int_t)expires),
+			INVITE_TIMEOUT_MS);
 	if (a == NULL)
 		return 1;
 	int rc = c.json ? 0 : invite_print(a, name, qr);

@@ -19,7 +19,7 @@
 #include "app/msgfmt.h"
 
 /* The daemon lists at most this many rows per answer. */
-#define PAGE_MAX 500
+#define PAGE_MAX       500
 #define FOLLOW_POLL_MS 300
 
 static void
@@ -117,18 +117,18 @@ cmd_send(int argc, char **argv)
 		goto done;
 	}
 	if (text.len > MSGFMT_TEXT_MAX) {
-		fprintf(stderr, "send: the text is too long (more than %d "
-				"bytes)\n", MSGFMT_TEXT_MAX);
+		fprintf(stderr,
+			"send: the text is too long (more than %d "
+			"bytes)\n",
+			MSGFMT_TEXT_MAX);
 		goto done;
 	}
 	rc = 1;
-	a = msgctl_call(&c,
-				json_pack("{s:s, s:s, s:s%}", "cmd", "send",
-					  "to", name, "text",
-					  text.len ? (const char *)text.data
-						   : "",
-					  text.len),
-				10000);
+	a = msgctl_call(
+	    &c,
+	    json_pack("{s:s, s:s, s:s%}", "cmd", "send", "to", name, "text",
+		      text.len ? (const char *)text.data : "", text.len),
+	    10000);
 	if (a == NULL)
 		goto done;
 	if (!c.json)
@@ -153,29 +153,29 @@ struct inbox_opts {
 static void
 inbox_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: backchannel inbox [--contact NAME] [--follow] [--times] "
-		"[--brief] [--peek]\n"
-		"                         [--socket PATH | --config FILE] "
-		"[--json]\n\n"
-		"The conversation: messages received and sent, oldest first, "
-		"with the state of\neach: queued, sent, acknowledged (stored at "
-		"the contact's gateway), delivered\n(their client has it), "
-		"read; received, read. Incoming messages shown are\nmarked "
-		"read, which sends a read receipt if receipts are on for that "
-		"contact.\n\n"
-		"  --contact NAME  only the conversation with NAME\n"
-		"  --follow        then print new messages and changes of "
-		"state until ^C\n"
-		"  --times         each state's time after the first\n"
-		"  --brief         texts cut at 60 bytes\n"
-		"  --peek          do not mark anything read\n"
-		"  --json          one JSON object per message row (the "
-		"daemon's rows)\n"
-		"  --socket PATH   the client's control socket (default "
-		"client.sock)\n"
-		"  --config FILE   or: the client's config (its "
-		"control_socket)\n");
+	fprintf(
+	    f, "usage: backchannel inbox [--contact NAME] [--follow] [--times] "
+	       "[--brief] [--peek]\n"
+	       "                         [--socket PATH | --config FILE] "
+	       "[--json]\n\n"
+	       "The conversation: messages received and sent, oldest first, "
+	       "with the state of\neach: queued, sent, acknowledged (stored at "
+	       "the contact's gateway), delivered\n(their client has it), "
+	       "read; received, read. Incoming messages shown are\nmarked "
+	       "read, which sends a read receipt if receipts are on for that "
+	       "contact.\n\n"
+	       "  --contact NAME  only the conversation with NAME\n"
+	       "  --follow        then print new messages and changes of "
+	       "state until ^C\n"
+	       "  --times         each state's time after the first\n"
+	       "  --brief         texts cut at 60 bytes\n"
+	       "  --peek          do not mark anything read\n"
+	       "  --json          one JSON object per message row (the "
+	       "daemon's rows)\n"
+	       "  --socket PATH   the client's control socket (default "
+	       "client.sock)\n"
+	       "  --config FILE   or: the client's config (its "
+	       "control_socket)\n");
 }
 
 /* Appends the rows after *since to rows; *since becomes the last rev. */
@@ -183,8 +183,8 @@ static int
 fetch_rows(const struct inbox_opts *o, json_int_t *since, json_t *rows)
 {
 	for (;;) {
-		json_t *req = json_pack("{s:s, s:I}", "cmd", "messages",
-					"since", *since);
+		json_t *req =
+		    json_pack("{s:s, s:I}", "cmd", "messages", "since", *since);
 		if (req && o->contact)
 			json_object_set_new(req, "contact",
 					    json_string(o->contact));
@@ -256,9 +256,9 @@ print_row(const struct inbox_opts *o, json_t *r, bool change)
 		if (line)
 			printf("%s\n", line);
 		free(line);
-	} else if ((change ? msgfmt_state_change(stdout, r)
-			   : msgfmt_message(stdout, r, o->times, o->max)) !=
-		   0) {
+	} else if ((change
+			? msgfmt_state_change(stdout, r)
+			: msgfmt_message(stdout, r, o->times, o->max)) != 0) {
 		fprintf(stderr, "inbox: skipped a malformed message row\n");
 	}
 }
@@ -386,5 +386,4 @@ cmd_inbox(int argc, char **argv)
 	return inbox_run(&o);
 }
 
-COMMAND(inbox, "show the conversation and the state of each message",
-	cmd_inbox)
+COMMAND(inbox, "show the conversation and the state of each message", cmd_inbox)

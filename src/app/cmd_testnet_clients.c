@@ -23,21 +23,18 @@
 
 #include "app/testnet.h"
 
-static const char *const client_names[] = {"alice", "bob",   "carol",
-					   "dave",  "erin",  "frank",
-					   "grace", "heidi", "ivan",
-					   "judy"};
+static const char *const client_names[] = {"alice", "bob",   "carol", "dave",
+					   "erin",  "frank", "grace", "heidi",
+					   "ivan",  "judy"};
 #define N_NAMES (sizeof(client_names) / sizeof(client_names[0]))
 
 int
-testnet_client_socket(const char *dir, const char *name, char *out,
-		      size_t cap)
+testnet_client_socket(const char *dir, const char *name, char *out, size_t cap)
 {
 	struct sockaddr_un a;
 	int n = snprintf(out, cap, "%s/%s/client.sock", dir, name);
-	return n < 0 || (size_t)n >= cap || (size_t)n >= sizeof(a.sun_path)
-		       ? -1
-		       : 0;
+	return n < 0 || (size_t)n >= cap || (size_t)n >= sizeof(a.sun_path) ? -1
+									    : 0;
 }
 
 /* The base64 X25519 public key of a node's link key file. */
@@ -48,8 +45,8 @@ link_pub(const char *dir, const char *node, char *b64, size_t cap)
 	uint8_t pub[32];
 	struct secret32 *k = secret32_new();
 	snprintf(path, sizeof(path), "%s/%s/link.key", dir, node);
-	int rc = keyfile_read_private(path, "x25519", k->b, 32, err,
-				      sizeof(err));
+	int rc =
+	    keyfile_read_private(path, "x25519", k->b, 32, err, sizeof(err));
 	if (rc == 0) {
 		x25519_base(pub, k->b);
 		rc = base64_encode(b64, cap, pub, sizeof(pub));
@@ -80,8 +77,8 @@ client_files(const struct testnet_state *st, const char *dir,
 	struct secret32 *k = secret32_new();
 	rand_bytes(k->b, 32);
 	snprintf(path, sizeof(path), "%s/store.key", sub);
-	int rc = keyfile_write_private(path, "x25519", k->b, 32, err,
-				       sizeof(err));
+	int rc =
+	    keyfile_write_private(path, "x25519", k->b, 32, err, sizeof(err));
 	SECRET_FREE(k);
 	if (rc != 0) {
 		fprintf(stderr, "testnet: %s\n", err);

@@ -1,13 +1,15 @@
 /* The messaging commands' shared options and control request (msgctl.h). */
+#include "app/msgctl.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/daemon.h"
 #include "lib/buf.h"
+
 #include "net/ctlsock.h"
 
-#include "app/msgctl.h"
+#include "client/daemon.h"
 
 const char msgctl_usage[] =
     "  --socket PATH   the client's control socket (default client.sock)\n"
@@ -80,8 +82,7 @@ msgctl_call(const struct msgctl *c, json_t *req, int timeout_ms)
 	json_decref(req);
 	buf_init(&reply);
 	if (line == NULL) {
-		fprintf(stderr, "%s: an argument is not valid UTF-8\n",
-			c->cmd);
+		fprintf(stderr, "%s: an argument is not valid UTF-8\n", c->cmd);
 		goto done;
 	}
 	if (strlen(line) >= CTLSOCK_LINE_MAX) {

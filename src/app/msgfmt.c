@@ -1,12 +1,12 @@
 /* The pure parts of the messaging commands (msgfmt.h). */
+#include "app/msgfmt.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "wire/e2e_msg.h"
-
-#include "app/msgfmt.h"
 
 int
 msgfmt_duration_s(const char *s, int64_t max, int64_t *out)
@@ -154,7 +154,8 @@ msgfmt_contacts(FILE *f, json_t *answer)
 		"safety number");
 	json_array_foreach(list, i, c)
 	{
-		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *name =
+		    json_string_value(json_object_get(c, "name"));
 		const char *st = json_string_value(json_object_get(c, "state"));
 		const char *sn =
 		    json_string_value(json_object_get(c, "safety_number"));

@@ -44,8 +44,10 @@ Test(msgfmt, durations)
 	cr_assert_eq(msgfmt_duration_s("7d", 30 * 86400, &s), 0);
 	cr_assert_eq(s, 604800);
 	s = 5;
-	const char *bad[] = {"", "0", "-1", "1x", "1dd", "d", " 1", "31d",
-			     "99999999999999999999", "1.5h", NULL};
+	const char *bad[] = {"",     "0",   "-1",
+			     "1x",   "1dd", "d",
+			     " 1",   "31d", "99999999999999999999",
+			     "1.5h", NULL};
 	for (size_t i = 0; bad[i]; i++)
 		cr_assert_eq(msgfmt_duration_s(bad[i], 30 * 86400, &s), -1,
 			     "%s", bad[i]);
@@ -84,7 +86,8 @@ Test(msgfmt, onoff_and_names)
 Test(msgfmt, text_is_terminal_safe)
 {
 	FILE *f = mem();
-	const char evil[] = "hi\x1b[2Jthere\x07\r\xc2\x9b" "1m";
+	const char evil[] = "hi\x1b[2Jthere\x07\r\xc2\x9b"
+			    "1m";
 	msgfmt_text(f, evil, sizeof(evil) - 1, "", 0);
 	cr_assert_str_eq(done(f), "hi?[2Jthere???1m");
 
@@ -169,18 +172,19 @@ Test(msgfmt, message_rows)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	/* 2026-11-28 05:00:00 UTC = 1795755600 s. */
-	json_t *m = row("{\"rev\":7,\"id\":\"00112233445566778899aabbccddeeff\","
-			"\"contact\":\"bob\",\"dir\":\"out\",\"text\":\"hello "
-			"bob\",\"bytes\":9,\"state\":\"delivered\",\"times\":"
-			"{\"queued\":1795755600000,\"sent\":1795755600310,"
-			"\"acknowledged\":1795755601200,"
-			"\"delivered\":1795755602050}}");
+	json_t *m =
+	    row("{\"rev\":7,\"id\":\"00112233445566778899aabbccddeeff\","
+		"\"contact\":\"bob\",\"dir\":\"out\",\"text\":\"hello "
+		"bob\",\"bytes\":9,\"state\":\"delivered\",\"times\":"
+		"{\"queued\":1795755600000,\"sent\":1795755600310,"
+		"\"acknowledged\":1795755601200,"
+		"\"delivered\":1795755602050}}");
 	FILE *f = mem();
 	cr_assert_eq(msgfmt_message(f, m, true, 0), 0);
-	cr_assert_str_eq(done(f),
-			 "05:00:00  to   bob  [delivered]  hello bob\n"
-			 "          queued 05:00:00, sent +0.31 s, acknowledged "
-			 "+1.20 s, delivered +2.05 s\n");
+	cr_assert_str_eq(
+	    done(f), "05:00:00  to   bob  [delivered]  hello bob\n"
+		     "          queued 05:00:00, sent +0.31 s, acknowledged "
+		     "+1.20 s, delivered +2.05 s\n");
 	cr_assert_eq(msgfmt_latency_ms(m, "queued", "delivered"), 2050);
 	cr_assert_eq(msgfmt_latency_ms(m, "queued", "read"), -1);
 	cr_assert_eq(msgfmt_msg_time(m), 1795755600000);
@@ -191,9 +195,10 @@ Test(msgfmt, message_rows)
 				  "delivered (2.05 s after queued)\n");
 	json_decref(m);
 
-	m = row("{\"rev\":8,\"id\":\"ff\",\"contact\":\"alice\",\"dir\":\"in\","
-		"\"text\":\"line1\\nline2\",\"bytes\":11,\"state\":\"received\","
-		"\"times\":{\"received\":1795755603000}}");
+	m = row(
+	    "{\"rev\":8,\"id\":\"ff\",\"contact\":\"alice\",\"dir\":\"in\","
+	    "\"text\":\"line1\\nline2\",\"bytes\":11,\"state\":\"received\","
+	    "\"times\":{\"received\":1795755603000}}");
 	f = mem();
 	cr_assert_eq(msgfmt_message(f, m, false, 0), 0);
 	cr_assert_str_eq(done(f), "05:00:03  from alice  [received]  line1\n"
@@ -202,8 +207,9 @@ Test(msgfmt, message_rows)
 	json_decref(m);
 
 	/* Rows missing what is printed are refused, not printed half. */
-	const char *bad[] = {"{}", "{\"dir\":\"in\",\"contact\":\"a\","
-				   "\"state\":\"read\"}",
+	const char *bad[] = {"{}",
+			     "{\"dir\":\"in\",\"contact\":\"a\","
+			     "\"state\":\"read\"}",
 			     "{\"dir\":\"in\",\"contact\":\"a\",\"state\":"
 			     "\"read\",\"text\":5}",
 			     NULL};
