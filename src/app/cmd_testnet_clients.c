@@ -1,7 +1,8 @@
 /*
  * The clients of `backchannel testnet up --clients N`: alice at gw1, bob at
  * gw2, carol at gw1, ... each with DIR/NAME/ holding its store, the key file
- * locking it (so no passphrase prompt), its control socket, and DIR/NAME.ini.
+ * locking it (so no passphrase prompt), its control socket, and DIR/NAME.ini
+ * (whose [client] name, the name its invitations carry, is NAME).
  */
 #include <errno.h>
 #include <jansson.h>
@@ -86,11 +87,11 @@ client_files(const struct testnet_state *st, const char *dir,
 	}
 	buf_init(&b);
 	buf_printf(&b,
-		   "[client]\ngateway = %s\ngateway_key = %s\n"
+		   "[client]\nname = %s\ngateway = %s\ngateway_key = %s\n"
 		   "authorities = %s\nstore = %s/client.db\n"
 		   "key_file = %s/store.key\ncontrol_socket = %s\n"
 		   "log_level = %s\n",
-		   gw->listen, gwkey, st->authorities, sub, sub, sock,
+		   p->name, gw->listen, gwkey, st->authorities, sub, sub, sock,
 		   log_level);
 	snprintf(path, sizeof(path), "%s/%s.ini", dir, p->name);
 	rc = testnet_write_text(path, (const char *)b.data);
