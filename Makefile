@@ -5,7 +5,8 @@
 #                   run unit tests, vector checkers, layering check, fuzz replay
 #   make bench      run every benchmark
 #   make fuzz       run every fuzz target for FUZZ_SECONDS (clang, libFuzzer)
-#   make demo       the newcomer's first command
+#   make demo       the newcomer's first command (builds the binary only)
+#   make latency    message latency on the test network -> docs/performance.md
 #
 # Variables: CC (gcc|clang), BUILD (output dir), SAN=1 (ASan+UBSan build).
 
@@ -73,7 +74,7 @@ FUZZ_SRC  := $(wildcard fuzz/*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz-replay/%)
 FUZZ_BIN  := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test test-asan bench fuzz demo clean deps layering format soak rtt soak-delivery
+.PHONY: all test test-asan bench fuzz demo latency clean deps layering format soak rtt soak-delivery
 .DEFAULT_GOAL := all
 # Keep the objects of tests, benches and fuzz targets: make would otherwise
 # delete them as intermediates and rebuild them every run.
@@ -151,7 +152,8 @@ fuzz:
 soak: all
 	$(Q)SOAK=60 tests/net/mixnet.sh $(BUILD)
 
-demo: all
+# The demo needs only the binary: a newcomer waits for nothing else.
+demo: deps-check $(BUILD)/backchannel
 	$(Q)scripts/demo $(BUILD)
 
 # Thousands of messages between two clients (tests/net/delivery.sh runs 100).
@@ -161,6 +163,9 @@ soak-delivery: all
 # A client's measured round trips on a local testnet against the prediction.
 rtt: all
 	$(Q)scripts/rtt-testnet $(BUILD)
+
+latency: deps-check $(BUILD)/backchannel
+	$(Q)scripts/latency $(BUILD)
 
 layering:
 	$(Q)scripts/check-layering
