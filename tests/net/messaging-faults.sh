@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Messaging under faults, end to end through the CLI (backchannel invite,
+# accept, send, inbox) on a whole local network with two clients (testnet up
+# --clients 2: alice at gw1, bob at gw2):
+#   1. bob offline: alice's messages are acknowledged (stored at gw2), not
+#      delivered; bob comes back and gets every one
+#   2. alice SIGKILLed right after queueing: the messages are delivered after
+#      her restart
+#   3. gw2 SIGKILLed while a 20 kB message is crossing: nothing acknowledged
+#      is lost, the message arrives whole
+#   4. one mix SIGKILLed (and left down): every message still arrives
+#   5. each message shown exactly once, in order (inbox, and inbox --follow)
+#   tests/net/messaging-faults.sh BUILD_DIR
+set -u
+B=${1:-build/gcc}
+BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
+[ -x "$BIN" ] || { echo "messaging-faults: $BIN missing"; exit 1; }
+W=$(mktemp -d /tmp/bc-msgfaults.XXXXXX)
+D=$W/net
+FAILS=0
+T0=$(date +%s)
+FPID=
+
+cleanup() {
+	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
+	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
+	if [ -f "$D/testnet.state" ]; then
+		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
+			while read -r p; do kill -9 "$p" 2>/dev/null; done
+	fi
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "messaging-faults: logs kept in $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+say() { echo "[$(($(date +%s) - T0))s] $*"; }
+ok() { say "ok: $*"; }
+bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
+at() { local who=$1; shift; "$BIN" "$@" --socket "$D/$who/client.sock"; }
+tn() { "$BIN" testnet "$@" --dir "$D" >>"$W/testnet.log" 2>&1; }
+
+# until_ok SECONDS CMD...: poll every half second until CMD succeeds.
+until_ok() {
+	local end=$(($(date +%s) + $1))
+	shift
+	while [ "$(date +%s)" -lt "$end" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# rows WHO: the conversation as JSON rows (inbox --json --peek), in order.
+rows() { at "$1" inbox --json --peek 2>/dev/null; }
+
+# texts WHO DIR CONTACT: the texts of DIR (in|out) rows with CONTACT, one a line.
+texts() {
+	rows "$1" | python3 -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    if r["dir"] == sys.argv[1] and r["contact"] == sys.argv[2]:
+        print(r["text"] if len(r["text"]) < 100 else "big:%d" % len(r["text"]))' "$2" "$3"
+}
+
+# has WHO CONTACT TEXT...: every TEXT received by WHO from CONTACT.
+has() {
+	local who=$1 c=$2 got t
+	shift 2
+	got=$(texts "$who" in "$c") || return 1
+	for t in "$@"; do grep -qxF -- "$t" <<<"$got" || return 1; done
+}
+
+# states WHO STATE...: every outgoing row of WHO is in one of the STATEs.
+states() {
+	rows "$1" | python3 -c '
+import json, sys
+out = [json.loads(l) for l in sys.stdin]
+out = [r for r in out if r["dir"] == "out"]
+sys.exit(0 if out and all(r["state"] in sys.argv[1:] for r in out) else 1)' "${@:2}"
+}
+
+contact_ready() {
+	at "$1" contacts --json | python3 -c '
+import json, sys
+c = [c for c in json.load(sys.stdin)["contacts"] if c["name"] == sys.argv[1]]
+sys.exit(0 if c and c[0]["state"] == "ready" else 1)' "$2"
+}
+
+if ! "$BIN" testnet up --dir "$D" --clients 2 >"$W/up.log" 2>&1; then
+	bad "testnet up --clients 2"; cat "$W/up.log"; exit 1
+fi
+ok "testnet up with alice at gw1 and bob at gw2"
+"$BIN" testnet status --dir "$D" >"$W/status.txt" 2>&1
+grep -Eq '^alice +client +[0-9]+ +up +ready +at gw1' "$W/status.txt" &&
+	grep -Eq '^bob +client +[0-9]+ +up +ready +at gw2' "$W/status.txt" &&
+	ok "testnet status: alice and bob ready" || bad "testnet status: $(cat "$W/status.txt")"
+CODE=$(at alice invite --name bob --no-qr) && at bob accept "$CODE" --name alice >/dev/null &&
+	until_ok 60 contact_ready alice bob && until_ok 30 contact_ready bob alice &&
+	ok "alice and bob are contacts (invite, accept)" || { bad "contacts: $CODE"; exit 1; }
+
+# 1. The recipient offline.
+tn stop --name bob
+for i in 1 2 3; do at alice send bob "m$i" >/dev/null || bad "send m$i"; done
+until_ok 60 states alice acknowledged && ok "bob offline: m1-m3 acknowledged (stored at gw2)" ||
+	bad "bob offline: not acknowledged: $(rows alice)"
+sleep 2
+states alice acknowledged && ok "nothing delivered while bob is down" ||
+	bad "delivered while bob was down: $(rows alice)"
+tn start --name bob
+until_ok 60 has bob alice m1 m2 m3 && ok "bob back: m1-m3 received" ||
+	bad "bob back: $(texts bob in alice | tr '\n' ' ')"
+until_ok 30 states alice delivered read && ok "alice sees m1-m3 delivered" ||
+	bad "not delivered: $(rows alice)"
+
+# 2. A client killed with queued messages.
+for i in 4 5 6; do at alice send bob "m$i" >/dev/null || bad "send m$i"; done
+tn stop --name alice --sigkill
+tn start --name alice
+until_ok 60 has bob alice m4 m5 m6 && ok "alice SIGKILLed with m4-m6 queued: delivered after restart" ||
+	bad "after alice's restart: $(texts bob in alice | tr '\n' ' ')"
+
+# 3. The recipient's gateway killed during a transfer.
+python3 -c 'print("x" * 20000, end="")' | at alice send bob >/dev/null || bad "send 20 kB"
+at alice send bob m8 >/dev/null || bad "send m8"
+sleep 1
+tn stop --name gw2 --sigkill
+sleep 2
+tn start --name gw2
+until_ok 90 has bob alice big:20000 m8 && ok "gw2 SIGKILLed mid-transfer: the 20 kB message and m8 arrive" ||
+	bad "after gw2's restart: $(texts bob in alice | tr '\n' ' ')"
+BIG=$(rows bob | python3 -c '
+import json, sys
+print(sum(1 for l in sys.stdin if json.loads(l)["text"] == "x" * 20000))')
+[ "$BIG" = 1 ] && ok "the 20 kB message arrived whole, once" || bad "20 kB message: $BIG whole copies"
+
+# 4. One mix killed and left down; the follow view watches from here.
+at bob inbox --follow --json --peek --contact alice >"$W/follow.jsonl" 2>"$W/follow.err" &
+FPID=$!
+tn stop --name mix3 --sigkill
+for i in 9 10 11 12; do at bob send alice "m$i" >/dev/null || bad "send m$i"; done
+for i in 13 14; do at alice send bob "m$i" >/dev/null || bad "send m$i"; done
+until_ok 120 has alice bob m9 m10 m11 m12 && ok "mix3 down: m9-m12 reach alice" ||
+	bad "mix3 down: $(texts alice in bob | tr '\n' ' ')"
+until_ok 60 has bob alice m13 m14 && ok "mix3 down: m13-m14 reach bob" ||
+	bad "mix3 down: $(texts bob in alice | tr '\n' ' ')"
+sleep 1
+kill "$FPID" 2>/dev/null
+wait "$FPID" 2>/dev/null
+FPID=
+
+# 5. Exactly once, in order.
+WANT="m1 m2 m3 m4 m5 m6 big:20000 m8 m13 m14"
+GOT=$(texts bob in alice | tr '\n' ' ' | sed 's/ $//')
+[ "$GOT" = "$WANT" ] && ok "bob's inbox: each of alice's 10 messages once, in order" ||
+	bad "bob's inbox: '$GOT', want '$WANT'"
+GOT=$(texts alice in bob | tr '\n' ' ' | sed 's/ $//')
+[ "$GOT" = "m9 m10 m11 m12" ] && ok "alice's inbox: bob's 4 messages once, in order" ||
+	bad "alice's inbox: '$GOT'"
+IDS=$(rows bob | python3 -c '
+import json, sys
+ids = [json.loads(l)["id"] for l in sys.stdin]
+print("unique" if len(ids) == len(set(ids)) else "duplicates")')
+[ "$IDS" = unique ] && ok "no message row twice" || bad "message rows repeat"
+GOT=$(python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(" ".join(r["text"] if len(r["text"]) < 100 else "big" for r in rows if r["dir"] == "in"))' "$W/follow.jsonl")
+[ "$GOT" = "m1 m2 m3 m4 m5 m6 big m8 m13 m14" ] && ok "inbox --follow: old ones once, then m13, m14 once each" ||
+	bad "inbox --follow showed: '$GOT' ($(cat "$W/follow.err"))"
+
+say "messaging-faults: $FAILS failures"
+[ "$FAILS" -eq 0 ] && echo "messaging-faults: all checks passed"
+[ "$FAILS" -eq 0 ]
