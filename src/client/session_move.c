@@ -41,6 +41,7 @@ static int ss_move_one(struct sessions *s, struct contact *c,
 	c->rx_next[CONTACT_RX_RATCHET] = 1;
 	arq_rx_free(&c->rx[CONTACT_RX_RATCHET]);
 	arq_rx_init(&c->rx[CONTACT_RX_RATCHET], 1);
+	arq_rx_join(&c->rx[CONTACT_RX_RATCHET], &s->rxb);
 	buf_append_u8(&b, MOVE_TYPE);
 	e2e_gateway_put(&b, gw);
 	buf_append(&b, c->our_queue, 32);
