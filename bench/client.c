@@ -235,8 +235,8 @@ static double *round_trips(const struct dir_params *p, double sim_s,
 				if (nheap > 0 && heap[0].at_us <= now &&
 				    *n < cap) {
 					struct pending q = heap_pop();
-					rtt[(*n)++] = (double)(now - q.sent_us) /
-						      1000.0;
+					double us = (double)(now - q.sent_us);
+					rtt[(*n)++] = us / 1000.0;
 				}
 				continue;
 			}

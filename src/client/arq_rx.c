@@ -122,7 +122,8 @@ static void arq_rx_evict(struct arq_rx *r)
 	if (r->ngone == ARQ_RX_PENDING_MAX) {
 		/* Forget the oldest: its fragments then start a message
 		 * again, which the caps bound like any other. */
-		memmove(r->gone, r->gone + 1, (r->ngone - 1) * sizeof(r->gone[0]));
+		memmove(r->gone, r->gone + 1,
+			(r->ngone - 1) * sizeof(r->gone[0]));
 		r->ngone--;
 	}
 	r->gone[r->ngone++] = r->pending[i]->seq;

@@ -32,7 +32,8 @@ void loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms)
 {
 	if (m->n == LOOPMON_PENDING)
 		loopmon_judge_oldest(m);
-	struct loopmon_loop *l = &m->pending[(m->head + m->n) % LOOPMON_PENDING];
+	size_t at = (m->head + m->n) % LOOPMON_PENDING;
+	struct loopmon_loop *l = &m->pending[at];
 	l->key = key;
 	l->sent_ms = now_ms;
 	l->back = false;
