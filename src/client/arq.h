@@ -45,8 +45,14 @@
 #define ARQ_MSG_MAX (1u << 22) /* 4 MiB */
 /* Bytes of blob that are not fragment data: header, nonce and tag. */
 #define ARQ_BLOB_OVERHEAD (ARQ_HDR_LEN + 24 + 16)
-/* The receiver holds at most this many incomplete messages per contact. */
-#define ARQ_RX_PENDING_MAX 64
+/*
+ * The receiver holds at most this many messages per contact that it cannot
+ * hand up yet (incomplete, or complete behind a gap in the sequence).  The
+ * byte caps below bound their memory; this bounds the bookkeeping, and is
+ * well above the reordering of a sender that queues hundreds of short
+ * messages at once (a lost fragment leaves a gap until it is resent).
+ */
+#define ARQ_RX_PENDING_MAX 256
 /*
  * And at most this many bytes of them: per receiving stream, and over all
  * the streams that share one budget (arq_rx_budget).  Without these caps a

@@ -295,6 +295,27 @@ static void daemon_loop_alarm(struct daemon *d)
 			    (unsigned long long)d->rtt_p99_ms);
 }
 
+/*
+ * The ARQ timeout is the model's p99 round trip, or the p99 we measure
+ * when that is longer: messages arriving faster than we fetch make a
+ * backlog at our gateway that delays acknowledgements, and resending then
+ * only spends sending slots (docs/client.md "Fetch capacity").
+ */
+static void daemon_adapt_timeout(struct daemon *d)
+{
+	uint64_t now = (uint64_t)time_mono_ms(), t = d->rtt_p99_ms;
+
+	if (now < d->adapt_after_ms)
+		return;
+	d->adapt_after_ms = now + 1000;
+	if (d->loopmon.rtt_n >= 64) {
+		double m = loopmon_rtt_quantile(&d->loopmon, 0.99);
+		if (m > (double)t)
+			t = m < 600000.0 ? (uint64_t)m : 600000;
+	}
+	d->arq.p.timeout_ms = t;
+}
+
 /* Timer: fire every due event, give up expired messages, re-arm. */
 static void daemon_tick(void *ctx)
 {
@@ -304,8 +325,10 @@ static void daemon_tick(void *ctx)
 	uint64_t now = now_us();
 
 	daemon_refresh(d);
-	if (d->px_ok)
+	if (d->px_ok) {
 		daemon_loop_alarm(d);
+		daemon_adapt_timeout(d);
+	}
 	if (d->px_ok && d->gw.state == GWLINK_READY)
 		while (sched_pop(&d->sched, now, &st))
 			daemon_event(d, st);

@@ -22,7 +22,7 @@ static json_t *ctl_status(const struct daemon *d)
 	return json_pack(
 		"{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
 		" s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f, s:b, s:f, s:I},"
-		" s:{s:I, s:I, s:I}, s:{s:I, s:I, s:f, s:f, s:f},"
+		" s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:f, s:f, s:f},"
 		" s:f}",
 		"ok", 1,
 		"gateway", "link",
@@ -49,6 +49,7 @@ static json_t *ctl_status(const struct daemon *d)
 		"unknown", (json_int_t)d->replies_unknown,
 		"fetches", (json_int_t)d->gw.fetches,
 		"round_trip_ms", "predicted_p99", (json_int_t)d->rtt_p99_ms,
+		"timeout", (json_int_t)d->arq.p.timeout_ms,
 		"n", (json_int_t)d->loopmon.rtt_n,
 		"p50", loopmon_rtt_quantile(&d->loopmon, 0.5),
 		"p90", loopmon_rtt_quantile(&d->loopmon, 0.9),

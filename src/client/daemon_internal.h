@@ -70,6 +70,7 @@ struct daemon {
 	uint64_t sent[SCHED_NSTREAMS];
 	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
 	struct loopmon loopmon; /* the loop alarm */
+	uint64_t adapt_after_ms; /* next ARQ timeout update */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
 	struct sessions ss; /* contacts and messages (session.h) */

@@ -265,6 +265,7 @@ Test(client_arq, bad_fragments_are_refused)
 		w.count = 2;
 		w.seq = s;
 		w.id[1] = (uint8_t)s;
+		w.id[3] = (uint8_t)(s >> 8);
 		cr_assert_eq(arq_rx_add(&r, &w), ARQ_RX_OK);
 	}
 	v.seq = 1000;
