@@ -15,6 +15,7 @@
 #include "wire/invite.h"
 
 #define MESSAGES_MAX 500
+#define MESSAGES_TEXT_MAX (2u << 20) /* text bytes per answer */
 
 static void reply_json(struct buf *reply, json_t *j)
 {
@@ -197,7 +198,7 @@ static void ctl_messages(struct daemon *d, json_t *req, struct buf *reply)
 	const char *who = NULL;
 	const struct contact *only = NULL;
 	struct msg_row **sel = calloc(d->ss.nm + 1, sizeof(*sel));
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 	json_t *arr = NULL;
 
 	if (json_unpack(req, "{s?I, s?s}", "since", &since, "contact",
@@ -219,6 +220,15 @@ static void ctl_messages(struct daemon *d, json_t *req, struct buf *reply)
 	qsort(sel, n, sizeof(*sel), rev_cmp);
 	if (n > MESSAGES_MAX)
 		n = MESSAGES_MAX;
+	/* The answer stays well under what a caller reads (escaped text can
+	 * take 6 bytes per byte): the rest comes with the next poll. */
+	for (size_t i = 0; i < n; i++) {
+		bytes += sel[i]->len;
+		if (i > 0 && bytes > MESSAGES_TEXT_MAX) {
+			n = i;
+			break;
+		}
+	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, row_json(d, sel[i]));

@@ -786,6 +786,20 @@ static void phase_talk(void)
 				     json_object_get(m, "times"), want[k])),
 			     0, "time of %s", want[k]);
 	json_decref(m);
+	/* Polling: since = next gives only what changed since. */
+	j = ctl("bob", "{\"cmd\":\"messages\",\"since\":0}");
+	json_int_t next = json_integer_value(json_object_get(j, "next"));
+	cr_assert_gt(next, 0);
+	json_decref(j);
+	j = ctl("bob", "{\"cmd\":\"messages\",\"since\":%lld}",
+		(long long)next);
+	json_t *v;
+	size_t k;
+	/* (a late acknowledgement may still record its time: rev > next) */
+	json_array_foreach(json_object_get(j, "messages"), k, v)
+		cr_assert_gt(json_integer_value(json_object_get(v, "rev")), next);
+	cr_assert_geq(json_integer_value(json_object_get(j, "next")), next);
+	json_decref(j);
 	j = ctl("bob", "{\"cmd\":\"receipts\",\"name\":\"alice\",\"on\":false}");
 	cr_assert(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
