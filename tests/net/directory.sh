@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# net-suites: asan
+# (long: the ASan run alone covers it, tests/README.md)
 # Directory authorities on 127.0.0.1 (docs/directory.md): 3 authorities and
 # 6 uploading test nodes with 30 s epochs. Checks: a consensus every epoch
 # (bootstrap, next, one authority down); two down: none, nodes keep the old

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# net-suites: asan
+# (long: the ASan run alone covers it, tests/README.md)
 # Two clients become contacts and talk, on a whole local network
 # (backchannel testnet: 3 authorities, 6 mixes, 2 gateways):
 #   - alice (at gw1) invites, bob (at gw2) accepts the one line: both
