@@ -115,6 +115,20 @@ int sessions_accept(struct sessions *s, const char *code, const char *name,
 		ERR("%s", invite_strerror(ie));
 		return -1;
 	}
+	/* An invitation works once: the inviter would refuse a second HELLO
+	 * and the new contact would wait for ever. */
+	for (size_t i = 0; i < s->nc; i++) {
+		const struct contact *o = s->c[i];
+		bool mine = memcmp(o->our_queue, inv.queue_id, 32) == 0;
+		if (mine || memcmp(o->peer_queue, inv.queue_id, 32) == 0) {
+			ERR("%s (contact %s)",
+			    mine ? "this is one of your own invitations"
+				 : "this invitation was already accepted here",
+			    o->name);
+			invite_wipe(&inv);
+			return -1;
+		}
+	}
 	c = contact_new();
 	rand_bytes(c->our_queue, 32);
 	c->acc = fc_acceptor_new(&inv, s->id_priv, own, c->our_queue,

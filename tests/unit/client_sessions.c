@@ -740,6 +740,17 @@ static void phase_contacts(void)
 		       "\"alice\"}", code);
 	cr_assert(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
+	/* Once only: a second acceptance, and the inviter's own, refused. */
+	j = ctl("bob", "{\"cmd\":\"accept\",\"code\":\"%s\",\"name\":"
+		       "\"alice2\"}", code);
+	cr_assert(json_is_false(json_object_get(j, "ok")));
+	cr_assert(strstr(jstr(j, "error"), "already accepted") != NULL);
+	json_decref(j);
+	j = ctl("alice", "{\"cmd\":\"accept\",\"code\":\"%s\",\"name\":"
+			 "\"me\"}", code);
+	cr_assert(json_is_false(json_object_get(j, "ok")));
+	cr_assert(strstr(jstr(j, "error"), "your own") != NULL);
+	json_decref(j);
 	/* Bob can queue at once; it leaves when the contact is ready. */
 	send_text("bob", "alice", "queued while accepting", i5);
 	WAIT(contact_state("bob", "alice", "ready"), 30);
