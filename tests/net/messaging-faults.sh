@@ -99,6 +99,11 @@ grep -Eq '^alice +client +[0-9]+ +up +ready +at gw1' "$W/status.txt" &&
 CODE=$(at alice invite --name bob --no-qr) && at bob accept "$CODE" --name alice >/dev/null &&
 	until_ok 60 contact_ready alice bob && until_ok 30 contact_ready bob alice &&
 	ok "alice and bob are contacts (invite, accept)" || { bad "contacts: $CODE"; exit 1; }
+# The inviter can send once the acceptor's first message has arrived (the
+# Double Ratchet's Bob; docs/e2e.md): until then alice's messages wait as
+# queued. bob's m0 shows that moment, before bob goes offline.
+at bob send alice m0 >/dev/null || bad "send m0"
+until_ok 60 has alice bob m0 && ok "bob's first message m0 reached alice" || bad "m0 did not reach alice"
 
 # 1. The recipient offline.
 tn stop --name bob
@@ -159,7 +164,7 @@ GOT=$(texts bob in alice | tr '\n' ' ' | sed 's/ $//')
 [ "$GOT" = "$WANT" ] && ok "bob's inbox: each of alice's 10 messages once, in order" ||
 	bad "bob's inbox: '$GOT', want '$WANT'"
 GOT=$(texts alice in bob | tr '\n' ' ' | sed 's/ $//')
-[ "$GOT" = "m9 m10 m11 m12" ] && ok "alice's inbox: bob's 4 messages once, in order" ||
+[ "$GOT" = "m0 m9 m10 m11 m12" ] && ok "alice's inbox: bob's 5 messages once, in order" ||
 	bad "alice's inbox: '$GOT'"
 IDS=$(rows bob | python3 -c '
 import json, sys
