@@ -290,9 +290,13 @@ static struct contact *ss_take_frag(struct sessions *s, const uint8_t *queue,
 		return NULL;
 	uint8_t *plain = bc_malloc(blen - XAEAD_OVERHEAD);
 	c = ss_open_blob(s, queue, item, plain, stream);
-	if (c == NULL)
+	if (c == NULL) {
 		s->dropped++;
-	else if (arq_frag_decode(&v, plain, blen - XAEAD_OVERHEAD) ==
+		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: an item on one of "
+			    "our queues opens under no contact's key "
+			    "(damaged, forged, or for a blocked contact); "
+			    "dropped");
+	} else if (arq_frag_decode(&v, plain, blen - XAEAD_OVERHEAD) ==
 		 ARQ_RX_OK)
 		r = arq_rx_add(&c->rx[*stream], &v);
 	*seq = v.seq;

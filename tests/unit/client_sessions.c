@@ -180,6 +180,17 @@ static void network(const uint8_t *in)
 			   geo.blob_len);
 		store_item(q->owner, LINK_ITEM_MESSAGE, q->id, v.blob,
 			   geo.blob_len);
+		/* The first one also once with a bit flipped, as a gateway
+		 * tampering with it would: refused and logged. */
+		static bool tampered;
+		if (!tampered) {
+			tampered = true;
+			uint8_t *t = bc_memdup(v.blob, geo.blob_len);
+			t[geo.blob_len / 2] ^= 0x10;
+			store_item(q->owner, LINK_ITEM_MESSAGE, q->id, t,
+				   geo.blob_len);
+			free(t);
+		}
 	}
 	if (v.surb != NULL)
 		answer_surb(v.surb, "ack");
@@ -888,6 +899,22 @@ static void phase_block(void)
 	cr_assert(!msg_state("bob", i5, "out", "acknowledged"));
 }
 
+/* Whether who's log has a line containing text. */
+static bool log_has(const char *who, const char *text)
+{
+	char path[160], line[1024];
+	bool found = false;
+
+	snprintf(path, sizeof(path), "%s/%s.log", dir, who);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
 Test(client_sessions, contacts_messages_restart_move_block)
 {
 	pthread_t gt;
@@ -901,6 +928,8 @@ Test(client_sessions, contacts_messages_restart_move_block)
 	pb = start_client("bob");
 	WAIT(ready("alice") && ready("bob"), 20);
 	phase_contacts();
+	cr_assert(log_has("alice", "opens under no contact's key"),
+		  "the tampered copy of the HELLO was refused and logged");
 	phase_talk();
 	phase_restart();
 	phase_move();
