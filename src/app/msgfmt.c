@@ -168,6 +168,18 @@ msgfmt_contacts(FILE *f, json_t *answer)
 			st, json_is_false(r) ? "off" : "on",
 			sn ? sn : "(after the handshake)");
 	}
+	json_array_foreach(list, i, c)
+	{
+		const char *name =
+		    json_string_value(json_object_get(c, "name"));
+		if (!json_is_true(json_object_get(c, "same_gateway")))
+			continue;
+		fprintf(f, "note: ");
+		msgfmt_text(f, name, strlen(name), "", 64);
+		fprintf(f, " uses your gateway, which can then match your "
+			   "traffic with theirs more easily (docs/"
+			   "threat-model.md)\n");
+	}
 	return 0;
 }
 

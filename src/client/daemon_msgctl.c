@@ -115,6 +115,8 @@ static void ctl_accept(struct daemon *d, json_t *req, struct buf *reply)
 static void ctl_contacts(struct daemon *d, struct buf *reply)
 {
 	json_t *arr = json_array();
+	struct e2e_gateway own;
+	bool have_own = own_gateway(d, &own) == 0;
 
 	for (size_t i = 0; i < d->ss.nc; i++) {
 		const struct contact *c = d->ss.c[i];
@@ -123,8 +125,15 @@ static void ctl_contacts(struct daemon *d, struct buf *reply)
 		bool peer = (c->flags & CONTACT_F_HAVE_PEER) != 0;
 		snprintf(gw, sizeof(gw), "%s:%u", c->peer_gw.host,
 			 c->peer_gw.port);
+		/* One gateway serving both makes timing correlation easier
+		 * for it (docs/threat-model.md): the user is told. */
+		json_t *same = have_own && peer
+				       ? json_boolean(memcmp(c->peer_gw.key,
+							     own.key, 32) == 0)
+				       : json_null();
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:o, s:b, s:o, s:s}", "name",
+			arr, json_pack("{s:s, s:s, s:o, s:b, s:o, s:s, s:o}",
+				       "name",
 				       c->name, "state",
 				       contact_state_name(c->state),
 				       "safety_number",
@@ -134,7 +143,8 @@ static void ctl_contacts(struct daemon *d, struct buf *reply)
 				       (c->flags & CONTACT_F_RECEIPTS) != 0,
 				       "gateway",
 				       peer ? json_string(gw) : json_null(),
-				       "peer_name", c->peer_name));
+				       "peer_name", c->peer_name,
+				       "same_gateway", same));
 	}
 	reply_json(reply, json_pack("{s:b, s:o}", "ok", 1, "contacts", arr));
 }

@@ -291,8 +291,9 @@ static struct contact *ss_take_frag(struct sessions *s, const uint8_t *queue,
 	uint8_t *plain = bc_malloc(blen - XAEAD_OVERHEAD);
 	c = ss_open_blob(s, queue, item, plain, stream);
 	if (c == NULL) {
+		static struct log_ratelim rl_nokey = LOG_RATELIM_INIT(60000);
 		s->dropped++;
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: an item on one of "
+		log_ratelim(&rl_nokey, LOG_LVL_WARN, "client: an item on one of "
 			    "our queues opens under no contact's key "
 			    "(damaged, forged, or for a blocked contact); "
 			    "dropped");

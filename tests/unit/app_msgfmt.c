@@ -125,8 +125,9 @@ Test(msgfmt, contacts_table)
 	json_t *a = json_loads(
 	    "{\"ok\":true,\"contacts\":[{\"name\":\"bob\",\"state\":\"ready\","
 	    "\"safety_number\":\"12345 67890\",\"receipts\":false,"
-	    "\"gateway\":null},{\"name\":\"carol\",\"state\":\"accepting\","
-	    "\"safety_number\":null,\"receipts\":true}]}",
+	    "\"gateway\":null,\"same_gateway\":false},{\"name\":\"carol\","
+	    "\"state\":\"accepting\",\"safety_number\":null,\"receipts\":true,"
+	    "\"same_gateway\":true}]}",
 	    0, NULL);
 	cr_assert_not_null(a);
 	FILE *f = mem();
@@ -139,6 +140,9 @@ Test(msgfmt, contacts_table)
 	cr_assert_not_null(strstr(s, "\ncarol            accepting  on       "
 				     "(after the handshake)\n"),
 			   "%s", s);
+	cr_assert_not_null(strstr(s, "\nnote: carol uses your gateway"), "%s",
+			   s);
+	cr_assert_null(strstr(s, "note: bob"), "%s", s);
 	json_decref(a);
 
 	a = json_loads("{\"ok\":true,\"contacts\":[]}", 0, NULL);
