@@ -11,6 +11,7 @@
 
 #include "store/db.h"
 #include "store/schema.h"
+#include "store/taglog.h"
 
 #define REPLAY_SET_MIN_CAP 1024
 
@@ -34,8 +35,9 @@ struct replay_entry {
 
 struct replay_store {
 	pthread_mutex_t mu;    /* sets, pending, next_batch */
-	pthread_mutex_t db_mu; /* db; taken before mu when both are held */
-	struct db *db;
+	pthread_mutex_t io_mu; /* db and tag files; taken before mu */
+	struct db *db;      /* the mailbox's tags, in replay_tags */
+	struct taglog *log; /* ours: one append-only file per epoch */
 	uint8_t hkey[16]; /* SipHash key: probe positions unpredictable */
 	struct replay_set *sets;
 	size_t nsets;
@@ -45,8 +47,6 @@ struct replay_store {
 	_Atomic uint64_t durable;
 };
 
-static const char SQL_INSERT[] =
-    "INSERT OR IGNORE INTO replay_tags (epoch, tag) VALUES (?, ?)";
 static const char SQL_ERASE[] = "DELETE FROM replay_tags WHERE epoch = ?";
 static const char SQL_ERASE_BEFORE[] =
     "DELETE FROM replay_tags WHERE epoch < ?";
@@ -267,6 +267,14 @@ bad:
 	return -1;
 }
 
+static void
+replay_load_tag(void *ctx, uint64_t epoch, const uint8_t *tag)
+{
+	struct replay_store *rs = ctx;
+
+	set_insert(set_get(rs, epoch), rs->hkey, tag);
+}
+
 struct replay_store *
 replay_open(const char *path, char *err, size_t errlen)
 {
@@ -278,7 +286,7 @@ replay_open(const char *path, char *err, size_t errlen)
 	rs = bc_calloc(1, sizeof(*rs));
 	rs->db = db;
 	pthread_mutex_init(&rs->mu, NULL);
-	pthread_mutex_init(&rs->db_mu, NULL);
+	pthread_mutex_init(&rs->io_mu, NULL);
 	rs->next_batch = 1;
 	atomic_init(&rs->durable, 0);
 	if (getrandom(rs->hkey, sizeof(rs->hkey), 0) !=
@@ -288,6 +296,9 @@ replay_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if (replay_load(rs, err, errlen) != 0)
+		goto fail;
+	rs->log = taglog_open(path, replay_load_tag, rs, err, errlen);
+	if (!rs->log)
 		goto fail;
 	return rs;
 fail:
@@ -306,9 +317,10 @@ replay_close(struct replay_store *rs)
 		free(rs->sets[i].slots);
 	free(rs->sets);
 	free(rs->pending);
+	taglog_close(rs->log);
 	DB_CLOSE(rs->db);
 	pthread_mutex_destroy(&rs->mu);
-	pthread_mutex_destroy(&rs->db_mu);
+	pthread_mutex_destroy(&rs->io_mu);
 	free(rs);
 }
 
@@ -357,44 +369,37 @@ replay_add(struct replay_store *rs, uint64_t epoch,
 	return r;
 }
 
+/*
+ * Appends a batch to the tag files, one append (a write and an fdatasync)
+ * per epoch.  A batch nearly always holds one epoch (two in the grace
+ * window), so grouping is a pass per epoch rather than a sort.  A failure
+ * part-way leaves earlier epochs written: the retry writes them again,
+ * and a tag twice on disk is loaded once.
+ */
 static int
-entry_cmp(const void *pa, const void *pb)
+replay_write(struct taglog *log, const struct replay_entry *v, size_t n)
 {
-	const struct replay_entry *a = pa, *b = pb;
+	uint8_t *tags = bc_malloc(n * REPLAY_TAG_LEN);
+	bool *done = bc_calloc(n, sizeof(*done));
+	int rc = 0;
 
-	if (a->epoch != b->epoch)
-		return a->epoch < b->epoch ? -1 : 1;
-	return memcmp(a->tag, b->tag, REPLAY_TAG_LEN);
-}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		size_t k = 0;
 
-static int
-replay_write(struct db *db, struct replay_entry *v, size_t n)
-{
-	sqlite3_stmt *st;
-
-	/* In key order the inserts walk the b-tree once instead of touching
-	 * a random page for each tag. */
-	qsort(v, n, sizeof(*v), entry_cmp);
-	if (db_begin(db) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		st = db_stmt(db, SQL_INSERT);
-		if (!st)
-			goto fail;
-		sqlite3_bind_int64(st, 1, (int64_t)v[i].epoch);
-		sqlite3_bind_blob(st, 2, v[i].tag, REPLAY_TAG_LEN,
-				  SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			log_warn("replay: insert: %s", db_errmsg(db));
-			db_stmt_done(st);
-			goto fail;
+		if (done[i])
+			continue;
+		for (size_t j = i; j < n; j++) {
+			if (done[j] || v[j].epoch != v[i].epoch)
+				continue;
+			memcpy(tags + k++ * REPLAY_TAG_LEN, v[j].tag,
+			       REPLAY_TAG_LEN);
+			done[j] = true;
 		}
-		db_stmt_done(st);
+		rc = taglog_append(log, v[i].epoch, tags, k);
 	}
-	return db_commit(db);
-fail:
-	db_rollback(db);
-	return -1;
+	free(done);
+	free(tags);
+	return rc;
 }
 
 /* Puts a batch that failed to commit back in front of what is pending. */
@@ -424,7 +429,7 @@ replay_flush(struct replay_store *rs)
 
 	if (!rs)
 		return -1;
-	pthread_mutex_lock(&rs->db_mu);
+	pthread_mutex_lock(&rs->io_mu);
 	pthread_mutex_lock(&rs->mu);
 	n = rs->npending;
 	batch = rs->pending;
@@ -437,7 +442,7 @@ replay_flush(struct replay_store *rs)
 	pthread_mutex_unlock(&rs->mu);
 	if (n == 0)
 		goto done;
-	if (replay_write(rs->db, batch, n) == 0) {
+	if (replay_write(rs->log, batch, n) == 0) {
 		atomic_store(&rs->durable, seq);
 	} else {
 		rc = -1;
@@ -447,7 +452,7 @@ replay_flush(struct replay_store *rs)
 	}
 	free(batch);
 done:
-	pthread_mutex_unlock(&rs->db_mu);
+	pthread_mutex_unlock(&rs->io_mu);
 	return rc;
 }
 
@@ -478,7 +483,7 @@ replay_erase(struct replay_store *rs, uint64_t epoch, bool before)
 
 	if (!rs || epoch > (uint64_t)INT64_MAX)
 		return -1;
-	pthread_mutex_lock(&rs->db_mu);
+	pthread_mutex_lock(&rs->io_mu);
 	st = db_stmt(rs->db, before ? SQL_ERASE_BEFORE : SQL_ERASE);
 	if (st) {
 		sqlite3_bind_int64(st, 1, (int64_t)epoch);
@@ -487,12 +492,14 @@ replay_erase(struct replay_store *rs, uint64_t epoch, bool before)
 			log_warn("replay: erase: %s", db_errmsg(rs->db));
 		db_stmt_done(st);
 	}
+	if (taglog_erase(rs->log, epoch, before) != 0)
+		rc = -1;
 	/* Memory goes in any case: the key is gone, and a later erase (or
 	 * replay_erase_before at start-up) removes what stayed on disk. */
 	pthread_mutex_lock(&rs->mu);
 	replay_drop_locked(rs, epoch, before);
 	pthread_mutex_unlock(&rs->mu);
-	pthread_mutex_unlock(&rs->db_mu);
+	pthread_mutex_unlock(&rs->io_mu);
 	return rc;
 }
 
@@ -522,4 +529,14 @@ replay_count(struct replay_store *rs, uint64_t epoch)
 		n = s->count + (s->has_zero ? 1 : 0);
 	pthread_mutex_unlock(&rs->mu);
 	return n;
+}
+
+void
+replay_set_io(struct replay_store *rs, const struct taglog_io *io)
+{
+	if (!rs)
+		return;
+	pthread_mutex_lock(&rs->io_mu);
+	taglog_set_io(rs->log, io);
+	pthread_mutex_unlock(&rs->io_mu);
 }

@@ -8,16 +8,17 @@
 /*
  * Replay tags of a mix or gateway, one set per packet key epoch: an
  * in-memory hash set (32 bytes per slot, open addressing, no node per tag)
- * that answers at memory speed, backed by SQLite so that a SIGKILL and
- * restart within the epoch still rejects every replay.
+ * that answers at memory speed, backed by an append-only file per epoch
+ * (store/taglog.h) so that a SIGKILL and restart within the epoch still
+ * rejects every replay.
  *
  * Durability contract (the caller is the mix pipeline):
  *   1. A worker calls replay_add() for each unwrapped packet.  It returns
  *      REPLAY_DUPLICATE for a tag already known (drop the packet) or
  *      REPLAY_ADDED with the number of the batch the tag went into.
  *   2. One thread calls replay_flush() at most every 5 ms (and whenever it
- *      wants packets out sooner): it commits the pending batch in one
- *      transaction, fsynced (WAL, synchronous=FULL) before it returns.
+ *      wants packets out sooner): it appends the pending batch to the
+ *      epoch's tag file and fdatasyncs it before it returns.
  *   3. A packet must not leave the node before replay_durable() >= the batch
  *      number its add returned.  A failed flush keeps its tags pending and
  *      the next successful flush covers them; replay_durable() never moves
@@ -29,9 +30,9 @@
  * database under a second one held by flush and erase, so workers adding
  * tags are not blocked while a flush waits for fsync.
  *
- * A gateway delivering a packet into a mailbox does not call replay_add for
- * it: mailbox_deliver() writes the tag in the same transaction as the item
- * (same file, same table), and the tag is loaded here at the next open.
+ * The mailbox writes the tag of each stored item in the same transaction as
+ * the item (table replay_tags of the node store); those tags are loaded
+ * here at open too, and erased with their epoch.
  */
 
 #define REPLAY_TAG_LEN 32
@@ -44,9 +45,12 @@ enum replay_add_result {
 	REPLAY_BADARG = -1,
 };
 
+struct taglog_io;
+
 /*
- * Opens (creating if missing) the node store at path and loads every tag in
- * it.  NULL with a reason in err if the file is refused (see db.h).
+ * Opens (creating if missing) the node store at path and the tag files
+ * next to it (PATH.tags.EPOCH), and loads every tag.  NULL with a reason in
+ * err if a file is refused (see db.h, taglog.h).
  */
 struct replay_store *replay_open(const char *path, char *err, size_t errlen);
 
@@ -73,8 +77,8 @@ enum replay_add_result replay_add(struct replay_store *rs, uint64_t epoch,
 				  uint64_t *batch);
 
 /*
- * Commits the pending batch in one transaction.  0 on success (also when
- * nothing was pending), -1 on a database error (logged; tags kept pending).
+ * Writes the pending batch and syncs it.  0 on success (also when nothing
+ * was pending), -1 on an I/O error (logged; tags kept pending).
  */
 int replay_flush(struct replay_store *rs);
 
@@ -95,5 +99,8 @@ int replay_erase_before(struct replay_store *rs, uint64_t epoch);
 
 /* Tags held for epoch (0 if none). */
 size_t replay_count(struct replay_store *rs, uint64_t epoch);
+
+/* Tests: make the tag files' writes or syncs fail (taglog_set_io). */
+void replay_set_io(struct replay_store *rs, const struct taglog_io *io);
 
 #endif

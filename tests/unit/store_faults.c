@@ -1,16 +1,20 @@
 /*
  * Disk faults injected in software (there is no device-mapper here): a
  * SQLite VFS that forwards to the default one and fails xSync or xWrite on
- * demand, registered as the default so the stores use it unchanged.
+ * demand, registered as the default so the stores use it unchanged; and
+ * the same faults for the replay store's tag files (replay_set_io).
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/mailbox.h"
 #include "store/replay.h"
+#include "store/taglog.h"
 
 #define ITEM 48
 
@@ -21,7 +25,7 @@ struct fault_file {
 
 static sqlite3_vfs *real_vfs;
 static sqlite3_vfs fault_vfs;
-static int fail_sync, fail_write;
+static int fail_sync, fail_write, short_write;
 
 #define REAL(f) (((struct fault_file *)(f))->real)
 
@@ -201,16 +205,49 @@ tag_n(uint8_t t[32], uint8_t n)
 	t[0] = n;
 }
 
+/* The tag files' I/O, failing as the flags say; a short write writes 13
+ * bytes, then the disk fails. */
+static ssize_t
+t_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	if (short_write == 1 && n > 13) {
+		short_write = 2;
+		return pwrite(fd, buf, 13, off);
+	}
+	if (fail_write || short_write == 2) {
+		errno = EIO;
+		return -1;
+	}
+	return pwrite(fd, buf, n, off);
+}
+
+static int
+t_sync(int fd)
+{
+	if (fail_sync) {
+		errno = EIO;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static const struct taglog_io fault_io = {t_pwrite, t_sync};
+
 Test(store_faults, failed_flush_keeps_tags_pending)
 {
 	char err[256];
 	struct replay_store *rs = replay_open(path, err, sizeof(err));
-	uint8_t a[32], b[32];
+	uint8_t a[32], b[32], z[32];
 	uint64_t ba, bb;
 
 	cr_assert_not_null(rs, "%s", err);
+	replay_set_io(rs, &fault_io);
 	tag_n(a, 1);
 	tag_n(b, 2);
+	tag_n(z, 3);
+	/* The epoch's file exists: the faults below hit an append. */
+	cr_assert_eq(replay_add(rs, 1, z, NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_flush(rs), 0);
 	cr_assert_eq(replay_add(rs, 1, a, &ba), REPLAY_ADDED);
 	fail_sync = 1;
 	cr_assert_eq(replay_flush(rs), -1, "an fsync failure must show");
@@ -222,6 +259,10 @@ Test(store_faults, failed_flush_keeps_tags_pending)
 	cr_assert_eq(replay_flush(rs), -1, "a write failure must show");
 	cr_assert_lt(replay_durable(rs), ba);
 	fail_write = 0;
+	short_write = 1;
+	cr_assert_eq(replay_flush(rs), -1, "a short write must show");
+	cr_assert_lt(replay_durable(rs), ba);
+	short_write = 0;
 	cr_assert_eq(replay_add(rs, 1, b, &bb), REPLAY_ADDED);
 	cr_assert_eq(replay_pending(rs), 2);
 	cr_assert_eq(replay_flush(rs), 0);
@@ -233,7 +274,8 @@ Test(store_faults, failed_flush_keeps_tags_pending)
 	cr_assert_not_null(rs, "%s", err);
 	cr_assert(replay_seen(rs, 1, a), "retried tag is on disk");
 	cr_assert(replay_seen(rs, 1, b));
-	cr_assert_eq(replay_count(rs, 1), 2);
+	cr_assert(replay_seen(rs, 1, z));
+	cr_assert_eq(replay_count(rs, 1), 3, "no torn record read as a tag");
 	replay_close(rs);
 }
 

@@ -288,15 +288,18 @@ Test(store_mailbox, replay_store_shares_the_tags)
 	rs = replay_open(path, err, sizeof(err));
 	cr_assert_not_null(rs, "%s", err);
 	cr_assert(replay_seen(rs, 5, TAG(1)), "delivered tag loaded");
+	cr_assert_eq(replay_add(rs, 5, TAG(1), NULL), REPLAY_DUPLICATE);
 	cr_assert_eq(replay_add(rs, 5, TAG(2), NULL), REPLAY_ADDED);
 	cr_assert_eq(replay_flush(rs), 0);
-	/* Tag flushed by the replay store. */
-	ST(mailbox_deliver(mb, QID(1), blob_of(2), ITEM, 5, TAG(2)),
-	   MAILBOX_DUPLICATE);
 	cr_assert_eq(replay_erase_epoch(rs, 5), 0);
-	/* Tags erased with their key epoch. */
+	/* Tags erased with their key epoch, the mailbox's too. */
 	ST(mailbox_deliver(mb, QID(1), blob_of(1), ITEM, 5, TAG(1)),
 	   MAILBOX_OK);
+	replay_close(rs);
+	rs = replay_open(path, err, sizeof(err));
+	cr_assert_not_null(rs, "%s", err);
+	cr_assert(replay_seen(rs, 5, TAG(1)), "delivered again after erase");
+	cr_assert(!replay_seen(rs, 5, TAG(2)), "flushed tag erased on disk");
 	replay_close(rs);
 	mailbox_close(mb);
 }

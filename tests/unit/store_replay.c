@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -357,5 +358,116 @@ Test(store_replay, hundred_thousand_tags)
 	    "%.0f ns/pair, flush %.3f s, reopen+load %.3f s",
 	    n, (t1 - t0) * 1e9 / (double)n, (t2 - t1) * 1e9 / (double)n,
 	    t3 - t2, t4 - t3);
+	replay_close(rs);
+}
+
+/* The path of epoch's tag file (store/taglog.h). */
+static void
+tag_file(char *out, size_t cap, uint64_t epoch)
+{
+	snprintf(out, cap, "%s.tags.%llu", path, (unsigned long long)epoch);
+}
+
+static void
+append_bytes(const char *file, const void *p, size_t n)
+{
+	FILE *f = fopen(file, "ab");
+
+	cr_assert_not_null(f, "%s", file);
+	cr_assert_eq(fwrite(p, 1, n, f), n);
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(store_replay, torn_record_is_ignored_then_overwritten)
+{
+	struct replay_store *rs = open_rs();
+	uint8_t t[3][REPLAY_TAG_LEN], junk[13];
+	char file[200];
+	struct stat st;
+
+	for (int i = 0; i < 3; i++)
+		make_tag(t[i], 9, (uint64_t)i);
+	cr_assert_eq(replay_add(rs, 4, t[0], NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_flush(rs), 0);
+	replay_close(rs);
+	/* A crash in the middle of a write: 13 bytes of the next record. */
+	tag_file(file, sizeof(file), 4);
+	memcpy(junk, t[1], sizeof(junk));
+	append_bytes(file, junk, sizeof(junk));
+	rs = open_rs();
+	cr_assert_eq(replay_count(rs, 4), 1, "a partial record is no tag");
+	cr_assert(replay_seen(rs, 4, t[0]));
+	cr_assert_eq(replay_add(rs, 4, t[2], NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_flush(rs), 0);
+	replay_close(rs);
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_size, 3 * REPLAY_TAG_LEN, "the torn bytes are "
+		     "overwritten: header and two tags");
+	rs = open_rs();
+	cr_assert_eq(replay_count(rs, 4), 2);
+	cr_assert(replay_seen(rs, 4, t[2]));
+	replay_close(rs);
+}
+
+Test(store_replay, foreign_tag_file_is_refused_and_left_alone)
+{
+	struct replay_store *rs = open_rs();
+	uint8_t t[REPLAY_TAG_LEN], junk[64];
+	char file[200], err[256] = "";
+	struct stat st;
+
+	make_tag(t, 10, 1);
+	cr_assert_eq(replay_add(rs, 5, t, NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_flush(rs), 0);
+	replay_close(rs);
+	/* A file of another epoch's name: its header names epoch 5. */
+	tag_file(file, sizeof(file), 6);
+	{
+		char src[200], cmd[450];
+
+		tag_file(src, sizeof(src), 5);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, file);
+		cr_assert_eq(system(cmd), 0);
+	}
+	cr_assert_null(replay_open(path, err, sizeof(err)));
+	cr_assert_not_null(strstr(err, "tags.6"), "names the file: %s", err);
+	cr_log_info("refused: %s", err);
+	unlink(file);
+	/* Garbage where a header belongs. */
+	memset(junk, 0x5a, sizeof(junk));
+	append_bytes(file, junk, sizeof(junk));
+	cr_assert_null(replay_open(path, err, sizeof(err)));
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_size, (off_t)sizeof(junk), "left as it is");
+	unlink(file);
+	/* Names that are not NAME.tags.DIGITS are not ours. */
+	tag_file(file, sizeof(file), 7);
+	strncat(file, "x", sizeof(file) - strlen(file) - 1);
+	append_bytes(file, junk, sizeof(junk));
+	rs = open_rs();
+	cr_assert(replay_seen(rs, 5, t));
+	replay_close(rs);
+}
+
+Test(store_replay, erase_unlinks_the_tag_file)
+{
+	struct replay_store *rs = open_rs();
+	uint8_t t[REPLAY_TAG_LEN];
+	char f4[200], f5[200];
+	struct stat st;
+
+	make_tag(t, 11, 1);
+	cr_assert_eq(replay_add(rs, 4, t, NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_add(rs, 5, t, NULL), REPLAY_ADDED);
+	cr_assert_eq(replay_flush(rs), 0);
+	tag_file(f4, sizeof(f4), 4);
+	tag_file(f5, sizeof(f5), 5);
+	cr_assert_eq(stat(f4, &st), 0);
+	cr_assert_eq(st.st_mode & 0077, 0, "mode 0600");
+	cr_assert_eq(replay_erase_epoch(rs, 4), 0);
+	cr_assert_neq(stat(f4, &st), 0, "erased with the key");
+	cr_assert_eq(stat(f5, &st), 0);
+	cr_assert_eq(replay_erase_before(rs, 6), 0);
+	cr_assert_neq(stat(f5, &st), 0);
 	replay_close(rs);
 }
