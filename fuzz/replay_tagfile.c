@@ -64,7 +64,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!err[0] || seen.n != 0)
 			abort();
 	} else {
-		if (size >= TAGLOG_TAG_LEN && seen.n != size / TAGLOG_TAG_LEN - 1)
+		if (size >= TAGLOG_TAG_LEN &&
+		    seen.n != size / TAGLOG_TAG_LEN - 1)
 			abort();
 		taglog_close(tl);
 	}

@@ -36,9 +36,9 @@ struct replay_entry {
 struct replay_store {
 	pthread_mutex_t mu;    /* sets, pending, next_batch */
 	pthread_mutex_t io_mu; /* db and tag files; taken before mu */
-	struct db *db;      /* the mailbox's tags, in replay_tags */
-	struct taglog *log; /* ours: one append-only file per epoch */
-	uint8_t hkey[16]; /* SipHash key: probe positions unpredictable */
+	struct db *db;         /* the mailbox's tags, in replay_tags */
+	struct taglog *log;    /* ours: one append-only file per epoch */
+	uint8_t hkey[16];      /* SipHash key: probe positions unpredictable */
 	struct replay_set *sets;
 	size_t nsets;
 	struct replay_entry *pending;

@@ -153,8 +153,7 @@ tl_load(struct taglog *tl, uint64_t epoch, taglog_each_fn each, void *ctx,
 	if (end == 0) {
 		/* Created, then cut before its header was whole: nothing in
 		 * it was ever synced as a tag. */
-		log_notice("replay: %s has no header; starting it again",
-			   path);
+		log_notice("replay: %s has no header; starting it again", path);
 	} else if (have) {
 		log_notice("replay: %s ends in a partial record (a write cut "
 			   "short); it will be overwritten",
@@ -261,8 +260,8 @@ tl_get(struct taglog *tl, uint64_t epoch)
 		path = NULL;
 	} else {
 		path = tl_path(tl, epoch);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			  0600);
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0) {
 			log_warn("replay: cannot create %s: %s", path,
 				 strerror(errno));
@@ -274,8 +273,8 @@ tl_get(struct taglog *tl, uint64_t epoch)
 	}
 	memcpy(hdr, TAGLOG_MAGIC, sizeof(TAGLOG_MAGIC));
 	be64_put(hdr + 24, epoch);
-	if (tl_write(tl, fd, hdr, sizeof(hdr), 0) != 0 || tl->io.sync(fd) != 0 ||
-	    tl_sync_dir(tl) != 0) {
+	if (tl_write(tl, fd, hdr, sizeof(hdr), 0) != 0 ||
+	    tl->io.sync(fd) != 0 || tl_sync_dir(tl) != 0) {
 		log_warn("replay: cannot start the tag file of epoch %llu: %s",
 			 (unsigned long long)epoch, strerror(errno));
 		return NULL;
@@ -285,8 +284,7 @@ tl_get(struct taglog *tl, uint64_t epoch)
 }
 
 int
-taglog_append(struct taglog *tl, uint64_t epoch, const uint8_t *tags,
-	      size_t n)
+taglog_append(struct taglog *tl, uint64_t epoch, const uint8_t *tags, size_t n)
 {
 	struct taglog_file *f;
 
