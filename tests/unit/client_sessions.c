@@ -1,10 +1,11 @@
 /*
  * Two real client daemons (the `backchannel client` binary, as child
  * processes) become contacts and talk through a fake gateway in this
- * process. The fake speaks the real link protocol and plays the whole
- * network: it unwraps each packet through every hop with the nodes' keys,
- * stores a packet for a queue as a message item for the queue's owner
- * (every message item TWICE, under two item ids, so that each client sees
+ * process (tests/common/fakegw.h; what it stores is modelled here). The
+ * fake speaks the real link protocol and plays the whole network: it
+ * unwraps each packet through every hop with the nodes' keys, stores a
+ * packet for a queue as a message item for the queue's owner (every
+ * message item TWICE, under two item ids, so that each client sees
  * duplicate fragments, HELLOs and WELCOMEs), answers the reply block as the
  * acknowledgement, answers echoes, and obeys QUEUE_CREATE / QUEUE_DELETE.
  *
@@ -29,49 +30,23 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <uv.h>
 
 #include "client/cpacket.h"
-#include "crypto/crypto.h"
-#include "crypto/ed25519.h"
+#include "common/fakegw.h"
 #include "crypto/x25519.h"
-#include "dir/tally.h"
 #include "lib/alloc.h"
-#include "lib/codec.h"
-#include "lib/time.h"
 #include "net/ctlsock.h"
-#include "net/link.h"
 #include "store/client_store.h"
 #include "wire/link_frame.h"
 #include "wire/sphinx_packet.h"
-#include "wire/sphinx_surb.h"
 
-#define NNODES 8
-#define MAXI 4096
 #define MAXQUEUES 64
 
 static char dir[64];
-static uint8_t auth_sk[3][64], auth_pk[3][32];
-static uint8_t node_priv[NNODES][32], gw_link_priv[32], gw_link_pub[32];
-static struct buf doc;
 
-/* the fake gateway (its own thread; state under mu) */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static uv_loop_t gloop;
-static uv_async_t gstop;
-static struct link_mgr *gm;
-static uint16_t gport;
-static struct dir_consensus cons;
-static struct sphinx_geometry geo;
-static struct sphinx_unwrap_ctx *uctx;
-static struct item {
-	uint8_t owner[32];
-	uint8_t id[LINK_ID_LEN];
-	uint8_t *data;
-	size_t len;
-} items[MAXI];
-static size_t nitems;
-static uint64_t next_item = 1;
+/* The fake gateway (tests/common/fakegw.h; its own thread, what it keeps
+ * here under fgw.mu): the network it plays and the queues are this. */
+static struct fakegw fgw;
 static struct queue {
 	uint8_t id[32], owner[32];
 	bool deleted;
@@ -79,27 +54,6 @@ static struct queue {
 static size_t nqueues;
 static struct buf stored; /* every message item's bytes ever stored */
 static unsigned long deletes, blocked_drops;
-
-static int node_of(const uint8_t id[32])
-{
-	for (int i = 0; i < NNODES; i++)
-		if (memcmp(cons.nodes[i].desc.identity, id, 32) == 0)
-			return i;
-	return -1;
-}
-
-static int travel(int at, uint8_t *pkt, struct sphinx_unwrap_result *res)
-{
-	for (int hops = 0; hops < 8 && at >= 0; hops++) {
-		if (sphinx_unwrap(uctx, node_priv[at], pkt, geo.packet_len,
-				  100000, res) != SPHINX_OK)
-			return -1;
-		if (res->kind != SPHINX_HOP_FORWARD)
-			return at;
-		at = node_of(res->cmds.next_hop_id);
-	}
-	return -1;
-}
 
 static struct queue *queue_find(const uint8_t id[32])
 {
@@ -109,65 +63,44 @@ static struct queue *queue_find(const uint8_t id[32])
 	return NULL;
 }
 
-static void store_item(const uint8_t owner[32], uint8_t kind,
-		       const uint8_t tag[32], const uint8_t *payload,
-		       size_t plen)
+static void store_message(const struct queue *q, const uint8_t *blob)
 {
-	if (nitems == MAXI)
-		return;
-	struct item *it = &items[nitems++];
-	memcpy(it->owner, owner, 32);
-	memset(it->id, 0, LINK_ID_LEN);
-	memcpy(it->id, &next_item, sizeof(next_item));
-	next_item++;
-	it->len = LINK_ITEM_HDR + geo.payload_len;
-	it->data = calloc(1, it->len);
-	it->data[0] = kind;
-	memcpy(it->data + 1, tag, 32);
-	memcpy(it->data + LINK_ITEM_HDR, payload, plen);
-	if (kind == LINK_ITEM_MESSAGE)
+	const struct fakegw_item *it;
+
+	it = fakegw_store(&fgw, q->owner, LINK_ITEM_MESSAGE, q->id, blob,
+			  fgw.geo.blob_len);
+	if (it != NULL)
 		buf_append(&stored, it->data, it->len);
 }
 
-static int own_node(void)
-{
-	for (int i = 0; i < NNODES; i++)
-		if (memcmp(cons.nodes[i].desc.link_key, gw_link_pub, 32) == 0)
-			return i;
-	return -1;
-}
-
 /* Answer the reply block of a packet: the reply goes to its maker. */
-static void answer_surb(const uint8_t *surb_in, const char *what)
+static void answer_surb(const uint8_t *surb, const char *what)
 {
 	struct sphinx_unwrap_result res;
-	uint8_t *pkt = malloc(geo.packet_len), first[32], tag[32] = { 0 };
-	uint8_t *surb = bc_memdup(surb_in, geo.surb_len);
+	uint8_t *pkt = malloc(fgw.geo.packet_len), tag[32] = { 0 };
 
-	if (sphinx_surb_packet(&geo, surb, (const uint8_t *)what, strlen(what),
-			       pkt, first) == SPHINX_OK &&
-	    travel(node_of(first), pkt, &res) == own_node() &&
-	    res.kind == SPHINX_HOP_SURB_REPLY) {
+	if (fakegw_reply(&fgw, surb, what, strlen(what), pkt, &res) == 0) {
 		struct queue *q = queue_find(res.cmds.recipient_id);
 		memcpy(tag, res.cmds.surb_id, 16);
 		if (q != NULL && !q->deleted)
-			store_item(q->owner, LINK_ITEM_REPLY, tag,
-				   pkt + res.payload_off, geo.payload_len);
+			fakegw_store(&fgw, q->owner, LINK_ITEM_REPLY, tag,
+				     pkt + res.payload_off,
+				     fgw.geo.payload_len);
 	}
 	free(pkt);
-	free(surb);
 }
 
 /* The whole network for one packet. */
-static void network(const uint8_t *in)
+static void network(struct fakegw *g, struct link_conn *c, const uint8_t *in)
 {
 	struct sphinx_unwrap_result res;
 	struct sphinx_fwd_view v;
-	uint8_t *pkt = bc_memdup(in, geo.packet_len);
+	uint8_t *pkt = bc_memdup(in, g->geo.packet_len);
 
-	if (travel(own_node(), pkt, &res) < 0 || res.kind != SPHINX_HOP_FINAL ||
+	(void)c;
+	if (fakegw_forward(g, pkt, &res) != 0 ||
 	    memcmp(res.cmds.recipient_id, CPACKET_DROP_ID, 32) == 0 ||
-	    sphinx_fwd_decode(&geo, pkt + res.payload_off, &v) != 0)
+	    sphinx_fwd_decode(&g->geo, pkt + res.payload_off, &v) != 0)
 		goto done;
 	if (memcmp(res.cmds.recipient_id, CPACKET_ECHO_ID, 32) != 0) {
 		struct queue *q = queue_find(res.cmds.recipient_id);
@@ -176,19 +109,16 @@ static void network(const uint8_t *in)
 			goto done; /* no queue: dropped, no acknowledgement */
 		}
 		/* Twice: the client must drop the duplicate. */
-		store_item(q->owner, LINK_ITEM_MESSAGE, q->id, v.blob,
-			   geo.blob_len);
-		store_item(q->owner, LINK_ITEM_MESSAGE, q->id, v.blob,
-			   geo.blob_len);
+		store_message(q, v.blob);
+		store_message(q, v.blob);
 		/* The first one also once with a bit flipped, as a gateway
 		 * tampering with it would: refused and logged. */
 		static bool tampered;
 		if (!tampered) {
 			tampered = true;
-			uint8_t *t = bc_memdup(v.blob, geo.blob_len);
-			t[geo.blob_len / 2] ^= 0x10;
-			store_item(q->owner, LINK_ITEM_MESSAGE, q->id, t,
-				   geo.blob_len);
+			uint8_t *t = bc_memdup(v.blob, g->geo.blob_len);
+			t[g->geo.blob_len / 2] ^= 0x10;
+			store_message(q, t);
 			free(t);
 		}
 	}
@@ -198,49 +128,11 @@ done:
 	free(pkt);
 }
 
-static void fetch_answer(struct link_conn *c, uint32_t seq)
+/* QUEUE_CREATE / QUEUE_DELETE of client c; a deleted queue's messages go. */
+static uint8_t queue_op(struct fakegw *g, struct link_conn *c,
+			const struct link_cmd *cmd)
 {
-	struct link_cmd r = { .type = LINK_CMD_FETCH_RESPONSE };
-	size_t fit = link_cmd_items_fit(LINK_PACKET_LEN_DEFAULT,
-					LINK_ITEM_HDR + geo.payload_len);
 	const uint8_t *who = link_conn_peer_key(c);
-	uint32_t more = 0;
-
-	r.u.fetch_resp.seq = seq;
-	for (size_t i = 0; i < nitems; i++) {
-		if (memcmp(items[i].owner, who, 32) != 0)
-			continue;
-		if (r.u.fetch_resp.count == fit) {
-			more++;
-			continue;
-		}
-		struct link_item *it =
-			&r.u.fetch_resp.items[r.u.fetch_resp.count++];
-		memcpy(it->id, items[i].id, LINK_ID_LEN);
-		it->data = items[i].data;
-		it->len = items[i].len;
-	}
-	r.u.fetch_resp.remaining = more > 15 ? 15 : more;
-	link_conn_send(c, &r);
-}
-
-/* Confirmed ids (carried by FETCH, or an old-style CONFIRM): deleted. */
-static void confirm(const uint8_t *who, const uint8_t (*ids)[LINK_ID_LEN],
-		    size_t count)
-{
-	for (size_t k = 0; k < count; k++)
-		for (size_t i = 0; i < nitems; i++) {
-			if (memcmp(items[i].id, ids[k], 16) ||
-			    memcmp(items[i].owner, who, 32))
-				continue;
-			free(items[i].data);
-			items[i] = items[--nitems];
-			break;
-		}
-}
-
-static uint8_t queue_op(const uint8_t *who, const struct link_cmd *cmd)
-{
 	struct queue *q = queue_find(cmd->u.queue.id);
 
 	if (cmd->type == LINK_CMD_QUEUE_CREATE) {
@@ -257,192 +149,24 @@ static uint8_t queue_op(const uint8_t *who, const struct link_cmd *cmd)
 		return LINK_ERR_NO_QUEUE;
 	q->deleted = true;
 	deletes++;
-	for (size_t i = nitems; i-- > 0;)
-		if (items[i].data[0] == LINK_ITEM_MESSAGE &&
-		    memcmp(items[i].data + 1, q->id, 32) == 0) {
-			free(items[i].data);
-			items[i] = items[--nitems];
-		}
+	fakegw_drop_tagged(g, LINK_ITEM_MESSAGE, q->id);
 	return LINK_OK;
 }
 
-static void answer_code(struct link_conn *c, uint8_t code)
-{
-	struct link_cmd r = { .type = LINK_CMD_ERROR };
-	r.u.error.code = code;
-	link_conn_send(c, &r);
-}
+static const struct fakegw_ops ops = { .packet = network, .queue = queue_op };
 
-static void chunk_answer(struct link_conn *c, uint16_t k)
+/* A consensus valid now (epochs of ten minutes), fast rates, then the
+ * gateway on every address: 127.0.0.2 is "another gateway" for the move. */
+static void start_gateway(void)
 {
-	size_t cm = link_cmd_chunk_max(LINK_PACKET_LEN_DEFAULT);
-	struct link_cmd r = { .type = LINK_CMD_CONSENSUS };
-	size_t off = (size_t)k * cm;
-	r.u.consensus.epoch = 1000;
-	r.u.consensus.chunk = k;
-	r.u.consensus.nchunks = (uint16_t)((doc.len + cm - 1) / cm);
-	r.u.consensus.total = (uint32_t)doc.len;
-	r.u.consensus.data = doc.data + off;
-	r.u.consensus.len = doc.len - off < cm ? doc.len - off : cm;
-	link_conn_send(c, &r);
-}
-
-static enum link_err g_cmd(struct link_conn *c, const struct link_cmd *cmd,
-			   void *ctx)
-{
-	struct link_cmd r;
-	const uint8_t *who = link_conn_peer_key(c);
-	(void)ctx;
-	pthread_mutex_lock(&mu);
-	switch (cmd->type) {
-	case LINK_CMD_REGISTER:
-		answer_code(c, LINK_OK);
-		break;
-	case LINK_CMD_TIME:
-		r = (struct link_cmd){ .type = LINK_CMD_TIME };
-		r.u.time.wall_ms = (uint64_t)time_wall_ms();
-		link_conn_send(c, &r);
-		break;
-	case LINK_CMD_GET_CONSENSUS:
-		chunk_answer(c, cmd->u.get_consensus.chunk);
-		break;
-	case LINK_CMD_SEND_PACKET:
-		network(cmd->u.packet.data);
-		break;
-	case LINK_CMD_FETCH:
-		confirm(who, cmd->u.fetch.ids, cmd->u.fetch.count);
-		fetch_answer(c, cmd->u.fetch.seq);
-		break;
-	case LINK_CMD_CONFIRM:
-		confirm(who, cmd->u.confirm.ids, cmd->u.confirm.count);
-		answer_code(c, LINK_OK);
-		break;
-	case LINK_CMD_QUEUE_CREATE:
-	case LINK_CMD_QUEUE_DELETE:
-		answer_code(c, queue_op(who, cmd));
-		break;
-	case LINK_CMD_NOOP:
-	case LINK_CMD_FETCH_RESPONSE:
-	case LINK_CMD_CONSENSUS:
-	case LINK_CMD_DISCONNECT:
-	case LINK_CMD_ERROR:
-		break;
-	}
-	pthread_mutex_unlock(&mu);
-	return LINK_OK;
-}
-
-static bool g_auth(void *ctx, const uint8_t key[32])
-{
-	(void)ctx;
-	(void)key;
-	return true;
-}
-
-static void g_open(struct link_conn *c, void *ctx)
-{
-	(void)c;
-	(void)ctx;
-}
-
-static void g_close(struct link_conn *c, const struct link_close_info *i,
-		    void *ctx)
-{
-	(void)c;
-	(void)i;
-	(void)ctx;
-}
-
-static void g_stop(uv_async_t *a)
-{
-	link_mgr_close(gm, NULL, NULL);
-	uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *g_run(void *arg)
-{
-	(void)arg;
-	uv_run(&gloop, UV_RUN_DEFAULT);
-	return NULL;
-}
-
-static int desc_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct dir_node *)a)->desc.identity,
-		      ((const struct dir_node *)b)->desc.identity, 32);
-}
-
-/* A consensus valid now, signed by authorities 0 and 1 of 3; fast rates. */
-static void make_consensus(void)
-{
-	uint64_t now = (uint64_t)time_wall_s();
-	memset(&cons, 0, sizeof(cons));
-	cons.epoch = 1000;
-	cons.params = (struct dir_params){
-		.genesis = now - 1000 * 600 - 5, .epoch_len_s = 600,
-		.grace_s = 60, .hops = 5, .blob_len = 2000,
+	const struct dir_params p = {
+		.epoch_len_s = 600, .grace_s = 60, .hops = 5, .blob_len = 2000,
 		.mean_delay_ms = 1, .max_delay_ms = 10, .lambda_p = 20000,
 		.lambda_l = 2000, .lambda_d = 2000, .lambda_f = 60000,
 		.mix_loop = 1000,
 	};
-	cons.valid_after = cons.params.genesis + 1000 * 600;
-	cons.valid_until = cons.valid_after + 600 + 60;
-	cons.n_nodes = NNODES;
-	cons.nodes = bc_calloc(NNODES, sizeof(*cons.nodes));
-	uint8_t privs[NNODES][32];
-	for (int i = 0; i < NNODES; i++) {
-		struct dir_descriptor *d = &cons.nodes[i].desc;
-		uint8_t seed[32], sk[64];
-		memset(seed, 40 + i, 32);
-		ed25519_keypair_from_seed(d->identity, sk, seed);
-		d->epoch = 1000;
-		d->role = i < 2 ? DIR_ROLE_GATEWAY : DIR_ROLE_MIX;
-		d->services = i < 2 ? DIR_SERVICE_ECHO : 0;
-		x25519_keypair(d->packet_keys[0], privs[i]);
-		memset(d->link_key, 0x60 + i, 32);
-		if (i == 0)
-			memcpy(d->link_key, gw_link_pub, 32);
-		snprintf(d->address, sizeof(d->address), "127.0.0.1:%d",
-			 7000 + i);
-		snprintf(d->version, sizeof(d->version), "0.1.0");
-	}
-	for (int i = 0; i < NNODES; i++)
-		memcpy(cons.nodes[i].desc.signature, privs[i], 32);
-	qsort(cons.nodes, NNODES, sizeof(*cons.nodes), desc_cmp);
-	for (int i = 0; i < NNODES; i++) {
-		memcpy(node_priv[i], cons.nodes[i].desc.signature, 32);
-		memset(cons.nodes[i].desc.signature, 0, 64);
-	}
-	dir_assign_layers(&cons);
-	struct buf body;
-	buf_init(&body);
-	buf_init(&doc);
-	cr_assert_eq(dir_consensus_encode_body(&cons, &body), 0);
-	for (int i = 0; i < 2; i++) {
-		struct dir_signature s;
-		memcpy(s.authority, auth_pk[i], 32);
-		ed25519_sign(s.sig, body.data, body.len, auth_sk[i]);
-		cr_assert_eq(dir_consensus_add_sig(&cons, &s), 0);
-	}
-	cr_assert_eq(dir_consensus_encode(&cons, &doc), 0);
-	buf_free(&body);
-}
-
-static void start_gateway(void)
-{
-	struct link_cfg lc = {
-		.static_priv = gw_link_priv, .role = LINK_ROLE_NODE,
-		.auth = g_auth, .on_open = g_open, .on_cmd = g_cmd,
-		.on_close = g_close,
-	};
-	sphinx_geometry_default(&geo);
-	uctx = sphinx_unwrap_ctx_new(&geo);
-	uv_loop_init(&gloop);
-	uv_async_init(&gloop, &gstop, g_stop);
-	gm = link_mgr_new(&gloop, &lc);
-	cr_assert_not_null(gm);
-	/* Every address: 127.0.0.2 is "another gateway" for the move. */
-	cr_assert_eq(link_mgr_listen(gm, "0.0.0.0", 0, &gport), 0);
+	cr_assert_eq(fakegw_make_consensus(&fgw, &p, false), 0);
+	cr_assert_eq(fakegw_start(&fgw, "0.0.0.0", 0), 0);
 }
 
 static void write_file(const char *name, const char *text)
@@ -459,14 +183,9 @@ static void write_file(const char *name, const char *text)
  * 127.0.0.HOST. */
 static void configure_at(const char *who, int host)
 {
-	char text[2048], auth[512] = "", b64[64], one[128];
-	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(base64_encode(b64, sizeof(b64), auth_pk[i], 32), 0);
-		snprintf(one, sizeof(one), "%s%s@127.0.0.1:%d", i ? ", " : "",
-			 b64, 9000 + i);
-		strncat(auth, one, sizeof(auth) - strlen(auth) - 1);
-	}
-	cr_assert_eq(base64_encode(b64, sizeof(b64), gw_link_pub, 32), 0);
+	char text[2048], auth[512], b64[64], one[128];
+	cr_assert_eq(
+		fakegw_keys_b64(&fgw, auth, sizeof(auth), b64, sizeof(b64)), 0);
 	snprintf(one, sizeof(one), "%s.pass", who);
 	write_file(one, "a passphrase\n");
 	snprintf(text, sizeof(text),
@@ -474,7 +193,7 @@ static void configure_at(const char *who, int host)
 		 "authorities = %s\nstore = %s/%s.db\n"
 		 "passphrase_file = %s/%s.pass\ncontrol_socket = %s/%s.sock\n"
 		 "store_cost_mib = 8\nlog_level = notice\nname = %s\n",
-		 host, gport, b64, auth, dir, who, dir, who, dir, who, who);
+		 host, fgw.port, b64, auth, dir, who, dir, who, dir, who, who);
 	snprintf(one, sizeof(one), "%s.ini", who);
 	write_file(one, text);
 }
@@ -658,11 +377,11 @@ static void send_text(const char *from, const char *to, const char *text,
 /* A public key's bytes anywhere in what the gateway stored? */
 static bool gateway_stored(const uint8_t key[32])
 {
-	pthread_mutex_lock(&mu);
+	pthread_mutex_lock(&fgw.mu);
 	bool found = false;
 	for (size_t i = 0; i + 32 <= stored.len && !found; i++)
 		found = memcmp(stored.data + i, key, 32) == 0;
-	pthread_mutex_unlock(&mu);
+	pthread_mutex_unlock(&fgw.mu);
 	return found;
 }
 
@@ -697,15 +416,9 @@ static int stop(pid_t p, int sig)
 
 static void setup(void)
 {
-	cr_assert_eq(crypto_init(), 0);
 	snprintf(dir, sizeof(dir), "/tmp/bc-sessions-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	for (int i = 0; i < 3; i++) {
-		uint8_t seed[32];
-		memset(seed, 101 + i, 32);
-		ed25519_keypair_from_seed(auth_pk[i], auth_sk[i], seed);
-	}
-	x25519_keypair(gw_link_pub, gw_link_priv);
+	cr_assert_eq(fakegw_init(&fgw, &ops), 0);
 	buf_init(&stored);
 }
 
@@ -869,7 +582,7 @@ static void phase_move(void)
 	size_t queues_before = nqueues;
 	configure_at("alice", 2);
 	pa = start_client("alice");
-	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", gport);
+	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", fgw.port);
 	WAIT(contact_gateway("bob", "alice", gw2), 30);
 	cr_assert_gt(nqueues, queues_before, "a new queue for bob");
 	send_text("bob", "alice", "after your move", i3);
@@ -920,13 +633,9 @@ static bool log_has(const char *who, const char *text)
 
 Test(client_sessions, contacts_messages_restart_move_block)
 {
-	pthread_t gt;
-
 	start_gateway();
-	make_consensus();
 	configure("alice");
 	configure("bob");
-	cr_assert_eq(pthread_create(&gt, NULL, g_run, NULL), 0);
 	pa = start_client("alice");
 	pb = start_client("bob");
 	WAIT(ready("alice") && ready("bob"), 20);
@@ -949,13 +658,7 @@ Test(client_sessions, contacts_messages_restart_move_block)
 	cr_assert(!gateway_stored(kb), "the acceptor's identity key");
 	cr_assert(!gateway_stored(ka), "the inviter's identity key");
 
-	uv_async_send(&gstop);
-	pthread_join(gt, NULL);
-	uv_run(&gloop, UV_RUN_DEFAULT);
-	dir_consensus_clear(&cons);
-	buf_free(&doc);
+	cr_assert_eq(fakegw_stop(&fgw), 0);
+	fakegw_free(&fgw);
 	buf_free(&stored);
-	sphinx_unwrap_ctx_free(uctx);
-	for (size_t i = 0; i < nitems; i++)
-		free(items[i].data);
 }
