@@ -203,7 +203,7 @@ static void confirm(struct fakegw *g, const uint8_t *who,
 		}
 }
 
-/* who's oldest items, as many as fit; remaining is at most 15. */
+/* who's items, as many as fit one frame; remaining is at most 15. */
 static void fetch_answer(struct fakegw *g, struct link_conn *c, uint32_t seq)
 {
 	struct link_cmd r = { .type = LINK_CMD_FETCH_RESPONSE };

@@ -9,10 +9,10 @@
  * (a consensus of FAKEGW_NODES nodes, really signed by two of three
  * authorities), and keeps a mailbox the way docs/gateway.md says: items by
  * owner (a client's link key), FETCH confirms the ids it carries then
- * answers with the owner's oldest items and a remaining of at most 15,
- * CONFIRM deletes and answers 0. What becomes of a packet (SEND_PACKET) and
- * of QUEUE_CREATE / QUEUE_DELETE is each test's own model (struct
- * fakegw_ops): it stores items with fakegw_store().
+ * answers with the owner's items and a remaining of at most 15, CONFIRM
+ * deletes and answers 0. What becomes of a packet (SEND_PACKET) and of
+ * QUEUE_CREATE / QUEUE_DELETE is each test's own model (struct fakegw_ops):
+ * it stores items with fakegw_store().
  *
  * No Criterion here: tests/common is linked into the vector checkers too.
  * Every operation returns 0 or -1 and the test asserts on it.

@@ -36,6 +36,7 @@ struct world {
 	uint8_t pkt[PL];
 	int done;
 	bool guard_fired;
+	uv_tcp_t probe; /* closed_port()'s; freed with the world */
 };
 
 static uint8_t ipub[32], ipriv[32], rpub[32], rpriv[32];
@@ -175,6 +176,22 @@ world_new(uint64_t guard_ms, const struct link_cfg *rcfg_over)
 	uv_timer_init(&W->loop, &W->guard);
 	uv_timer_start(&W->guard, on_guard, guard_ms, 0);
 	return port;
+}
+
+/* A port on 127.0.0.1 with no listener (bound, then closed): every
+ * connection attempt to it fails at once. */
+static uint16_t
+closed_port(void)
+{
+	struct sockaddr_in sa;
+	int len = sizeof(sa);
+
+	uv_tcp_init(&W->loop, &W->probe);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	uv_tcp_bind(&W->probe, (struct sockaddr *)&sa, 0);
+	uv_tcp_getsockname(&W->probe, (struct sockaddr *)&sa, &len);
+	uv_close((uv_handle_t *)&W->probe, NULL);
+	return ntohs(sa.sin_port);
 }
 
 static void
@@ -603,16 +620,7 @@ Test(net_link, reconnect_with_backoff)
 Test(net_link, backoff_grows_with_jitter)
 {
 	world_new(3000, NULL);
-	/* A port with no listener: every attempt fails at once. */
-	uv_tcp_t probe;
-	uv_tcp_init(&W->loop, &probe);
-	struct sockaddr_in sa;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	uv_tcp_bind(&probe, (struct sockaddr *)&sa, 0);
-	int len = sizeof(sa);
-	uv_tcp_getsockname(&probe, (struct sockaddr *)&sa, &len);
-	uint16_t port = ntohs(sa.sin_port);
-	uv_close((uv_handle_t *)&probe, NULL);
+	uint16_t port = closed_port();
 	struct link_conn *c = link_mgr_connect(W->i.m, "127.0.0.1", port, rpub,
 					       true);
 	while (W->i.closes < 6 && !W->guard_fired)
@@ -639,15 +647,7 @@ Test(net_link, backoff_grows_with_jitter)
 Test(net_link, shutdown_while_retrying_reports_once)
 {
 	world_new(3000, NULL);
-	uv_tcp_t probe;
-	uv_tcp_init(&W->loop, &probe);
-	struct sockaddr_in sa;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	uv_tcp_bind(&probe, (struct sockaddr *)&sa, 0);
-	int len = sizeof(sa);
-	uv_tcp_getsockname(&probe, (struct sockaddr *)&sa, &len);
-	uint16_t port = ntohs(sa.sin_port);
-	uv_close((uv_handle_t *)&probe, NULL);
+	uint16_t port = closed_port();
 	cr_assert_not_null(link_mgr_connect(W->i.m, "127.0.0.1", port, rpub,
 					    true));
 	while (W->i.closes < 2 && !W->guard_fired)
