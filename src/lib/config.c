@@ -85,6 +85,49 @@ out_of_bounds(const struct config_key *k, double x)
 	return k->min < k->max && (x < k->min || x > k->max);
 }
 
+/*
+ * A bound as a user would write it: integers in full (%g turned 16777216
+ * into 1.67772e+07), durations in the largest unit that divides them ("1h",
+ * "100ms", as the docs and config files say it), numbers without noise.
+ */
+static void
+format_bound(const struct config_key *k, double x, char *out, size_t cap)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = {{"d", 86400000},
+		     {"h", 3600000},
+		     {"m", 60000},
+		     {"s", 1000},
+		     {"ms", 1}};
+	if (k->type == CONFIG_DOUBLE || x < -9e18 || x > 9e18 ||
+	    x - floor(x) > 0) {
+		snprintf(out, cap, "%.15g", x);
+		return;
+	}
+	long long v = (long long)x;
+	if (k->type == CONFIG_DURATION_MS && v > 0) {
+		size_t i = 0;
+		while (v % units[i].ms != 0)
+			i++;
+		snprintf(out, cap, "%lld%s", v / units[i].ms, units[i].unit);
+		return;
+	}
+	snprintf(out, cap, "%lld", v);
+}
+
+static int
+range_error(const struct config_key *k, const char *v, char *err, size_t errlen)
+{
+	char lo[32], hi[32];
+	format_bound(k, k->min, lo, sizeof(lo));
+	format_bound(k, k->max, hi, sizeof(hi));
+	snprintf(err, errlen, "[%s] %s: %s is out of range [%s, %s]",
+		 k->section, k->name, v, lo, hi);
+	return -1;
+}
+
 int
 config_parse_value(const struct config_key *k, const char *v, void *out,
 		   char *err, size_t errlen)
@@ -108,12 +151,8 @@ config_parse_value(const struct config_key *k, const char *v, void *out,
 		if ((k->type == CONFIG_INT ? parse_int(v, &i)
 					   : parse_duration(v, &i)) != 0)
 			break;
-		if (out_of_bounds(k, (double)i)) {
-			snprintf(err, errlen,
-				 "[%s] %s: %s is out of range [%.0f, %.0f]",
-				 k->section, k->name, v, k->min, k->max);
-			return -1;
-		}
+		if (out_of_bounds(k, (double)i))
+			return range_error(k, v, err, errlen);
 		*(int64_t *)field(k, out) = i;
 		return 0;
 	case CONFIG_DOUBLE:
@@ -121,12 +160,8 @@ config_parse_value(const struct config_key *k, const char *v, void *out,
 		d = strtod(v, &end);
 		if (errno != 0 || end == v || *end != '\0' || !isfinite(d))
 			break;
-		if (out_of_bounds(k, d)) {
-			snprintf(err, errlen,
-				 "[%s] %s: %s is out of range [%g, %g]",
-				 k->section, k->name, v, k->min, k->max);
-			return -1;
-		}
+		if (out_of_bounds(k, d))
+			return range_error(k, v, err, errlen);
 		*(double *)field(k, out) = d;
 		return 0;
 	}
@@ -268,8 +303,12 @@ config_print_help(FILE *f, const struct config_key *table, size_t n)
 		fprintf(f, "  %-22s %-8s default %s", k->name,
 			type_names[k->type], k->def ? k->def : "(required)");
 		if (k->min < k->max && k->type != CONFIG_STRING &&
-		    k->type != CONFIG_BOOL)
-			fprintf(f, ", range %g..%g", k->min, k->max);
+		    k->type != CONFIG_BOOL) {
+			char lo[32], hi[32];
+			format_bound(k, k->min, lo, sizeof(lo));
+			format_bound(k, k->max, hi, sizeof(hi));
+			fprintf(f, ", range %s..%s", lo, hi);
+		}
 		fprintf(f, "\n      %s\n", k->help);
 	}
 }

@@ -113,3 +113,51 @@ Test(config, help_lists_every_key)
 	cr_assert(strstr(text, "(required)") != NULL);
 	free(text);
 }
+
+/* --help once printed 16777216 as 1.67772e+07 and 600000 ms as 6e+05. */
+Test(config, help_prints_bounds_as_written)
+{
+	struct big {
+		int64_t items, genesis, step, delay, odd;
+		double rate;
+	};
+	static const struct config_key big_keys[] = {
+	    {"q", "items", CONFIG_INT, offsetof(struct big, items), "1", 1,
+	     16777216, "items"},
+	    {"q", "genesis", CONFIG_INT, offsetof(struct big, genesis), "0", 0,
+	     1099511627776.0, "unix time"},
+	    {"q", "step", CONFIG_DURATION_MS, offsetof(struct big, step), "2s",
+	     100, 600000, "step"},
+	    {"q", "delay", CONFIG_DURATION_MS, offsetof(struct big, delay),
+	     "5s", 0, 604800000, "delay"},
+	    {"q", "odd", CONFIG_DURATION_MS, offsetof(struct big, odd), "1500",
+	     1500, 90000, "odd"},
+	    {"q", "rate", CONFIG_DOUBLE, offsetof(struct big, rate), "2.0",
+	     0.25, 2500000, "rate"},
+	};
+	static const char *const want[] = {
+	    "range 1..16777216\n", "range 0..1099511627776\n",
+	    "range 100ms..10m\n",  "range 0..7d\n",
+	    "range 1500ms..90s\n", "range 0.25..2500000\n",
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	config_print_help(f, big_keys, 6);
+	fclose(f);
+	for (size_t i = 0; i < 6; i++)
+		cr_assert(strstr(text, want[i]) != NULL, "want '%s' in:\n%s",
+			  want[i], text);
+	cr_assert(strstr(text, "e+") == NULL, "%s", text);
+	free(text);
+
+	struct big b;
+	char err[256];
+	cr_assert_eq(config_load_string("[q]\nstep=20m\n", big_keys, 6, &b, err,
+					sizeof(err)),
+		     -1);
+	cr_assert(strstr(err, "[q] step: 20m is out of range [100ms, 10m]") !=
+		      NULL,
+		  "%s", err);
+	config_free(big_keys, 6, &b);
+}
