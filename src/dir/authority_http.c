@@ -150,7 +150,7 @@ insert_desc(struct auth_epoch *st, const struct dir_descriptor *d)
 	st->n_desc++;
 }
 
-/* Returns the HTTP status; msg gets the one-line answer. */
+/* Returns the HTTP status; msg gets the one-line answer (no newline). */
 static unsigned
 accept_descriptor(struct authority *a, const char *text, size_t len, char *msg,
 		  size_t cap)
@@ -162,19 +162,19 @@ accept_descriptor(struct authority *a, const char *text, size_t len, char *msg,
 	unsigned status = 200;
 
 	if (dir_descriptor_parse(text, len, &d, &body, err, sizeof(err)) < 0) {
-		snprintf(msg, cap, "bad descriptor: %s\n", err);
+		snprintf(msg, cap, "bad descriptor: %s", err);
 		return 400;
 	}
 	if (ed25519_verify(d.signature, text, body, d.identity) != 0) {
 		snprintf(msg, cap,
 			 "descriptor signature does not verify "
-			 "under its identity key\n");
+			 "under its identity key");
 		return 400;
 	}
 	if (d.epoch < cur || d.epoch > cur + 2) {
 		snprintf(msg, cap,
 			 "descriptor for epoch %llu; this authority "
-			 "accepts epochs %llu..%llu\n",
+			 "accepts epochs %llu..%llu",
 			 (unsigned long long)d.epoch, (unsigned long long)cur,
 			 (unsigned long long)cur + 2);
 		return 400;
@@ -182,16 +182,16 @@ accept_descriptor(struct authority *a, const char *text, size_t len, char *msg,
 	pthread_mutex_lock(&a->mu);
 	struct auth_epoch *st = auth_epoch_get(a, d.epoch, true);
 	if (st->voted) {
-		snprintf(msg, cap, "vote for epoch %llu already cast\n",
+		snprintf(msg, cap, "vote for epoch %llu already cast",
 			 (unsigned long long)d.epoch);
 		status = 409;
 	} else if (st->n_desc == DIR_MAX_NODES) {
-		snprintf(msg, cap, "descriptor table for epoch %llu full\n",
+		snprintf(msg, cap, "descriptor table for epoch %llu full",
 			 (unsigned long long)d.epoch);
 		status = 503;
 	} else {
 		insert_desc(st, &d);
-		snprintf(msg, cap, "ok\n");
+		snprintf(msg, cap, "ok");
 	}
 	pthread_mutex_unlock(&a->mu);
 	return status;
@@ -234,10 +234,14 @@ handle_post(struct authority *a, struct MHD_Connection *c, const char *url,
 	if (u->too_big)
 		return reply_str(c, 413, "descriptor larger than 4096 bytes\n");
 	unsigned status = accept_descriptor(a, (const char *)u->b.data,
-					    u->b.len, msg, sizeof(msg));
+					    u->b.len, msg, sizeof(msg) - 1);
 	if (status != 200)
 		log_ratelim(&rl, LOG_LVL_NOTICE, "refused a descriptor: %s",
 			    msg);
+	/* The log line has its own end; the HTTP answer ends in one for curl. */
+	size_t n = strlen(msg);
+	msg[n] = '\n';
+	msg[n + 1] = '\0';
 	return reply_str(c, status, msg);
 }
 

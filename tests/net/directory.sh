@@ -177,6 +177,9 @@ check "a descriptor signed by the wrong key is refused (400)" [ "$(post "$W/wron
 check "an oversized upload is refused (413)" [ "$(post "$W/big.desc")" = 413 ]
 check "garbage is refused (400)" [ "$(post "$W/garbage.desc")" = 400 ]
 grep -q 'bad descriptor: line 1' "$W/post.out" || bad "garbage: answer '$(cat "$W/post.out")'"
+# The reason once ended in the HTTP answer's newline: a blank log line.
+refusals_one_line() { grep -q 'refused a descriptor: ' "$W/a1.log" && ! grep -q '^$' "$W/a1.log"; }
+check "a1 logs each refusal on one line (no blank lines)" refusals_one_line
 
 # --- verifier: too few signatures, conflicting consensuses -----------------
 { grep -v '^authority-signature' "$W/full.txt"; grep '^authority-signature' "$W/full.txt" | head -1; } >"$W/one-sig.txt"
