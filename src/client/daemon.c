@@ -58,6 +58,10 @@ static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 	size_t body;
 	char err[200];
 
+	/* The same epoch again: a refresh retry (every 3 s until the gateway
+	 * has the new one) or a reconnection; a new one is logged once. */
+	bool fresh = !d->have_cons || d->cons.epoch != c->epoch;
+
 	/* Keep our own copy: gwlink replaces its one on the next fetch. */
 	buf_init(&b);
 	if (d->have_cons)
@@ -107,9 +111,15 @@ static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 	if (!d->gw.registered ||
 	    client_store_put(d->store, "registered", "1", 1) < 0)
 		log_warn("client: could not record the registration");
-	log_notice("client: consensus of epoch %llu, %zu nodes; p99 round "
-		   "trip %llu ms", (unsigned long long)d->cons.epoch,
-		   d->cons.n_nodes, (unsigned long long)d->rtt_p99_ms);
+	if (fresh)
+		log_notice("client: consensus of epoch %llu, %zu nodes; p99 "
+			   "round trip %llu ms",
+			   (unsigned long long)d->cons.epoch, d->cons.n_nodes,
+			   (unsigned long long)d->rtt_p99_ms);
+	else
+		log_debug("client: consensus of epoch %llu again (no newer "
+			  "one yet)",
+			  (unsigned long long)d->cons.epoch);
 }
 
 /* A slot for a new reply block; the oldest is overwritten. */

@@ -97,6 +97,13 @@ for _ in $(seq 1 60); do
 	[ "${C:-0}" -ge 2 ] && [ "$S" = ready ] && break
 done
 [ "${C:-0}" -ge 2 ] && [ "$S" = ready ] && ok "reconnected after gw1 restart ($C connects)" || bad "no reconnect: $J"
+# A consensus is logged once: not again on reconnection, nor on each 3 s
+# retry at an epoch's start while the gateway still serves the old one.
+once_each() {
+	grep -q 'client: consensus of epoch [0-9]*,' "$W/client.log" &&
+		[ -z "$(grep -o 'client: consensus of epoch [0-9]*,' "$W/client.log" | sort | uniq -d)" ]
+}
+once_each && ok "each consensus logged once" || bad "a consensus logged twice: $(grep 'consensus of epoch' "$W/client.log")"
 kill -INT "$CPID"; wait "$CPID"; RC=$?; CPID=
 [ "$RC" -eq 0 ] && ok "client stops cleanly on SIGINT" || bad "client exit $RC"
 
