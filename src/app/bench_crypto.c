@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lib/time.h"
+
 #include "crypto/aes_ctr.h"
 #include "crypto/aez.h"
 #include "crypto/chacha.h"
@@ -26,9 +27,9 @@
 
 /* Sizes from SPHINX.md (x25519-v0, 5 hops): see docs/crypto.md. */
 #define SPHINX_KDF_LEN 160
-#define SPHINX_MAC_IN 444   /* AD | alpha | beta */
+#define SPHINX_MAC_IN  444  /* AD | alpha | beta */
 #define SPHINX_HDR_XOR 492  /* beta | 82 zero bytes */
-#define SPHINX_PACKET 2600  /* a full payload, order of magnitude */
+#define SPHINX_PACKET  2600 /* a full payload, order of magnitude */
 
 struct bench_state {
 	uint8_t key[32], point[32], out[64], iv[16], sig[64];
@@ -45,16 +46,18 @@ struct bench_row {
 	const char *name;
 	size_t size;
 	void (*fn)(struct bench_state *s);
-	int hop_part; /* times counted in the per-hop sum */
+	int hop_part;  /* times counted in the per-hop sum */
 	bool needs_ni; /* skipped on a CPU without AES-NI */
 };
 
-static void op_x25519(struct bench_state *s)
+static void
+op_x25519(struct bench_state *s)
 {
 	s->sink += x25519(s->out, s->key, s->point);
 }
 
-static void op_hkdf(struct bench_state *s)
+static void
+op_hkdf(struct bench_state *s)
 {
 	static const char info[] = "katzenpost-kdf-v0-hkdf-sha256";
 	uint8_t okm[SPHINX_KDF_LEN];
@@ -64,79 +67,93 @@ static void op_hkdf(struct bench_state *s)
 	s->out[0] ^= okm[0];
 }
 
-static void op_hmac(struct bench_state *s)
+static void
+op_hmac(struct bench_state *s)
 {
 	hmac_sha256(s->out, s->key, 32, s->buf, SPHINX_MAC_IN);
 }
 
-static void op_sha256_32(struct bench_state *s)
+static void
+op_sha256_32(struct bench_state *s)
 {
 	sha256(s->out, s->key, 32);
 }
 
-static void op_sha256_444(struct bench_state *s)
+static void
+op_sha256_444(struct bench_state *s)
 {
 	sha256(s->out, s->buf, SPHINX_MAC_IN);
 }
 
-static void op_sha512_256(struct bench_state *s)
+static void
+op_sha512_256(struct bench_state *s)
 {
 	sha512_256(s->out, s->key, 32);
 }
 
-static void op_chacha32(struct bench_state *s)
+static void
+op_chacha32(struct bench_state *s)
 {
 	static const uint8_t nonce[12];
 
 	chacha20_keystream(s->out, 32, s->key, nonce, 0);
 }
 
-static void op_aes_492(struct bench_state *s)
+static void
+op_aes_492(struct bench_state *s)
 {
 	aes_ctr_init(s->aes, s->key, s->iv);
 	aes_ctr_xor(s->aes, s->buf, s->buf, SPHINX_HDR_XOR);
 }
 
-static void op_aes_492_fresh(struct bench_state *s)
+static void
+op_aes_492_fresh(struct bench_state *s)
 {
 	aes256_ctr(s->buf, s->buf, SPHINX_HDR_XOR, s->key, s->iv);
 }
 
-static void op_aes_2600(struct bench_state *s)
+static void
+op_aes_2600(struct bench_state *s)
 {
 	aes_ctr_init(s->aes, s->key, s->iv);
 	aes_ctr_xor(s->aes, s->buf, s->buf, SPHINX_PACKET);
 }
 
 /* Sphinx payload: nonce = the 16-byte header IV, zero AD strings, tau 0. */
-static void aez_payload(struct bench_state *s, const struct aez_key *k)
+static void
+aez_payload(struct bench_state *s, const struct aez_key *k)
 {
 	s->sink += aez_encrypt(k, s->iv, sizeof(s->iv), NULL, 0, 0, s->buf,
 			       SPHINX_PACKET, s->buf);
 }
 
-static void op_aez_ni(struct bench_state *s)
+static void
+op_aez_ni(struct bench_state *s)
 {
 	aez_payload(s, &s->aez_ni);
 }
 
-static void op_aez_soft(struct bench_state *s)
+static void
+op_aez_soft(struct bench_state *s)
 {
 	aez_payload(s, &s->aez_soft);
 }
 
 /* Per hop the payload key is new: its expansion is part of the cost. */
-static void op_aez_setup(struct bench_state *s)
+static void
+op_aez_setup(struct bench_state *s)
 {
 	aez_setup(&s->aez_setup_k, s->key, AEZ_KEY_LEN);
 }
 
-static void op_ed_sign(struct bench_state *s)
+static void
+op_ed_sign(struct bench_state *s)
 {
 	ed25519_sign(s->sig, s->msg, sizeof(s->msg), s->edsec);
 }
 
-static void op_ed_verify(struct bench_state *s)
+static void
+op_ed_verify(struct bench_state *s)
 {
 	s->sink += ed25519_verify(s->sig, s->msg, sizeof(s->msg), s->edpub);
 }
@@ -147,26 +164,26 @@ static void op_ed_verify(struct bench_state *s)
  * AEZ_IMPL_AUTO picks), else the portable one.
  */
 static const struct bench_row rows[] = {
-	{ "X25519 shared secret", 32, op_x25519, 2, false },
-	{ "HKDF-SHA256 Expand", SPHINX_KDF_LEN, op_hkdf, 1, false },
-	{ "HMAC-SHA256", SPHINX_MAC_IN, op_hmac, 1, false },
-	{ "AES-256-CTR (reused ctx)", SPHINX_HDR_XOR, op_aes_492, 1, false },
-	{ "AES-256-CTR (fresh ctx)", SPHINX_HDR_XOR, op_aes_492_fresh, 0,
-	  false },
-	{ "AES-256-CTR (reused ctx)", SPHINX_PACKET, op_aes_2600, 0, false },
-	{ "ChaCha20 keystream", 32, op_chacha32, 1, false },
-	{ "SHA-256", 32, op_sha256_32, 0, false },
-	{ "SHA-256", SPHINX_MAC_IN, op_sha256_444, 0, false },
-	{ "SHA-512/256 (replay tag)", 32, op_sha512_256, 1, false },
-	{ "AEZ key setup", AEZ_KEY_LEN, op_aez_setup, 1, false },
-	{ "AEZ encrypt (AES-NI)", SPHINX_PACKET, op_aez_ni, 0, true },
-	{ "AEZ encrypt (portable)", SPHINX_PACKET, op_aez_soft, 0, false },
-	{ "Ed25519 sign", 1000, op_ed_sign, 0, false },
-	{ "Ed25519 verify", 1000, op_ed_verify, 0, false },
+    {"X25519 shared secret", 32, op_x25519, 2, false},
+    {"HKDF-SHA256 Expand", SPHINX_KDF_LEN, op_hkdf, 1, false},
+    {"HMAC-SHA256", SPHINX_MAC_IN, op_hmac, 1, false},
+    {"AES-256-CTR (reused ctx)", SPHINX_HDR_XOR, op_aes_492, 1, false},
+    {"AES-256-CTR (fresh ctx)", SPHINX_HDR_XOR, op_aes_492_fresh, 0, false},
+    {"AES-256-CTR (reused ctx)", SPHINX_PACKET, op_aes_2600, 0, false},
+    {"ChaCha20 keystream", 32, op_chacha32, 1, false},
+    {"SHA-256", 32, op_sha256_32, 0, false},
+    {"SHA-256", SPHINX_MAC_IN, op_sha256_444, 0, false},
+    {"SHA-512/256 (replay tag)", 32, op_sha512_256, 1, false},
+    {"AEZ key setup", AEZ_KEY_LEN, op_aez_setup, 1, false},
+    {"AEZ encrypt (AES-NI)", SPHINX_PACKET, op_aez_ni, 0, true},
+    {"AEZ encrypt (portable)", SPHINX_PACKET, op_aez_soft, 0, false},
+    {"Ed25519 sign", 1000, op_ed_sign, 0, false},
+    {"Ed25519 verify", 1000, op_ed_verify, 0, false},
 };
 
 /* Times row i counts in the per-hop sum. */
-static int bench_hop_part(const struct bench_state *s, size_t i)
+static int
+bench_hop_part(const struct bench_state *s, size_t i)
 {
 	if (rows[i].fn == op_aez_ni)
 		return s->have_ni ? 1 : 0;
@@ -176,8 +193,8 @@ static int bench_hop_part(const struct bench_state *s, size_t i)
 }
 
 /* Best time per operation (ns) over batches filling about budget_ms. */
-static double bench_time(const struct bench_row *r, struct bench_state *s,
-			 int budget_ms)
+static double
+bench_time(const struct bench_row *r, struct bench_state *s, int budget_ms)
 {
 	int64_t start, t, end;
 	double best = 0, per;
@@ -207,7 +224,8 @@ static double bench_time(const struct bench_row *r, struct bench_state *s,
 	return best;
 }
 
-static void bench_state_init(struct bench_state *s)
+static void
+bench_state_init(struct bench_state *s)
 {
 	memset(s, 0, sizeof(*s));
 	rand_bytes(s->key, sizeof(s->key));
@@ -227,7 +245,8 @@ static void bench_state_init(struct bench_state *s)
 	(void)aez_set_impl(AEZ_IMPL_AUTO);
 }
 
-static void bench_state_wipe(struct bench_state *s)
+static void
+bench_state_wipe(struct bench_state *s)
 {
 	AES_CTR_FREE(s->aes);
 	aez_key_wipe(&s->aez_ni);
@@ -239,8 +258,8 @@ static void bench_state_wipe(struct bench_state *s)
 #define BENCH_NROWS (sizeof(rows) / sizeof(rows[0]))
 
 /* us[i] per row, < 0 for a row skipped on this CPU. */
-static void bench_print(FILE *out, const struct bench_state *s,
-			const double us[], double x)
+static void
+bench_print(FILE *out, const struct bench_state *s, const double us[], double x)
 {
 	double hop = 0;
 	size_t i;
@@ -257,15 +276,17 @@ static void bench_print(FILE *out, const struct bench_state *s,
 		fprintf(out, "%-28s %7zu %10.3f %9.3f\n", rows[i].name,
 			rows[i].size, us[i], us[i] / x);
 	}
-	fprintf(out, "%-28s %7s %10.3f %9.3f\n", "= one Sphinx hop, summed",
-		"", hop, hop / x);
-	fprintf(out, "(hop: 2 X25519, HKDF, HMAC, AES-CTR 492, ChaCha20 32, "
-		     "SHA-512/256,\n AEZ setup and AEZ over %d bytes on the "
-		     "%s path)\n",
+	fprintf(out, "%-28s %7s %10.3f %9.3f\n", "= one Sphinx hop, summed", "",
+		hop, hop / x);
+	fprintf(out,
+		"(hop: 2 X25519, HKDF, HMAC, AES-CTR 492, ChaCha20 32, "
+		"SHA-512/256,\n AEZ setup and AEZ over %d bytes on the "
+		"%s path)\n",
 		SPHINX_PACKET, s->have_ni ? "AES-NI" : "portable");
 }
 
-int bench_crypto_run(FILE *out, int budget_ms)
+int
+bench_crypto_run(FILE *out, int budget_ms)
 {
 	struct bench_state s;
 	double us[BENCH_NROWS], again;

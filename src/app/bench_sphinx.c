@@ -9,13 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/time.h"
+
 #include "crypto/aes_ctr.h"
 #include "crypto/aez.h"
 #include "crypto/crypto.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
-#include "lib/time.h"
+
 #include "wire/sphinx_commands.h"
 #include "wire/sphinx_keys.h"
 #include "wire/sphinx_packet.h"
@@ -175,7 +177,7 @@ bench_time(void (*const fn[])(struct bsphinx *), size_t k, struct bsphinx *b,
 static double
 bench_one(void (*fn)(struct bsphinx *), struct bsphinx *b, int budget_ms)
 {
-	void (*const fns[1])(struct bsphinx *) = { fn };
+	void (*const fns[1])(struct bsphinx *) = {fn};
 	double best[1];
 
 	bench_time(fns, 1, b, budget_ms, best);
@@ -226,14 +228,14 @@ struct brow {
 };
 
 static const struct brow steps[] = {
-	{ "  replay tag (SHA-512/256)", op_replay_tag },
-	{ "  DH (X25519)", op_x25519 },
-	{ "  KDF (HKDF-Expand 160)", op_kdf },
-	{ "  MAC (HMAC-SHA256 444)", op_mac },
-	{ "  header stream (AES-CTR 492)", op_stream },
-	{ "  commands (parse 82)", op_commands },
-	{ "  payload AEZ (decrypt)", op_aez },
-	{ "  blinding (ChaCha20 + X25519)", op_blinding },
+    {"  replay tag (SHA-512/256)", op_replay_tag},
+    {"  DH (X25519)", op_x25519},
+    {"  KDF (HKDF-Expand 160)", op_kdf},
+    {"  MAC (HMAC-SHA256 444)", op_mac},
+    {"  header stream (AES-CTR 492)", op_stream},
+    {"  commands (parse 82)", op_commands},
+    {"  payload AEZ (decrypt)", op_aez},
+    {"  blinding (ChaCha20 + X25519)", op_blinding},
 };
 
 int
@@ -253,12 +255,13 @@ bench_sphinx_run(FILE *out, int budget_ms)
 		free(b);
 		return -1;
 	}
-	fprintf(out, "Sphinx x25519-v0, %zu-byte packets (%zu hops, %zu-byte "
-		     "payload), AEZ %s\n",
+	fprintf(out,
+		"Sphinx x25519-v0, %zu-byte packets (%zu hops, %zu-byte "
+		"payload), AEZ %s\n",
 		b->g.packet_len, b->g.hops, b->g.payload_len,
 		aez_get_impl() == AEZ_IMPL_AESNI ? "AES-NI" : "portable");
 	fprintf(out, "%-34s %10s %9s\n", "operation", "us/op", "x X25519");
-	void (*const pair[2])(struct bsphinx *) = { op_x25519, op_unwrap };
+	void (*const pair[2])(struct bsphinx *) = {op_x25519, op_unwrap};
 	double best[2];
 	/* The headline gets more time than a row: it is the figure that must
 	 * hold up on a loaded machine. */
@@ -272,8 +275,8 @@ bench_sphinx_run(FILE *out, int budget_ms)
 	 * that X25519: on a shared machine the ratio is steadier than the
 	 * microseconds. */
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		void (*const fns[2])(struct bsphinx *) = { op_x25519,
-							   steps[i].fn };
+		void (*const fns[2])(struct bsphinx *) = {op_x25519,
+							  steps[i].fn};
 		bench_time(fns, 2, b, budget_ms, best);
 		double us = best[1] / 1000.0, r = best[1] / best[0];
 		sum += us;

@@ -9,18 +9,21 @@
 #include "app/bench_sphinx.h"
 #include "app/command.h"
 
-static void bench_usage(FILE *f)
+static void
+bench_usage(FILE *f)
 {
-	fprintf(f, "usage: backchannel bench crypto|sphinx [--quick]\n\n"
-		   "crypto: each cryptographic primitive at the sizes the "
-		   "packet format uses,\nin microseconds per operation and as a "
-		   "multiple of one X25519 measured\nin the same run.\n"
-		   "sphinx: Sphinx unwrap (with each of its steps) and creation "
-		   "at the default\ngeometry, against one X25519 measured in the "
-		   "same run.\n(--quick: shorter, noisier).\n");
+	fprintf(f,
+		"usage: backchannel bench crypto|sphinx [--quick]\n\n"
+		"crypto: each cryptographic primitive at the sizes the "
+		"packet format uses,\nin microseconds per operation and as a "
+		"multiple of one X25519 measured\nin the same run.\n"
+		"sphinx: Sphinx unwrap (with each of its steps) and creation "
+		"at the default\ngeometry, against one X25519 measured in the "
+		"same run.\n(--quick: shorter, noisier).\n");
 }
 
-static int cmd_bench(int argc, char **argv)
+static int
+cmd_bench(int argc, char **argv)
 {
 	int budget_ms = 150;
 
@@ -29,7 +32,7 @@ static int cmd_bench(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2 || (strcmp(argv[1], "crypto") != 0 &&
-			  strcmp(argv[1], "sphinx") != 0)) {
+			 strcmp(argv[1], "sphinx") != 0)) {
 		bench_usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -7,13 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/command.h"
-#include "client/daemon.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+
 #include "net/ctlsock.h"
 
-static void client_usage(FILE *f)
+#include "client/daemon.h"
+
+#include "app/command.h"
+
+static void
+client_usage(FILE *f)
 {
 	fprintf(f, "usage: backchannel client --config FILE\n\n"
 		   "Runs the client daemon (docs/client.md): the link to its "
@@ -22,7 +26,8 @@ static void client_usage(FILE *f)
 	client_config_help(f);
 }
 
-static int cmd_client(int argc, char **argv)
+static int
+cmd_client(int argc, char **argv)
 {
 	struct client_config cfg;
 	enum log_level lvl;
@@ -54,7 +59,8 @@ static int cmd_client(int argc, char **argv)
 COMMAND(client, "run the client daemon", cmd_client)
 
 /* The human-readable form of a status answer. */
-static void status_print(json_t *j)
+static void
+status_print(json_t *j)
 {
 	json_t *g = json_object_get(j, "gateway");
 	json_t *c = json_object_get(j, "consensus");
@@ -76,7 +82,7 @@ static void status_print(json_t *j)
 	printf("queues:         outbox %lld messages, inbox %lld kept\n",
 	       json_integer_value(json_object_get(q, "outbox")),
 	       json_integer_value(json_object_get(q, "inbox_kept")));
-	const char *names[] = { "send", "loop", "drop", "fetch" };
+	const char *names[] = {"send", "loop", "drop", "fetch"};
 	printf("streams:       ");
 	for (int i = 0; i < 4; i++)
 		printf(" %s %.2f/s (%lld)", names[i],
@@ -94,7 +100,8 @@ static void status_print(json_t *j)
 		   : "");
 }
 
-static int cmd_status(int argc, char **argv)
+static int
+cmd_status(int argc, char **argv)
 {
 	const char *sock = "client.sock";
 	bool as_json = false;

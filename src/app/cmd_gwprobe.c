@@ -270,8 +270,7 @@ static bool
 p_done(const struct probe *pr)
 {
 	return pr->blobs == (size_t)pr->count &&
-	       pr->acks == (size_t)pr->count &&
-	       pr->echoes == (size_t)pr->echo;
+	       pr->acks == (size_t)pr->count && pr->echoes == (size_t)pr->echo;
 }
 
 static void

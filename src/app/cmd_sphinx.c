@@ -5,19 +5,21 @@
  * against theirs) one hop at a time. The demo is in sphinx_demo.c.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include "lib/alloc.h"
+#include "lib/codec.h"
+
+#include "crypto/crypto.h"
+#include "crypto/secret.h"
+
+#include "wire/sphinx_packet.h"
 
 #include "app/command.h"
 #include "app/sphinx_demo.h"
-#include "crypto/crypto.h"
-#include "crypto/secret.h"
-#include "lib/alloc.h"
-#include "lib/codec.h"
-#include "wire/sphinx_packet.h"
 
 struct sphinx_opts {
 	size_t hops;     /* header slots */
@@ -33,34 +35,35 @@ sphinx_usage(FILE *f)
 	struct sphinx_geometry g;
 
 	sphinx_geometry_default(&g);
-	fprintf(f,
-		"usage: backchannel sphinx create [OPTIONS] [FILE]\n"
-		"       backchannel sphinx unwrap [OPTIONS] [FILE]\n"
-		"       backchannel sphinx demo\n\n"
-		"create: reads {\"Path\": [{\"ID\", \"PublicKey\", \"Commands\": "
-		"[hex...]}...],\n"
-		"  \"Payload\": hex} and prints the packet in hex. Commands are a "
-		"hop's routing\n"
-		"  commands other than next hop, each encoded on its own (as in "
-		"the vectors).\n"
-		"unwrap: reads {\"PrivateKey\": hex, \"Packet\": hex} and prints "
-		"what the hop\n"
-		"  learns: Kind (forward, final, surb_reply), Commands, NextHopID, "
-		"Packet (the\n"
-		"  next hop's), Payload (final: after the zero tag; reply: still "
-		"encrypted),\n"
-		"  ReplayTag; or Error, with exit status 1.\n"
-		"demo: one message through five in-process hops and back.\n\n"
-		"options:\n"
-		"  --hops N          header slots (default %d)\n"
-		"  --payload-len N   user payload bytes (create: default %zu, the "
-		"network's\n"
-		"                    forward payload; unwrap: from the packet "
-		"size)\n"
-		"  --max-delay MS    refuse a node delay above MS (unwrap; "
-		"default none)\n"
-		"FILE is the JSON input; standard input when absent or -.\n",
-		SPHINX_DEFAULT_HOPS, g.user_len);
+	fprintf(
+	    f,
+	    "usage: backchannel sphinx create [OPTIONS] [FILE]\n"
+	    "       backchannel sphinx unwrap [OPTIONS] [FILE]\n"
+	    "       backchannel sphinx demo\n\n"
+	    "create: reads {\"Path\": [{\"ID\", \"PublicKey\", \"Commands\": "
+	    "[hex...]}...],\n"
+	    "  \"Payload\": hex} and prints the packet in hex. Commands are a "
+	    "hop's routing\n"
+	    "  commands other than next hop, each encoded on its own (as in "
+	    "the vectors).\n"
+	    "unwrap: reads {\"PrivateKey\": hex, \"Packet\": hex} and prints "
+	    "what the hop\n"
+	    "  learns: Kind (forward, final, surb_reply), Commands, NextHopID, "
+	    "Packet (the\n"
+	    "  next hop's), Payload (final: after the zero tag; reply: still "
+	    "encrypted),\n"
+	    "  ReplayTag; or Error, with exit status 1.\n"
+	    "demo: one message through five in-process hops and back.\n\n"
+	    "options:\n"
+	    "  --hops N          header slots (default %d)\n"
+	    "  --payload-len N   user payload bytes (create: default %zu, the "
+	    "network's\n"
+	    "                    forward payload; unwrap: from the packet "
+	    "size)\n"
+	    "  --max-delay MS    refuse a node delay above MS (unwrap; "
+	    "default none)\n"
+	    "FILE is the JSON input; standard input when absent or -.\n",
+	    SPHINX_DEFAULT_HOPS, g.user_len);
 }
 
 static int
@@ -129,16 +132,15 @@ read_json(const char *file)
 
 /* Decode hex field key of o into out (cap bytes); -1 with a message. */
 static int
-get_hex(const json_t *o, const char *key, uint8_t *out, size_t cap,
-	size_t *len)
+get_hex(const json_t *o, const char *key, uint8_t *out, size_t cap, size_t *len)
 {
 	const json_t *v = json_object_get(o, key);
 
 	if (!json_is_string(v) ||
 	    hex_decode(out, cap, len, json_string_value(v),
 		       json_string_length(v)) != 0) {
-		fprintf(stderr, "sphinx: field %s missing, not hex or too long\n",
-			key);
+		fprintf(stderr,
+			"sphinx: field %s missing, not hex or too long\n", key);
 		return -1;
 	}
 	return 0;
@@ -184,7 +186,8 @@ read_hop(const json_t *h, struct sphinx_path_hop *hop)
 		return -1;
 	if (cmds != NULL && !json_is_array(cmds))
 		return -1;
-	json_array_foreach(cmds, k, c) {
+	json_array_foreach(cmds, k, c)
+	{
 		uint8_t b[SPHINX_PER_HOP_RI_LEN];
 		size_t len;
 		struct sphinx_commands one;
@@ -228,9 +231,8 @@ sphinx_create_cmd(const struct sphinx_opts *o)
 	if (in == NULL)
 		return 1;
 	sphinx_geometry_default(&g);
-	if (sphinx_geometry_init(&g, o->hops,
-				 o->user_len_set ? o->user_len : g.user_len) !=
-	    0) {
+	if (sphinx_geometry_init(
+		&g, o->hops, o->user_len_set ? o->user_len : g.user_len) != 0) {
 		fprintf(stderr, "sphinx: bad geometry\n");
 		goto done;
 	}
@@ -301,15 +303,15 @@ static json_t *
 unwrap_json(const struct sphinx_geometry *g,
 	    const struct sphinx_unwrap_result *res, const uint8_t *pkt)
 {
-	static const char *const kinds[] = { "forward", "final",
-					     "surb_reply" };
+	static const char *const kinds[] = {"forward", "final", "surb_reply"};
 	const struct sphinx_commands *c = &res->cmds;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "Kind", json_string(kinds[res->kind]));
 	json_object_set_new(o, "Commands", commands_json(c));
 	if (c->has_next_hop)
-		json_object_set_new(o, "NextHopID", hex_json(c->next_hop_id, 32));
+		json_object_set_new(o, "NextHopID",
+				    hex_json(c->next_hop_id, 32));
 	if (c->has_recipient)
 		json_object_set_new(o, "RecipientID",
 				    hex_json(c->recipient_id, 32));
@@ -320,9 +322,9 @@ unwrap_json(const struct sphinx_geometry *g,
 	if (res->kind == SPHINX_HOP_FORWARD)
 		json_object_set_new(o, "Packet", hex_json(pkt, g->packet_len));
 	else
-		json_object_set_new(o, "Payload",
-				    hex_json(pkt + res->payload_off,
-					     res->payload_len));
+		json_object_set_new(
+		    o, "Payload",
+		    hex_json(pkt + res->payload_off, res->payload_len));
 	json_object_set_new(o, "ReplayTag",
 			    hex_json(res->replay_tag, SPHINX_REPLAY_TAG_LEN));
 	return o;

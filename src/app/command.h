@@ -23,9 +23,8 @@ struct command {
 void command_register(const struct command *c);
 
 #define COMMAND(name_, summary_, fn_)                                          \
-	static const struct command command_##name_ = {#name_, summary_,     \
-							fn_};                  \
-	__attribute__((constructor)) static void command_reg_##name_(void)    \
+	static const struct command command_##name_ = {#name_, summary_, fn_}; \
+	__attribute__((constructor)) static void command_reg_##name_(void)     \
 	{                                                                      \
 		command_register(&command_##name_);                            \
 	}

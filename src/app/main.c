@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+
 #include "app/command.h"
 
 #define MAX_COMMANDS 64
@@ -28,7 +29,8 @@ int
 command_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return 1;
 		if (strcmp(argv[i], "--") == 0)
 			break;
@@ -68,7 +70,8 @@ main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
 		printf("backchannel %s\n", BC_VERSION);
 		return 0;
 	}

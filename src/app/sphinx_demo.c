@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/codec.h"
+#include "lib/time.h"
+
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
-#include "lib/codec.h"
-#include "lib/time.h"
+
 #include "wire/sphinx_packet.h"
 #include "wire/sphinx_surb.h"
 
@@ -35,8 +37,8 @@ struct demo {
 };
 
 static const char *const node_names[DEMO_NODES] = {
-	"gateway GA", "mix L1", "mix L2", "mix L3",
-	"gateway GB", "mix L1'", "mix L2'", "mix L3'",
+    "gateway GA", "mix L1",  "mix L2",  "mix L3",
+    "gateway GB", "mix L1'", "mix L2'", "mix L3'",
 };
 
 /* Hex of the first 6 bytes, for people to compare by eye. */
@@ -108,9 +110,9 @@ walk(struct demo *d, const size_t *idx, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct demo_node *nd = &d->nodes[idx[i]];
 		int64_t t = time_mono_ns();
-		enum sphinx_err err = sphinx_unwrap(d->ctx, nd->priv->b, d->pkt,
-						    d->g.packet_len, UINT32_MAX,
-						    res);
+		enum sphinx_err err =
+		    sphinx_unwrap(d->ctx, nd->priv->b, d->pkt, d->g.packet_len,
+				  UINT32_MAX, res);
 		t = time_mono_ns() - t;
 		if (err != SPHINX_OK) {
 			fprintf(d->out, "  %s refused the packet: %s\n",
@@ -177,9 +179,9 @@ print_intro(struct demo *d)
 		g->surb_len, g->blob_len);
 }
 
-static const size_t route_fwd[] = { 0, 1, 2, 3, 4 };   /* GA L1 L2 L3 GB */
-static const size_t route_reply[] = { 5, 6, 7, 0 };    /* L1' L2' L3' GA */
-#define N_FWD (sizeof(route_fwd) / sizeof(route_fwd[0]))
+static const size_t route_fwd[] = {0, 1, 2, 3, 4}; /* GA L1 L2 L3 GB */
+static const size_t route_reply[] = {5, 6, 7, 0};  /* L1' L2' L3' GA */
+#define N_FWD   (sizeof(route_fwd) / sizeof(route_fwd[0]))
 #define N_REPLY (sizeof(route_reply) / sizeof(route_reply[0]))
 
 /* Client A: a reply block for the acknowledgement, then the packet. */
@@ -205,8 +207,9 @@ client_send(struct demo *d, uint8_t *token)
 	if (sphinx_surb_create(g, path, N_REPLY, surb, token) != SPHINX_OK)
 		goto done;
 	t = time_mono_ns() - t;
-	fprintf(d->out, "client A: reply block for its acknowledgement, route "
-			"L1' L2' L3' GA, SURB id %s: %.1f us\n",
+	fprintf(d->out,
+		"client A: reply block for its acknowledgement, route "
+		"L1' L2' L3' GA, SURB id %s: %.1f us\n",
 		short_hex(path[N_REPLY - 1].cmds.surb_id, h), (double)t / 1000);
 
 	make_path(d, path, route_fwd, N_FWD);
@@ -220,8 +223,9 @@ client_send(struct demo *d, uint8_t *token)
 				 g->packet_len) != SPHINX_OK)
 		goto done;
 	t = time_mono_ns() - t;
-	fprintf(d->out, "client A: packet for GA L1 L2 L3 GB, with the reply "
-			"block inside: %.1f us\n\n",
+	fprintf(d->out,
+		"client A: packet for GA L1 L2 L3 GB, with the reply "
+		"block inside: %.1f us\n\n",
 		(double)t / 1000);
 	rc = 0;
 done:
@@ -241,13 +245,14 @@ gateway_reply(struct demo *d, const struct sphinx_unwrap_result *res)
 	static const char ack[] = "ack from B's gateway";
 	uint8_t *user = d->pkt + res->payload_off;
 
-	if (res->kind != SPHINX_HOP_FINAL || sphinx_fwd_decode(g, user, &v) != 0 ||
-	    v.surb == NULL)
+	if (res->kind != SPHINX_HOP_FINAL ||
+	    sphinx_fwd_decode(g, user, &v) != 0 || v.surb == NULL)
 		return -1;
-	fprintf(d->out, "gateway GB: queues the %zu-byte blob for B:\n"
-			"  \"%.70s\"\n"
-			"gateway GB: answers through the reply block, whose first "
-			"hop is all it learns\n  of the way back.\n",
+	fprintf(d->out,
+		"gateway GB: queues the %zu-byte blob for B:\n"
+		"  \"%.70s\"\n"
+		"gateway GB: answers through the reply block, whose first "
+		"hop is all it learns\n  of the way back.\n",
 		g->blob_len, (const char *)v.blob);
 	uint8_t *surb = malloc(g->surb_len);
 	if (surb == NULL)
@@ -297,8 +302,9 @@ sphinx_demo_run(FILE *out)
 				payload) != SPHINX_OK)
 		goto done;
 	t = time_mono_ns() - t;
-	fprintf(out, "\nclient A: fetches the reply from GA and decrypts it "
-		     "with the SURB's token:\n  \"%s\" (%.1f us)\n",
+	fprintf(out,
+		"\nclient A: fetches the reply from GA and decrypts it "
+		"with the SURB's token:\n  \"%s\" (%.1f us)\n",
 		(const char *)payload + SPHINX_TAG_LEN, (double)t / 1000);
 	rc = 0;
 done:

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define TESTNET_MAX_PROCS 128
+#define TESTNET_MAX_PROCS   128
 #define TESTNET_MAX_CLIENTS 20
 
 struct testnet_proc {

@@ -5,14 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/xaead.h"
 #include "lib/alloc.h"
 #include "lib/buf.h"
 #include "lib/bytes.h"
 
+#include "crypto/xaead.h"
+
 #define ARQ_DAY_MS (24ull * 3600 * 1000)
 
-void arq_params_default(struct arq_params *p, uint64_t rtt_p99_ms)
+void
+arq_params_default(struct arq_params *p, uint64_t rtt_p99_ms)
 {
 	p->timeout_ms = rtt_p99_ms > 0 ? rtt_p99_ms : 1;
 	p->backoff = 2.0;
@@ -20,12 +22,14 @@ void arq_params_default(struct arq_params *p, uint64_t rtt_p99_ms)
 	p->retention_ms = 21 * ARQ_DAY_MS;
 }
 
-size_t arq_frag_data_len(size_t blob_len)
+size_t
+arq_frag_data_len(size_t blob_len)
 {
 	return blob_len > ARQ_BLOB_OVERHEAD ? blob_len - ARQ_BLOB_OVERHEAD : 0;
 }
 
-size_t arq_frag_count(size_t len, size_t blob_len)
+size_t
+arq_frag_count(size_t len, size_t blob_len)
 {
 	size_t per = arq_frag_data_len(blob_len);
 
@@ -35,14 +39,16 @@ size_t arq_frag_count(size_t len, size_t blob_len)
 	return n <= ARQ_FRAG_MAX ? n : 0;
 }
 
-void arq_init(struct arq *a, const struct arq_params *p, size_t blob_len)
+void
+arq_init(struct arq *a, const struct arq_params *p, size_t blob_len)
 {
-	*a = (struct arq){ .p = *p, .blob_len = blob_len };
+	*a = (struct arq){.p = *p, .blob_len = blob_len};
 	if (!(a->p.backoff >= 1.0))
 		a->p.backoff = 1.0;
 }
 
-static void arq_msg_free(struct arq_msg *m)
+static void
+arq_msg_free(struct arq_msg *m)
 {
 	if (m == NULL)
 		return;
@@ -51,7 +57,8 @@ static void arq_msg_free(struct arq_msg *m)
 	free(m);
 }
 
-void arq_free(struct arq *a)
+void
+arq_free(struct arq *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		arq_msg_free(a->msgs[i]);
@@ -59,10 +66,10 @@ void arq_free(struct arq *a)
 	a->n = a->cap = 0;
 }
 
-struct arq_msg *arq_add(struct arq *a, uint64_t contact,
-			const uint8_t id[static ARQ_ID_LEN], uint64_t seq,
-			const uint8_t *data, size_t len, uint64_t now_ms,
-			const uint8_t *acked)
+struct arq_msg *
+arq_add(struct arq *a, uint64_t contact, const uint8_t id[static ARQ_ID_LEN],
+	uint64_t seq, const uint8_t *data, size_t len, uint64_t now_ms,
+	const uint8_t *acked)
 {
 	size_t nfrag = arq_frag_count(len, a->blob_len);
 
@@ -92,7 +99,8 @@ struct arq_msg *arq_add(struct arq *a, uint64_t contact,
 	return m;
 }
 
-struct arq_msg *arq_find(struct arq *a, const uint8_t id[static ARQ_ID_LEN])
+struct arq_msg *
+arq_find(struct arq *a, const uint8_t id[static ARQ_ID_LEN])
 {
 	for (size_t i = 0; i < a->n; i++)
 		if (memcmp(a->msgs[i]->id, id, ARQ_ID_LEN) == 0)
@@ -100,8 +108,8 @@ struct arq_msg *arq_find(struct arq *a, const uint8_t id[static ARQ_ID_LEN])
 	return NULL;
 }
 
-bool arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m,
-	      size_t *idx)
+bool
+arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m, size_t *idx)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct arq_msg *x = a->msgs[i];
@@ -120,7 +128,8 @@ bool arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m,
 }
 
 /* The timeout after the given number of sends: base * backoff^(tries-1). */
-static uint64_t arq_timeout(const struct arq_params *p, uint32_t tries)
+static uint64_t
+arq_timeout(const struct arq_params *p, uint32_t tries)
 {
 	double t = (double)p->timeout_ms;
 
@@ -132,7 +141,8 @@ static uint64_t arq_timeout(const struct arq_params *p, uint32_t tries)
 	return t < (double)p->max_timeout_ms ? (uint64_t)t : p->max_timeout_ms;
 }
 
-void arq_sent(struct arq *a, struct arq_msg *m, size_t idx, uint64_t now_ms)
+void
+arq_sent(struct arq *a, struct arq_msg *m, size_t idx, uint64_t now_ms)
 {
 	struct arq_frag *f = &m->frags[idx];
 
@@ -143,7 +153,8 @@ void arq_sent(struct arq *a, struct arq_msg *m, size_t idx, uint64_t now_ms)
 	f->due_ms = now_ms + arq_timeout(&a->p, f->tries);
 }
 
-int arq_acked(struct arq *a, const uint8_t id[static ARQ_ID_LEN], size_t idx)
+int
+arq_acked(struct arq *a, const uint8_t id[static ARQ_ID_LEN], size_t idx)
 {
 	struct arq_msg *m = arq_find(a, id);
 
@@ -155,7 +166,8 @@ int arq_acked(struct arq *a, const uint8_t id[static ARQ_ID_LEN], size_t idx)
 	return m->nacked == m->nfrag ? 1 : 0;
 }
 
-void arq_remove(struct arq *a, struct arq_msg *m)
+void
+arq_remove(struct arq *a, struct arq_msg *m)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		if (a->msgs[i] != m)
@@ -168,7 +180,8 @@ void arq_remove(struct arq *a, struct arq_msg *m)
 	}
 }
 
-struct arq_msg *arq_expired(struct arq *a, uint64_t now_ms)
+struct arq_msg *
+arq_expired(struct arq *a, uint64_t now_ms)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		struct arq_msg *m = a->msgs[i];
@@ -182,7 +195,8 @@ struct arq_msg *arq_expired(struct arq *a, uint64_t now_ms)
 	return NULL;
 }
 
-uint64_t arq_next_due(const struct arq *a)
+uint64_t
+arq_next_due(const struct arq *a)
 {
 	uint64_t due = UINT64_MAX;
 
@@ -201,8 +215,9 @@ uint64_t arq_next_due(const struct arq *a)
 	return due;
 }
 
-int arq_frag_encode(const struct arq *a, const struct arq_msg *m, size_t idx,
-		    uint8_t *out, size_t out_len)
+int
+arq_frag_encode(const struct arq *a, const struct arq_msg *m, size_t idx,
+		uint8_t *out, size_t out_len)
 {
 	size_t per = arq_frag_data_len(a->blob_len);
 
@@ -221,8 +236,9 @@ int arq_frag_encode(const struct arq *a, const struct arq_msg *m, size_t idx,
 	return 0;
 }
 
-int arq_wrap(uint8_t *blob, size_t blob_len, const uint8_t *plain,
-	     const uint8_t key[static 32])
+int
+arq_wrap(uint8_t *blob, size_t blob_len, const uint8_t *plain,
+	 const uint8_t key[static 32])
 {
 	if (blob_len <= ARQ_BLOB_OVERHEAD)
 		return -1;
@@ -230,16 +246,17 @@ int arq_wrap(uint8_t *blob, size_t blob_len, const uint8_t *plain,
 	return 0;
 }
 
-int arq_unwrap(uint8_t *plain, const uint8_t *blob, size_t blob_len,
-	       const uint8_t key[static 32])
+int
+arq_unwrap(uint8_t *plain, const uint8_t *blob, size_t blob_len,
+	   const uint8_t key[static 32])
 {
 	if (blob_len <= ARQ_BLOB_OVERHEAD)
 		return -1;
 	return xaead_open(plain, blob, blob_len, NULL, 0, key);
 }
 
-enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
-				   const uint8_t *plain, size_t plain_len)
+enum arq_rx_result
+arq_frag_decode(struct arq_frag_view *v, const uint8_t *plain, size_t plain_len)
 {
 	struct rd r;
 

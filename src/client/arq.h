@@ -38,13 +38,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ARQ_KIND_FRAGMENT 0x01
-#define ARQ_ID_LEN 16
-#define ARQ_HDR_LEN 31
-#define ARQ_FRAG_MAX 4096
-#define ARQ_MSG_MAX (1u << 22) /* 4 MiB */
+#define ARQ_KIND_FRAGMENT  0x01
+#define ARQ_ID_LEN         16
+#define ARQ_HDR_LEN        31
+#define ARQ_FRAG_MAX       4096
+#define ARQ_MSG_MAX        (1u << 22) /* 4 MiB */
 /* Bytes of blob that are not fragment data: header, nonce and tag. */
-#define ARQ_BLOB_OVERHEAD (ARQ_HDR_LEN + 24 + 16)
+#define ARQ_BLOB_OVERHEAD  (ARQ_HDR_LEN + 24 + 16)
 /*
  * The receiver holds at most this many messages per contact that it cannot
  * hand up yet (incomplete, or complete behind a gap in the sequence).  The
@@ -61,14 +61,14 @@
  * out oldest first), so the per-stream cap is room for two of the largest
  * (a message's last fragment is allocated full: up to 64 KiB more each).
  */
-#define ARQ_RX_BYTES_MAX (2 * ((size_t)ARQ_MSG_MAX + 65536)) /* 8.1 MiB */
-#define ARQ_RX_TOTAL_MAX ((size_t)64 << 20)
+#define ARQ_RX_BYTES_MAX   (2 * ((size_t)ARQ_MSG_MAX + 65536)) /* 8.1 MiB */
+#define ARQ_RX_TOTAL_MAX   ((size_t)64 << 20)
 
 struct arq_params {
-	uint64_t timeout_ms;	 /* first timeout: the round trip's p99 */
-	double backoff;		 /* factor per retry (>= 1) */
+	uint64_t timeout_ms;     /* first timeout: the round trip's p99 */
+	double backoff;          /* factor per retry (>= 1) */
 	uint64_t max_timeout_ms; /* ceiling of the grown timeout */
-	uint64_t retention_ms;	 /* give up only after this */
+	uint64_t retention_ms;   /* give up only after this */
 };
 
 /* The defaults for a round-trip p99 of rtt_p99_ms: backoff 2, ceiling 1 h,
@@ -81,21 +81,21 @@ size_t arq_frag_data_len(size_t blob_len);
 size_t arq_frag_count(size_t len, size_t blob_len);
 
 enum arq_frag_state {
-	ARQ_FRAG_READY,	   /* to send at due_ms */
+	ARQ_FRAG_READY,    /* to send at due_ms */
 	ARQ_FRAG_INFLIGHT, /* sent, waiting for its ack until due_ms */
 	ARQ_FRAG_ACKED,
 };
 
 struct arq_frag {
 	enum arq_frag_state state;
-	uint32_t tries;	 /* sends so far */
+	uint32_t tries;  /* sends so far */
 	uint64_t due_ms; /* READY: send at; INFLIGHT: retry at */
 };
 
 struct arq_msg {
 	uint8_t id[ARQ_ID_LEN];
 	uint64_t contact; /* the caller's contact handle */
-	int64_t row;	  /* the caller's store row */
+	int64_t row;      /* the caller's store row */
 	uint64_t seq;
 	uint64_t queued_ms;
 	uint8_t *data; /* owned copy */
@@ -135,8 +135,7 @@ struct arq_msg *arq_find(struct arq *a, const uint8_t id[static ARQ_ID_LEN]);
  * The fragment to send next at now_ms (the oldest message's first due
  * fragment), or false. Sending it is then reported with arq_sent().
  */
-bool arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m,
-	      size_t *idx);
+bool arq_next(struct arq *a, uint64_t now_ms, struct arq_msg **m, size_t *idx);
 
 /* Fragment idx of m went out at now_ms: arm its timeout. */
 void arq_sent(struct arq *a, struct arq_msg *m, size_t idx, uint64_t now_ms);
@@ -176,7 +175,8 @@ int arq_frag_encode(const struct arq *a, const struct arq_msg *m, size_t idx,
 int arq_wrap(uint8_t *blob, size_t blob_len, const uint8_t *plain,
 	     const uint8_t key[static 32]);
 int arq_unwrap(uint8_t *plain, const uint8_t *blob, size_t blob_len,
-	       const uint8_t key[static 32]) __attribute__((warn_unused_result));
+	       const uint8_t key[static 32])
+    __attribute__((warn_unused_result));
 
 /* A decoded fragment: data points into the plaintext given. */
 struct arq_frag_view {
@@ -189,11 +189,11 @@ struct arq_frag_view {
 };
 
 enum arq_rx_result {
-	ARQ_RX_OK,	  /* stored (maybe completed messages: arq_rx_pop) */
+	ARQ_RX_OK,        /* stored (maybe completed messages: arq_rx_pop) */
 	ARQ_RX_DUPLICATE, /* seen before: dropped */
 	ARQ_RX_MALFORMED, /* bad header, lengths or nonzero padding */
 	ARQ_RX_CONFLICT,  /* same id, different count or sequence */
-	ARQ_RX_FULL,	  /* too many incomplete messages: dropped */
+	ARQ_RX_FULL,      /* too many incomplete messages: dropped */
 };
 
 /* Decode a fragment plaintext of plain_len bytes; ARQ_RX_OK or MALFORMED. */
@@ -206,7 +206,7 @@ struct arq_rx;
 /* Bytes held by every receiving stream that joined it, and their cap. */
 struct arq_rx_budget {
 	size_t held, max;
-	uint64_t dropped; /* incomplete messages dropped to stay under max */
+	uint64_t dropped;    /* incomplete messages dropped to stay under max */
 	struct arq_rx *head; /* the streams that joined */
 };
 
@@ -249,8 +249,7 @@ enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v);
  * The next message in sequence if it is complete: *data (caller frees with
  * free()) and *len, and next_seq advances. false when it is not there yet.
  */
-bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len,
-		uint64_t *seq);
+bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq);
 
 const char *arq_rx_strerror(enum arq_rx_result r);
 

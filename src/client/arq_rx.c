@@ -2,34 +2,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/arq.h"
 #include "lib/alloc.h"
+
+#include "client/arq.h"
 
 struct arq_rx_msg {
 	uint8_t id[ARQ_ID_LEN];
 	uint64_t seq;
 	uint16_t count, have;
-	size_t per; /* data bytes of every fragment but the last */
-	size_t len; /* known once the last fragment arrived */
+	size_t per;    /* data bytes of every fragment but the last */
+	size_t len;    /* known once the last fragment arrived */
 	uint8_t *seen; /* count flags */
 	uint8_t *data; /* count * per bytes */
 	size_t cost;   /* what it counts against the caps: count * per */
 };
 
-void arq_rx_init(struct arq_rx *r, uint64_t next_seq)
+void
+arq_rx_init(struct arq_rx *r, uint64_t next_seq)
 {
 	memset(r, 0, sizeof(*r));
 	r->next_seq = next_seq ? next_seq : 1;
 	r->max_bytes = ARQ_RX_BYTES_MAX;
 }
 
-void arq_rx_budget_init(struct arq_rx_budget *b, size_t max)
+void
+arq_rx_budget_init(struct arq_rx_budget *b, size_t max)
 {
 	memset(b, 0, sizeof(*b));
 	b->max = max;
 }
 
-void arq_rx_join(struct arq_rx *r, struct arq_rx_budget *b)
+void
+arq_rx_join(struct arq_rx *r, struct arq_rx_budget *b)
 {
 	r->budget = b;
 	r->next = b->head;
@@ -37,7 +41,8 @@ void arq_rx_join(struct arq_rx *r, struct arq_rx_budget *b)
 	b->held += r->held;
 }
 
-static void arq_rx_leave(struct arq_rx *r)
+static void
+arq_rx_leave(struct arq_rx *r)
 {
 	struct arq_rx **p;
 
@@ -53,7 +58,8 @@ static void arq_rx_leave(struct arq_rx *r)
 	r->next = NULL;
 }
 
-static void arq_rx_msg_free(struct arq_rx_msg *m)
+static void
+arq_rx_msg_free(struct arq_rx_msg *m)
 {
 	if (m == NULL)
 		return;
@@ -62,7 +68,8 @@ static void arq_rx_msg_free(struct arq_rx_msg *m)
 	free(m);
 }
 
-void arq_rx_free(struct arq_rx *r)
+void
+arq_rx_free(struct arq_rx *r)
 {
 	arq_rx_leave(r);
 	for (size_t i = 0; i < r->n; i++)
@@ -71,8 +78,8 @@ void arq_rx_free(struct arq_rx *r)
 	r->held = 0;
 }
 
-static struct arq_rx_msg *arq_rx_find(struct arq_rx *r,
-				      const struct arq_frag_view *v)
+static struct arq_rx_msg *
+arq_rx_find(struct arq_rx *r, const struct arq_frag_view *v)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (memcmp(r->pending[i]->id, v->id, ARQ_ID_LEN) == 0)
@@ -80,8 +87,8 @@ static struct arq_rx_msg *arq_rx_find(struct arq_rx *r,
 	return NULL;
 }
 
-static struct arq_rx_msg *arq_rx_new(struct arq_rx *r,
-				     const struct arq_frag_view *v)
+static struct arq_rx_msg *
+arq_rx_new(struct arq_rx *r, const struct arq_frag_view *v)
 {
 	struct arq_rx_msg *m = bc_calloc(1, sizeof(*m));
 	memcpy(m->id, v->id, ARQ_ID_LEN);
@@ -98,7 +105,8 @@ static struct arq_rx_msg *arq_rx_new(struct arq_rx *r,
 	return m;
 }
 
-static void arq_rx_drop(struct arq_rx *r, size_t i)
+static void
+arq_rx_drop(struct arq_rx *r, size_t i)
 {
 	r->held -= r->pending[i]->cost;
 	if (r->budget != NULL)
@@ -111,7 +119,8 @@ static void arq_rx_drop(struct arq_rx *r, size_t i)
 
 /* Drop r's oldest incomplete message for room (the oldest complete one
  * waiting behind a gap if none is incomplete); its number is skipped. */
-static void arq_rx_evict(struct arq_rx *r)
+static void
+arq_rx_evict(struct arq_rx *r)
 {
 	size_t i = 0;
 
@@ -132,7 +141,8 @@ static void arq_rx_evict(struct arq_rx *r)
 }
 
 /* The stream of b that holds the most bytes (and something). */
-static struct arq_rx *arq_rx_biggest(struct arq_rx_budget *b)
+static struct arq_rx *
+arq_rx_biggest(struct arq_rx_budget *b)
 {
 	struct arq_rx *best = NULL;
 
@@ -143,10 +153,10 @@ static struct arq_rx *arq_rx_biggest(struct arq_rx_budget *b)
 }
 
 /* Make room for need more bytes; -1 when it cannot be made. */
-static int arq_rx_room(struct arq_rx *r, size_t need)
+static int
+arq_rx_room(struct arq_rx *r, size_t need)
 {
-	if (need > r->max_bytes ||
-	    (r->budget != NULL && need > r->budget->max))
+	if (need > r->max_bytes || (r->budget != NULL && need > r->budget->max))
 		return -1;
 	while (r->held + need > r->max_bytes)
 		arq_rx_evict(r);
@@ -160,7 +170,8 @@ static int arq_rx_room(struct arq_rx *r, size_t need)
 	return 0;
 }
 
-static bool arq_rx_is_gone(const struct arq_rx *r, uint64_t seq)
+static bool
+arq_rx_is_gone(const struct arq_rx *r, uint64_t seq)
 {
 	for (size_t i = 0; i < r->ngone; i++)
 		if (r->gone[i] == seq)
@@ -168,7 +179,8 @@ static bool arq_rx_is_gone(const struct arq_rx *r, uint64_t seq)
 	return false;
 }
 
-enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v)
+enum arq_rx_result
+arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v)
 {
 	if (v->seq < r->next_seq || arq_rx_is_gone(r, v->seq))
 		return ARQ_RX_DUPLICATE;
@@ -201,7 +213,8 @@ enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v)
 }
 
 /* Pass over a dropped message whose turn has come. */
-static bool arq_rx_skip_gone(struct arq_rx *r)
+static bool
+arq_rx_skip_gone(struct arq_rx *r)
 {
 	for (size_t i = 0; i < r->ngone; i++) {
 		if (r->gone[i] != r->next_seq)
@@ -216,8 +229,8 @@ static bool arq_rx_skip_gone(struct arq_rx *r)
 	return false;
 }
 
-bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len,
-		uint64_t *seq)
+bool
+arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq)
 {
 	while (arq_rx_skip_gone(r))
 		;
@@ -238,7 +251,8 @@ bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len,
 	return false;
 }
 
-const char *arq_rx_strerror(enum arq_rx_result r)
+const char *
+arq_rx_strerror(enum arq_rx_result r)
 {
 	switch (r) {
 	case ARQ_RX_OK:

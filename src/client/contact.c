@@ -6,15 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/hkdf.h"
-#include "crypto/secret.h"
 #include "lib/alloc.h"
 
-#define HS_INFO "backchannel transport v1 handshake"
+#include "crypto/hkdf.h"
+#include "crypto/secret.h"
+
+#define HS_INFO  "backchannel transport v1 handshake"
 #define A2I_INFO "backchannel transport v1 acceptor to inviter"
 #define I2A_INFO "backchannel transport v1 inviter to acceptor"
 
-struct contact *contact_new(void)
+struct contact *
+contact_new(void)
 {
 	struct contact *c = secret_alloc(sizeof(*c));
 
@@ -25,7 +27,8 @@ struct contact *contact_new(void)
 	return c;
 }
 
-void contact_free(struct contact *c)
+void
+contact_free(struct contact *c)
 {
 	if (c == NULL)
 		return;
@@ -37,24 +40,28 @@ void contact_free(struct contact *c)
 	secret_free(c);
 }
 
-uint64_t contact_handle(const struct contact *c, enum contact_target t)
+uint64_t
+contact_handle(const struct contact *c, enum contact_target t)
 {
 	return c->id * 4 + (uint64_t)t;
 }
 
-uint64_t contact_handle_id(uint64_t handle)
+uint64_t
+contact_handle_id(uint64_t handle)
 {
 	return handle / 4;
 }
 
-int contact_hs_key(uint8_t out[32], const uint8_t secret[16],
-		   const uint8_t queue[32])
+int
+contact_hs_key(uint8_t out[32], const uint8_t secret[16],
+	       const uint8_t queue[32])
 {
 	return hkdf_sha256(out, 32, queue, 32, secret, 16, HS_INFO,
 			   strlen(HS_INFO));
 }
 
-int contact_derive_keys(struct contact *c)
+int
+contact_derive_keys(struct contact *c)
 {
 	bool inviter = (c->flags & CONTACT_F_INVITER) != 0;
 	uint8_t *a2i = inviter ? c->rx_key : c->tx_key;
@@ -68,19 +75,22 @@ int contact_derive_keys(struct contact *c)
 	return 0;
 }
 
-void contact_store_name(char *out, size_t cap, uint64_t id)
+void
+contact_store_name(char *out, size_t cap, uint64_t id)
 {
 	snprintf(out, cap, "peer/%llu", (unsigned long long)id);
 }
 
-static void put_name(struct buf *b, const char *s)
+static void
+put_name(struct buf *b, const char *s)
 {
 	size_t n = strlen(s);
 	buf_append_u8(b, (uint8_t)n);
 	buf_append(b, s, n);
 }
 
-static void get_name(struct rd *r, char out[E2E_NAME_MAX + 1])
+static void
+get_name(struct rd *r, char out[E2E_NAME_MAX + 1])
 {
 	uint8_t n = rd_u8(r);
 	if (n > E2E_NAME_MAX) {
@@ -93,7 +103,8 @@ static void get_name(struct rd *r, char out[E2E_NAME_MAX + 1])
 }
 
 /* The first-contact state of whichever side is still pending. */
-static int put_fc(const struct contact *c, struct buf *b)
+static int
+put_fc(const struct contact *c, struct buf *b)
 {
 	struct buf t;
 	int rc = 0;
@@ -116,7 +127,8 @@ static int put_fc(const struct contact *c, struct buf *b)
 	return rc;
 }
 
-static int put_ratchet(const struct contact *c, struct buf *b)
+static int
+put_ratchet(const struct contact *c, struct buf *b)
 {
 	size_t n = c->ratchet ? ratchet_serialized_len(c->ratchet) : 0, got;
 
@@ -131,7 +143,8 @@ static int put_ratchet(const struct contact *c, struct buf *b)
 	return 0;
 }
 
-int contact_encode(const struct contact *c, struct buf *b)
+int
+contact_encode(const struct contact *c, struct buf *b)
 {
 	buf_append_u8(b, CONTACT_VERSION);
 	buf_append_u64be(b, c->id);
@@ -160,7 +173,8 @@ int contact_encode(const struct contact *c, struct buf *b)
 }
 
 /* The pending first-contact state, read back. */
-static int get_fc(struct contact *c, struct rd *r)
+static int
+get_fc(struct contact *c, struct rd *r)
 {
 	uint8_t kind = rd_u8(r);
 	uint32_t n = rd_u32be(r);
@@ -175,7 +189,8 @@ static int get_fc(struct contact *c, struct rd *r)
 	return kind == 0 || c->inv != NULL || c->acc != NULL ? 0 : -1;
 }
 
-static int get_tail(struct contact *c, struct rd *r)
+static int
+get_tail(struct contact *c, struct rd *r)
 {
 	enum ratchet_err re;
 
@@ -199,7 +214,8 @@ static int get_tail(struct contact *c, struct rd *r)
 	return 0;
 }
 
-struct contact *contact_decode(const uint8_t *in, size_t len)
+struct contact *
+contact_decode(const uint8_t *in, size_t len)
 {
 	struct contact *c = contact_new();
 	struct rd r;
@@ -237,7 +253,8 @@ bad:
 	return NULL;
 }
 
-const char *contact_state_name(enum contact_state s)
+const char *
+contact_state_name(enum contact_state s)
 {
 	switch (s) {
 	case CONTACT_INVITED:

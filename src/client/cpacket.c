@@ -3,15 +3,18 @@
 
 #include <string.h>
 
+#include "lib/alloc.h"
+
 #include "crypto/rand.h"
 #include "crypto/secret.h"
-#include "lib/alloc.h"
+
 #include "wire/sphinx_packet.h"
 #include "wire/sphinx_surb.h"
 
-int cpacket_ctx_init(struct cpacket_ctx *x, const struct dir_consensus *c,
-		     uint64_t epoch, const struct dir_node *own,
-		     const uint8_t own_queue[static 32])
+int
+cpacket_ctx_init(struct cpacket_ctx *x, const struct dir_consensus *c,
+		 uint64_t epoch, const struct dir_node *own,
+		 const uint8_t own_queue[static 32])
 {
 	memset(x, 0, sizeof(*x));
 	/* Our routes are 5 hops forward, 4 back: the header must hold 5. */
@@ -26,10 +29,11 @@ int cpacket_ctx_init(struct cpacket_ctx *x, const struct dir_consensus *c,
 	return 0;
 }
 
-int cpacket_build(const struct cpacket_ctx *x, const struct dir_node *dest,
-		  const uint8_t recipient[static 32], const uint8_t *blob,
-		  size_t blob_len, bool reply, uint8_t *pkt,
-		  uint8_t surb_id[static SPHINX_SURB_ID_LEN], uint8_t *token)
+int
+cpacket_build(const struct cpacket_ctx *x, const struct dir_node *dest,
+	      const uint8_t recipient[static 32], const uint8_t *blob,
+	      size_t blob_len, bool reply, uint8_t *pkt,
+	      uint8_t surb_id[static SPHINX_SURB_ID_LEN], uint8_t *token)
 {
 	struct sphinx_path_hop fwd[ROUTE_FWD_HOPS], back[ROUTE_REPLY_HOPS];
 	uint8_t *user = bc_malloc(x->g.user_len);

@@ -17,10 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "client/route.h"
 #include "wire/dir_consensus.h"
 #include "wire/service_id.h"
 #include "wire/sphinx_geometry.h"
+
+#include "client/route.h"
 
 #define CPACKET_ECHO_ID SERVICE_ID_ECHO
 #define CPACKET_DROP_ID SERVICE_ID_DROP
@@ -32,9 +33,9 @@
 struct cpacket_ctx {
 	struct sphinx_geometry g; /* from the consensus parameters */
 	const struct dir_consensus *c;
-	uint64_t epoch;		   /* whose packet keys to use */
+	uint64_t epoch;             /* whose packet keys to use */
 	const struct dir_node *own; /* our gateway */
-	uint8_t own_queue[32];	   /* our reply queue there */
+	uint8_t own_queue[32];      /* our reply queue there */
 };
 
 /* Geometry from the consensus (hops, blob length, reply room); -1 if bad. */

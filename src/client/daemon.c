@@ -4,21 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/daemon_internal.h"
-#include "client/route.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "crypto/x25519.h"
-#include "crypto/xaead.h"
 #include "lib/alloc.h"
 #include "lib/bytes.h"
 #include "lib/codec.h"
 #include "lib/keyfile.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+#include "crypto/xaead.h"
+
 #include "wire/sphinx_surb.h"
 
-void daemon_fatal(struct daemon *d, const char *msg)
+#include "client/daemon_internal.h"
+#include "client/route.h"
+
+void
+daemon_fatal(struct daemon *d, const char *msg)
 {
 	if (d->exit_code == 0) {
 		snprintf(d->fatal, sizeof(d->fatal), "%s", msg);
@@ -27,14 +31,15 @@ void daemon_fatal(struct daemon *d, const char *msg)
 	evloop_stop(d->ev);
 }
 
-static uint64_t now_us(void)
+static uint64_t
+now_us(void)
 {
 	return time_mono_ns() / 1000;
 }
 
 /* Our gateway must be in the consensus under the configured link key. */
-static const struct dir_node *daemon_own_gateway(const struct daemon *d,
-						 const struct dir_consensus *c)
+static const struct dir_node *
+daemon_own_gateway(const struct daemon *d, const struct dir_consensus *c)
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (c->nodes[i].desc.role == DIR_ROLE_GATEWAY &&
@@ -43,7 +48,8 @@ static const struct dir_node *daemon_own_gateway(const struct daemon *d,
 	return NULL;
 }
 
-static uint64_t daemon_epoch(const struct dir_params *p)
+static uint64_t
+daemon_epoch(const struct dir_params *p)
 {
 	uint64_t now = (uint64_t)time_wall_s();
 	if (now < p->genesis || p->epoch_len_s == 0)
@@ -51,7 +57,8 @@ static uint64_t daemon_epoch(const struct dir_params *p)
 	return (now - p->genesis) / p->epoch_len_s;
 }
 
-static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
+static void
+daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 {
 	struct daemon *d = ctx;
 	struct buf b;
@@ -91,13 +98,13 @@ static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 	d->px_ok = true;
 	const struct dir_params *p = &d->cons.params;
 	/* The wait at the gateway is a queue behind our own replies. */
-	double fetch_ms = route_fetch_wait_ms(
-		p->lambda_f / 1000.0, (p->lambda_p + p->lambda_l) / 1000.0,
-		60000.0);
+	double fetch_ms =
+	    route_fetch_wait_ms(p->lambda_f / 1000.0,
+				(p->lambda_p + p->lambda_l) / 1000.0, 60000.0);
 	double q = route_rtt_quantile_ms(
-		p->mean_delay_ms ? p->mean_delay_ms : 1,
-		p->max_delay_ms ? p->max_delay_ms : 1,
-		ROUTE_FWD_DELAYED + ROUTE_REPLY_DELAYED, fetch_ms, 0.99);
+	    p->mean_delay_ms ? p->mean_delay_ms : 1,
+	    p->max_delay_ms ? p->max_delay_ms : 1,
+	    ROUTE_FWD_DELAYED + ROUTE_REPLY_DELAYED, fetch_ms, 0.99);
 	d->rtt_p99_ms = q > 1.0 ? (uint64_t)q : 1;
 	d->arq.p.timeout_ms = d->rtt_p99_ms;
 	struct sched_rates r;
@@ -123,31 +130,33 @@ static void daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 }
 
 /* A slot for a new reply block; the oldest is overwritten. */
-static struct surb_slot *daemon_surb_slot(struct daemon *d, uint8_t **token)
+static struct surb_slot *
+daemon_surb_slot(struct daemon *d, uint8_t **token)
 {
 	size_t i = d->surb_next++ % DAEMON_SURBS;
 	*token = d->tokens + i * CPACKET_TOKEN_LEN;
 	return &d->surbs[i];
 }
 
-static int daemon_send_pkt(struct daemon *d, const uint8_t *pkt)
+static int
+daemon_send_pkt(struct daemon *d, const uint8_t *pkt)
 {
 	if (d->conn == NULL || !link_conn_is_open(d->conn))
 		return -1;
 	return link_conn_send_packet(d->conn, pkt, d->px.g.packet_len) ==
-			       LINK_OK
-		       ? 0
-		       : -1;
+		       LINK_OK
+		   ? 0
+		   : -1;
 }
 
 /*
  * One packet: to dest/recipient, carrying blob, with a reply block whose
  * meaning is kind (SURB_FREE: no reply block, a drop).
  */
-static int daemon_packet(struct daemon *d, const struct dir_node *dest,
-			 const uint8_t recipient[32], const uint8_t *blob,
-			 size_t blob_len, enum surb_kind kind,
-			 const struct arq_msg *m, size_t idx)
+static int
+daemon_packet(struct daemon *d, const struct dir_node *dest,
+	      const uint8_t recipient[32], const uint8_t *blob, size_t blob_len,
+	      enum surb_kind kind, const struct arq_msg *m, size_t idx)
 {
 	uint8_t *pkt = bc_malloc(d->px.g.packet_len);
 	uint8_t surb_id[SPHINX_SURB_ID_LEN], *token = NULL;
@@ -182,8 +191,8 @@ done:
 
 /* The recipient of a real fragment: contact/<n> = gateway identity (32) |
  * queue (32) | transport key (32), in the store. */
-static int daemon_send_fragment(struct daemon *d, struct arq_msg *m,
-				size_t idx)
+static int
+daemon_send_fragment(struct daemon *d, struct arq_msg *m, size_t idx)
 {
 	char name[40];
 	uint8_t *v = NULL, *plain = NULL, *blob = NULL;
@@ -201,7 +210,7 @@ static int daemon_send_fragment(struct daemon *d, struct arq_msg *m,
 	plain = bc_malloc(blen - XAEAD_OVERHEAD);
 	blob = bc_malloc(blen);
 	if (arq_frag_encode(&d->arq, m, idx, plain, blen - XAEAD_OVERHEAD) <
-		    0 ||
+		0 ||
 	    arq_wrap(blob, blen, plain, v + 64) < 0)
 		goto done;
 	rc = daemon_packet(d, dest, v + 32, blob, blen, SURB_FRAG, m, idx);
@@ -215,7 +224,8 @@ done:
 }
 
 /* The sending stream's slot: a real fragment when one is due, else cover. */
-static void daemon_on_send(struct daemon *d)
+static void
+daemon_on_send(struct daemon *d)
 {
 	struct arq_msg *m;
 	size_t idx;
@@ -231,14 +241,15 @@ static void daemon_on_send(struct daemon *d)
 		/* No route to this contact now: try it again later. */
 		arq_sent(&d->arq, m, idx, now);
 	}
-	const struct dir_node *gw = route_pick_gateway(&d->cons,
-						       DIR_SERVICE_ECHO);
+	const struct dir_node *gw =
+	    route_pick_gateway(&d->cons, DIR_SERVICE_ECHO);
 	if (gw != NULL)
 		daemon_packet(d, gw, CPACKET_ECHO_ID, NULL, 0, SURB_COVER, NULL,
 			      0);
 }
 
-static void daemon_event(struct daemon *d, enum sched_stream st)
+static void
+daemon_event(struct daemon *d, enum sched_stream st)
 {
 	const struct dir_node *gw;
 
@@ -273,7 +284,8 @@ static void daemon_event(struct daemon *d, enum sched_stream st)
  * packets built with them die at the first mix. Until the new one comes
  * (the gateway may still serve the old one for a moment), every 3 s.
  */
-static void daemon_refresh(struct daemon *d)
+static void
+daemon_refresh(struct daemon *d)
 {
 	uint64_t now = (uint64_t)time_wall_ms();
 
@@ -287,7 +299,8 @@ static void daemon_refresh(struct daemon *d)
 }
 
 /* Loops not back within the round trip's p99: warn (docs/client.md). */
-static void daemon_loop_alarm(struct daemon *d)
+static void
+daemon_loop_alarm(struct daemon *d)
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(600000);
 	struct loopmon *m = &d->loopmon;
@@ -296,9 +309,11 @@ static void daemon_loop_alarm(struct daemon *d)
 
 	if (c == -1)
 		log_notice("client: loops return again (%.0f %% of the last "
-			   "%zu)", 100.0 * loopmon_ratio(m), m->wn);
+			   "%zu)",
+			   100.0 * loopmon_ratio(m), m->wn);
 	else if (m->alarm)
-		log_ratelim(&rl, LOG_LVL_WARN, "client: only %.0f %% of the "
+		log_ratelim(&rl, LOG_LVL_WARN,
+			    "client: only %.0f %% of the "
 			    "last %zu loops came back within %llu ms: the "
 			    "network loses packets, or someone drops them",
 			    100.0 * loopmon_ratio(m), m->wn,
@@ -311,7 +326,8 @@ static void daemon_loop_alarm(struct daemon *d)
  * backlog at our gateway that delays acknowledgements, and resending then
  * only spends sending slots (docs/client.md "Fetch capacity").
  */
-static void daemon_adapt_timeout(struct daemon *d)
+static void
+daemon_adapt_timeout(struct daemon *d)
 {
 	uint64_t now = (uint64_t)time_mono_ms(), t = d->rtt_p99_ms;
 
@@ -327,7 +343,8 @@ static void daemon_adapt_timeout(struct daemon *d)
 }
 
 /* Timer: fire every due event, give up expired messages, re-arm. */
-static void daemon_tick(void *ctx)
+static void
+daemon_tick(void *ctx)
 {
 	struct daemon *d = ctx;
 	enum sched_stream st;
@@ -354,8 +371,8 @@ static void daemon_tick(void *ctx)
 	evtimer_start(d->tick, wait > 200 ? 200 : wait + 1, 0);
 }
 
-static struct surb_slot *daemon_surb_find(struct daemon *d, const uint8_t *id,
-					  uint8_t **token)
+static struct surb_slot *
+daemon_surb_find(struct daemon *d, const uint8_t *id, uint8_t **token)
 {
 	for (size_t i = 0; i < DAEMON_SURBS; i++) {
 		if (d->surbs[i].kind == SURB_FREE ||
@@ -368,7 +385,8 @@ static struct surb_slot *daemon_surb_find(struct daemon *d, const uint8_t *id,
 }
 
 /* An acknowledgement: record it durably, finish the message if complete. */
-static void daemon_acked(struct daemon *d, const struct surb_slot *s)
+static void
+daemon_acked(struct daemon *d, const struct surb_slot *s)
 {
 	struct arq_msg *m = arq_find(&d->arq, s->msg);
 
@@ -388,8 +406,9 @@ static void daemon_acked(struct daemon *d, const struct surb_slot *s)
 }
 
 /* A reply through one of our blocks: tag = its SURB id, then zeros. */
-static int daemon_reply(struct daemon *d, const uint8_t *tag,
-			const uint8_t *data, size_t len)
+static int
+daemon_reply(struct daemon *d, const uint8_t *tag, const uint8_t *data,
+	     size_t len)
 {
 	uint8_t *token = NULL;
 
@@ -401,8 +420,8 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 		return 0;
 	}
 	uint8_t *p = bc_memdup(data, len);
-	enum sphinx_err e = sphinx_surb_decrypt(&d->px.g, token,
-						CPACKET_TOKEN_LEN, p);
+	enum sphinx_err e =
+	    sphinx_surb_decrypt(&d->px.g, token, CPACKET_TOKEN_LEN, p);
 	free(p);
 	if (e != SPHINX_OK)
 		return -1;
@@ -411,8 +430,7 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 	if (s->kind == SURB_LOOP) {
 		d->loops_back++;
 		loopmon_back(&d->loopmon, be64_get(s->id));
-	}
-	else if (s->kind == SURB_FRAG)
+	} else if (s->kind == SURB_FRAG)
 		daemon_acked(d, s);
 	s->kind = SURB_FREE;
 	return 0;
@@ -420,8 +438,9 @@ static int daemon_reply(struct daemon *d, const uint8_t *tag,
 
 /* A message for us (queue id, data = the blob then zeros): stored, then
  * handled by the end-to-end layer. */
-static int daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
-		       const uint8_t *queue, const uint8_t *data, size_t len)
+static int
+daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
+	    const uint8_t *queue, const uint8_t *data, size_t len)
 {
 	if (sessions_on_item(&d->ss, id, queue, data, len) < 0)
 		return -1;
@@ -429,28 +448,31 @@ static int daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
 	return 0;
 }
 
-static int daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN],
-			  uint8_t kind,
-			  const uint8_t tag[static LINK_ITEM_TAG_LEN],
-			  const uint8_t *data, size_t len)
+static int
+daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN], uint8_t kind,
+	       const uint8_t tag[static LINK_ITEM_TAG_LEN], const uint8_t *data,
+	       size_t len)
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(60000);
 	struct daemon *d = ctx;
 
 	if (kind == LINK_ITEM_REPLY && d->px_ok) {
 		if (daemon_reply(d, tag, data, len) < 0)
-			log_ratelim(&rl, LOG_LVL_WARN, "client: a reply did "
-							"not open; dropped");
+			log_ratelim(&rl, LOG_LVL_WARN,
+				    "client: a reply did "
+				    "not open; dropped");
 		return 0;
 	}
 	if (kind == LINK_ITEM_MESSAGE)
 		return daemon_keep(d, id, tag, data, len);
-	log_ratelim(&rl, LOG_LVL_WARN, "client: an item of unknown kind from "
-				       "the gateway; dropped");
+	log_ratelim(&rl, LOG_LVL_WARN,
+		    "client: an item of unknown kind from "
+		    "the gateway; dropped");
 	return 0;
 }
 
-static int daemon_gw_send(void *ctx, const struct link_cmd *cmd)
+static int
+daemon_gw_send(void *ctx, const struct link_cmd *cmd)
 {
 	struct daemon *d = ctx;
 
@@ -459,7 +481,8 @@ static int daemon_gw_send(void *ctx, const struct link_cmd *cmd)
 	return link_conn_send(d->conn, cmd) == LINK_OK ? 0 : -1;
 }
 
-static void daemon_on_open(struct link_conn *c, void *ctx)
+static void
+daemon_on_open(struct link_conn *c, void *ctx)
 {
 	struct daemon *d = ctx;
 
@@ -469,8 +492,8 @@ static void daemon_on_open(struct link_conn *c, void *ctx)
 	gwlink_opened(&d->gw, time_wall_ms());
 }
 
-static enum link_err daemon_on_cmd(struct link_conn *c,
-				   const struct link_cmd *cmd, void *ctx)
+static enum link_err
+daemon_on_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
 	struct daemon *d = ctx;
 
@@ -481,8 +504,8 @@ static enum link_err daemon_on_cmd(struct link_conn *c,
 	return e;
 }
 
-static void daemon_on_close(struct link_conn *c,
-			    const struct link_close_info *i, void *ctx)
+static void
+daemon_on_close(struct link_conn *c, const struct link_close_info *i, void *ctx)
 {
 	struct daemon *d = ctx;
 
@@ -511,12 +534,14 @@ static void daemon_on_close(struct link_conn *c,
 		d->conn = NULL;
 	else
 		log_notice("client: link to the gateway down (%s); "
-			   "reconnecting", link_err_str(i->why));
+			   "reconnecting",
+			   link_err_str(i->why));
 }
 
 /* Read the passphrase (first line of the file) into secret memory. */
-static int daemon_passphrase(const char *path, char **pass, size_t *len,
-			     char *err, size_t errlen)
+static int
+daemon_passphrase(const char *path, char **pass, size_t *len, char *err,
+		  size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	int ret = -1;
@@ -538,9 +563,10 @@ static int daemon_passphrase(const char *path, char **pass, size_t *len,
 	return ret;
 }
 
-static int daemon_open_store(struct daemon *d, char *err, size_t errlen)
+static int
+daemon_open_store(struct daemon *d, char *err, size_t errlen)
 {
-	struct client_store_key k = { 0 };
+	struct client_store_key k = {0};
 	char *pass = NULL;
 	uint8_t *key = secret_alloc(32);
 	int ret = -1;
@@ -567,8 +593,8 @@ done:
 }
 
 /* A value kept in the store, created at random on first use. */
-static int daemon_persistent(struct daemon *d, const char *name,
-			     uint8_t *out, size_t len)
+static int
+daemon_persistent(struct daemon *d, const char *name, uint8_t *out, size_t len)
 {
 	uint8_t *v = NULL;
 	size_t n = 0;
@@ -587,19 +613,20 @@ static int daemon_persistent(struct daemon *d, const char *name,
 	return client_store_put(d->store, name, out, len);
 }
 
-static int daemon_load_msg(void *ctx, const struct client_store_msg *m)
+static int
+daemon_load_msg(void *ctx, const struct client_store_msg *m)
 {
 	struct daemon *d = ctx;
-	struct arq_msg *a = arq_add(&d->arq, m->contact, m->id, m->seq,
-				    m->body, m->body_len, m->queued_ms,
-				    m->acked);
+	struct arq_msg *a = arq_add(&d->arq, m->contact, m->id, m->seq, m->body,
+				    m->body_len, m->queued_ms, m->acked);
 	if (a == NULL)
 		return -1;
 	a->row = m->row;
 	return 0;
 }
 
-static int daemon_parse_cfg(struct daemon *d, char *err, size_t errlen)
+static int
+daemon_parse_cfg(struct daemon *d, char *err, size_t errlen)
 {
 	const struct client_config *c = d->cfg;
 	const char *colon = strrchr(c->gateway, ':');
@@ -611,11 +638,13 @@ static int daemon_parse_cfg(struct daemon *d, char *err, size_t errlen)
 	if (base64_decode(d->gw_key, sizeof(d->gw_key), &n, c->gateway_key,
 			  strlen(c->gateway_key)) != 0 ||
 	    n != 32) {
-		snprintf(err, errlen, "config: gateway_key is not a base64 "
-				      "32-byte key");
+		snprintf(err, errlen,
+			 "config: gateway_key is not a base64 "
+			 "32-byte key");
 		return -1;
 	}
-	if (colon == NULL || (size_t)(colon - c->gateway) >= sizeof(d->gw_host)) {
+	if (colon == NULL ||
+	    (size_t)(colon - c->gateway) >= sizeof(d->gw_host)) {
 		snprintf(err, errlen, "config: gateway is not host:port");
 		return -1;
 	}
@@ -630,7 +659,8 @@ static int daemon_parse_cfg(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void daemon_on_signal(void *ctx, int signum)
+static void
+daemon_on_signal(void *ctx, int signum)
 {
 	struct daemon *d = ctx;
 
@@ -639,7 +669,8 @@ static void daemon_on_signal(void *ctx, int signum)
 }
 
 /* Store, keys, outbox: everything before the loop starts. */
-static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
+static int
+daemon_prepare(struct daemon *d, char *err, size_t errlen)
 {
 	struct arq_params ap;
 	uint8_t *reg = NULL;
@@ -651,24 +682,26 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 	d->link_priv = secret_alloc(32);
 	if (daemon_persistent(d, "link_key", d->link_priv, 32) < 0 ||
 	    daemon_persistent(d, "reply_queue", d->reply_queue, 32) < 0) {
-		snprintf(err, errlen, "client store: cannot read or write keys");
+		snprintf(err, errlen,
+			 "client store: cannot read or write keys");
 		return -1;
 	}
 	x25519_base(d->link_pub, d->link_priv);
-	bool registered = client_store_get(d->store, "registered", &reg, &n) ==
-			  0;
+	bool registered =
+	    client_store_get(d->store, "registered", &reg, &n) == 0;
 	free(reg);
 	gwlink_init(&d->gw, &d->as,
-		    &(struct gwlink_ops){ daemon_gw_send, daemon_on_consensus,
-					  daemon_on_item, d, daemon_on_queue },
+		    &(struct gwlink_ops){daemon_gw_send, daemon_on_consensus,
+					 daemon_on_item, d, daemon_on_queue},
 		    registered, (const uint8_t *)d->cfg->token,
 		    strlen(d->cfg->token));
 	d->gw.reply_queue = d->reply_queue;
 	arq_params_default(&ap, 5000);
 	arq_init(&d->arq, &ap, 2000);
 	if (client_store_msg_each(d->store, daemon_load_msg, d) != 0) {
-		snprintf(err, errlen, "client store: a queued message does "
-				      "not open (damaged store)");
+		snprintf(err, errlen,
+			 "client store: a queued message does "
+			 "not open (damaged store)");
 		return -1;
 	}
 	if (daemon_sessions_open(d, err, errlen) < 0)
@@ -679,15 +712,16 @@ static int daemon_prepare(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static int daemon_start(struct daemon *d, char *err, size_t errlen)
+static int
+daemon_start(struct daemon *d, char *err, size_t errlen)
 {
 	struct link_cfg lc = {
-		.static_priv = d->link_priv,
-		.role = LINK_ROLE_CLIENT,
-		.on_open = daemon_on_open,
-		.on_cmd = daemon_on_cmd,
-		.on_close = daemon_on_close,
-		.ctx = d,
+	    .static_priv = d->link_priv,
+	    .role = LINK_ROLE_CLIENT,
+	    .on_open = daemon_on_open,
+	    .on_cmd = daemon_on_cmd,
+	    .on_close = daemon_on_close,
+	    .ctx = d,
 	};
 
 	d->ev = evloop_new();
@@ -700,10 +734,12 @@ static int daemon_start(struct daemon *d, char *err, size_t errlen)
 				daemon_ctl_handle, d, err, errlen);
 	if (d->ctl == NULL)
 		return -1;
-	if (link_mgr_connect(d->lm, d->gw_host, d->gw_port, d->gw_key,
-			     true) == NULL) {
-		snprintf(err, errlen, "config: gateway address %s is not an "
-				      "IP address", d->gw_host);
+	if (link_mgr_connect(d->lm, d->gw_host, d->gw_port, d->gw_key, true) ==
+	    NULL) {
+		snprintf(err, errlen,
+			 "config: gateway address %s is not an "
+			 "IP address",
+			 d->gw_host);
 		return -1;
 	}
 	evloop_on_signals(d->ev, daemon_on_signal, d);
@@ -713,7 +749,8 @@ static int daemon_start(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void daemon_cleanup(struct daemon *d)
+static void
+daemon_cleanup(struct daemon *d)
 {
 	ctlsock_close(d->ctl);
 	if (d->lm != NULL)
@@ -732,7 +769,8 @@ static void daemon_cleanup(struct daemon *d)
 	BC_FREE(d->surbs);
 }
 
-int client_daemon_run(const struct client_config *c)
+int
+client_daemon_run(const struct client_config *c)
 {
 	struct daemon *d = bc_calloc(1, sizeof(*d));
 	char err[300] = "";

@@ -12,16 +12,16 @@
 #include <stdio.h>
 
 struct client_config {
-	char *gateway;	   /* host:port */
+	char *gateway;     /* host:port */
 	char *gateway_key; /* base64 X25519 link key */
 	char *authorities; /* KEY@host:port, ... (or a file) */
-	char *store;	   /* path of the store */
+	char *store;       /* path of the store */
 	char *passphrase_file;
 	char *key_file;
 	char *control_socket;
 	char *token; /* registration token, "" for none */
 	char *log_level;
-	char *name; /* our name in invitations and acceptances */
+	char *name;             /* our name in invitations and acceptances */
 	int64_t store_cost_mib; /* Argon2id memory of a new store */
 };
 

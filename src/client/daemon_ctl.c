@@ -2,10 +2,12 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "client/daemon_internal.h"
 #include "lib/time.h"
 
-static json_t *ctl_status(const struct daemon *d)
+#include "client/daemon_internal.h"
+
+static json_t *
+ctl_status(const struct daemon *d)
 {
 	double up = (double)(time_mono_ms() - d->start_ms) / 1000.0;
 	uint64_t loops = d->sent[SCHED_LOOP];
@@ -13,51 +15,42 @@ static json_t *ctl_status(const struct daemon *d)
 
 	for (int i = 0; i < SCHED_NSTREAMS; i++) {
 		const char *n = sched_stream_name((enum sched_stream)i);
-		json_object_set_new(rates, n,
-				    json_real(d->sched_on
-						      ? d->sched.rates.per_s[i]
-						      : 0.0));
-		json_object_set_new(sent, n, json_integer((json_int_t)d->sent[i]));
+		json_object_set_new(
+		    rates, n,
+		    json_real(d->sched_on ? d->sched.rates.per_s[i] : 0.0));
+		json_object_set_new(sent, n,
+				    json_integer((json_int_t)d->sent[i]));
 	}
 	return json_pack(
-		"{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
-		" s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f, s:b, s:f, s:I},"
-		" s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:f, s:f, s:f},"
-		" s:f}",
-		"ok", 1,
-		"gateway", "link",
-		d->conn != NULL && link_conn_is_open(d->conn) ? "up" : "down",
-		"state", gwlink_state_name(d->gw.state),
-		"connects", (json_int_t)d->connects,
-		"disconnects", (json_int_t)d->disconnects,
-		"clock_skew_ms", (json_int_t)d->gw.skew_ms,
-		"consensus", "epoch",
-		(json_int_t)(d->have_cons ? d->cons.epoch : 0),
-		"nodes", (json_int_t)(d->have_cons ? d->cons.n_nodes : 0),
-		"rtt_p99_ms", (json_int_t)d->rtt_p99_ms,
-		"queues", "outbox", (json_int_t)d->arq.n,
-		"inbox_kept", (json_int_t)d->items_kept,
-		"rates_per_s", rates, "sent", sent,
-		"loops", "sent", (json_int_t)loops,
-		"back", (json_int_t)d->loops_back,
-		"return_ratio",
-		loops ? (double)d->loops_back / (double)loops : 0.0,
-		"alarm", d->loopmon.alarm,
-		"window_ratio", loopmon_ratio(&d->loopmon),
-		"window", (json_int_t)d->loopmon.wn,
-		"replies", "total", (json_int_t)d->replies,
-		"unknown", (json_int_t)d->replies_unknown,
-		"fetches", (json_int_t)d->gw.fetches,
-		"round_trip_ms", "predicted_p99", (json_int_t)d->rtt_p99_ms,
-		"timeout", (json_int_t)d->arq.p.timeout_ms,
-		"n", (json_int_t)d->loopmon.rtt_n,
-		"p50", loopmon_rtt_quantile(&d->loopmon, 0.5),
-		"p90", loopmon_rtt_quantile(&d->loopmon, 0.9),
-		"p99", loopmon_rtt_quantile(&d->loopmon, 0.99),
-		"uptime_s", up);
+	    "{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
+	    " s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f, s:b, s:f, s:I},"
+	    " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:f, s:f, s:f},"
+	    " s:f}",
+	    "ok", 1, "gateway", "link",
+	    d->conn != NULL && link_conn_is_open(d->conn) ? "up" : "down",
+	    "state", gwlink_state_name(d->gw.state), "connects",
+	    (json_int_t)d->connects, "disconnects", (json_int_t)d->disconnects,
+	    "clock_skew_ms", (json_int_t)d->gw.skew_ms, "consensus", "epoch",
+	    (json_int_t)(d->have_cons ? d->cons.epoch : 0), "nodes",
+	    (json_int_t)(d->have_cons ? d->cons.n_nodes : 0), "rtt_p99_ms",
+	    (json_int_t)d->rtt_p99_ms, "queues", "outbox", (json_int_t)d->arq.n,
+	    "inbox_kept", (json_int_t)d->items_kept, "rates_per_s", rates,
+	    "sent", sent, "loops", "sent", (json_int_t)loops, "back",
+	    (json_int_t)d->loops_back, "return_ratio",
+	    loops ? (double)d->loops_back / (double)loops : 0.0, "alarm",
+	    d->loopmon.alarm, "window_ratio", loopmon_ratio(&d->loopmon),
+	    "window", (json_int_t)d->loopmon.wn, "replies", "total",
+	    (json_int_t)d->replies, "unknown", (json_int_t)d->replies_unknown,
+	    "fetches", (json_int_t)d->gw.fetches, "round_trip_ms",
+	    "predicted_p99", (json_int_t)d->rtt_p99_ms, "timeout",
+	    (json_int_t)d->arq.p.timeout_ms, "n", (json_int_t)d->loopmon.rtt_n,
+	    "p50", loopmon_rtt_quantile(&d->loopmon, 0.5), "p90",
+	    loopmon_rtt_quantile(&d->loopmon, 0.9), "p99",
+	    loopmon_rtt_quantile(&d->loopmon, 0.99), "uptime_s", up);
 }
 
-static void ctl_error(struct buf *reply, const char *msg)
+static void
+ctl_error(struct buf *reply, const char *msg)
 {
 	json_t *j = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 	char *s = json_dumps(j, JSON_COMPACT);
@@ -67,8 +60,8 @@ static void ctl_error(struct buf *reply, const char *msg)
 	json_decref(j);
 }
 
-void daemon_ctl_handle(void *ctx, const char *line, size_t len,
-		       struct buf *reply)
+void
+daemon_ctl_handle(void *ctx, const char *line, size_t len, struct buf *reply)
 {
 	struct daemon *d = ctx;
 	json_error_t je;
@@ -76,7 +69,8 @@ void daemon_ctl_handle(void *ctx, const char *line, size_t len,
 	const char *cmd = NULL;
 
 	if (req == NULL || json_unpack(req, "{s:s}", "cmd", &cmd) != 0) {
-		ctl_error(reply, "expected a JSON object with a \"cmd\" string");
+		ctl_error(reply,
+			  "expected a JSON object with a \"cmd\" string");
 		json_decref(req);
 		return;
 	}

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
+
+#include "net/ctlsock.h"
+#include "net/evloop.h"
+#include "net/link.h"
+#include "store/client_store.h"
+
 #include "client/arq.h"
 #include "client/cpacket.h"
 #include "client/daemon.h"
@@ -13,11 +20,6 @@
 #include "client/sched.h"
 #include "client/session.h"
 #include "dir/authset.h"
-#include "lib/buf.h"
-#include "net/ctlsock.h"
-#include "net/evloop.h"
-#include "net/link.h"
-#include "store/client_store.h"
 
 /* Reply blocks in flight, by id: what each reply means. Oldest replaced. */
 #define DAEMON_SURBS 4096
@@ -60,8 +62,8 @@ struct daemon {
 	uint8_t reply_queue[32];
 	char gw_host[64];
 	uint16_t gw_port;
-	struct surb_slot *surbs;   /* DAEMON_SURBS */
-	uint8_t *tokens;	   /* secret: DAEMON_SURBS * token len */
+	struct surb_slot *surbs; /* DAEMON_SURBS */
+	uint8_t *tokens;         /* secret: DAEMON_SURBS * token len */
 	size_t surb_next;
 	uint64_t start_ms;
 	uint64_t refresh_after_ms; /* next consensus refresh allowed */
@@ -69,11 +71,11 @@ struct daemon {
 	/* aggregate counters for status */
 	uint64_t sent[SCHED_NSTREAMS];
 	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
-	struct loopmon loopmon; /* the loop alarm */
+	struct loopmon loopmon;  /* the loop alarm */
 	uint64_t adapt_after_ms; /* next ARQ timeout update */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
-	struct sessions ss; /* contacts and messages (session.h) */
+	struct sessions ss;      /* contacts and messages (session.h) */
 	bool ss_open;
 	int exit_code;
 	char fatal[300];

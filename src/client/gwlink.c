@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "lib/log.h"
+
 #include "wire/link_frame.h"
 
-void gwlink_init(struct gwlink *g, const struct dir_authset *as,
-		 const struct gwlink_ops *ops, bool registered,
-		 const uint8_t *token, size_t token_len)
+void
+gwlink_init(struct gwlink *g, const struct dir_authset *as,
+	    const struct gwlink_ops *ops, bool registered, const uint8_t *token,
+	    size_t token_len)
 {
 	memset(g, 0, sizeof(*g));
 	g->as = as;
@@ -21,7 +23,8 @@ void gwlink_init(struct gwlink *g, const struct dir_authset *as,
 	buf_init(&g->doc);
 }
 
-void gwlink_free(struct gwlink *g)
+void
+gwlink_free(struct gwlink *g)
 {
 	buf_free(&g->doc);
 	if (g->have_cons)
@@ -29,7 +32,8 @@ void gwlink_free(struct gwlink *g)
 	g->have_cons = false;
 }
 
-static void gwlink_fatal(struct gwlink *g, const char *msg)
+static void
+gwlink_fatal(struct gwlink *g, const char *msg)
 {
 	size_t n = strlen(msg);
 
@@ -40,9 +44,10 @@ static void gwlink_fatal(struct gwlink *g, const char *msg)
 	g->err[n] = 0;
 }
 
-static int gwlink_send_time(struct gwlink *g, int64_t wall_ms)
+static int
+gwlink_send_time(struct gwlink *g, int64_t wall_ms)
 {
-	struct link_cmd c = { .type = LINK_CMD_TIME };
+	struct link_cmd c = {.type = LINK_CMD_TIME};
 
 	c.u.time.wall_ms = (uint64_t)wall_ms;
 	g->time_sent_ms = wall_ms;
@@ -50,9 +55,10 @@ static int gwlink_send_time(struct gwlink *g, int64_t wall_ms)
 	return g->ops.send(g->ops.ctx, &c);
 }
 
-static int gwlink_get_chunk(struct gwlink *g, uint16_t chunk)
+static int
+gwlink_get_chunk(struct gwlink *g, uint16_t chunk)
 {
-	struct link_cmd c = { .type = LINK_CMD_GET_CONSENSUS };
+	struct link_cmd c = {.type = LINK_CMD_GET_CONSENSUS};
 
 	c.u.get_consensus.epoch = chunk == 0 ? 0 : g->doc_epoch;
 	c.u.get_consensus.chunk = chunk;
@@ -62,9 +68,10 @@ static int gwlink_get_chunk(struct gwlink *g, uint16_t chunk)
 }
 
 /* Our reply queue, or straight to the clock check without one. */
-static void gwlink_queue_or_time(struct gwlink *g, int64_t wall_ms)
+static void
+gwlink_queue_or_time(struct gwlink *g, int64_t wall_ms)
 {
-	struct link_cmd c = { .type = LINK_CMD_QUEUE_CREATE };
+	struct link_cmd c = {.type = LINK_CMD_QUEUE_CREATE};
 
 	if (g->reply_queue == NULL) {
 		gwlink_send_time(g, wall_ms);
@@ -75,11 +82,12 @@ static void gwlink_queue_or_time(struct gwlink *g, int64_t wall_ms)
 	g->ops.send(g->ops.ctx, &c);
 }
 
-void gwlink_opened(struct gwlink *g, int64_t wall_ms)
+void
+gwlink_opened(struct gwlink *g, int64_t wall_ms)
 {
 	g->fetch_pending = false;
 	if (!g->registered) {
-		struct link_cmd c = { .type = LINK_CMD_REGISTER };
+		struct link_cmd c = {.type = LINK_CMD_REGISTER};
 		c.u.reg.token = g->token;
 		c.u.reg.len = g->token_len;
 		g->state = GWLINK_REGISTERING;
@@ -89,7 +97,8 @@ void gwlink_opened(struct gwlink *g, int64_t wall_ms)
 	gwlink_queue_or_time(g, wall_ms);
 }
 
-void gwlink_closed(struct gwlink *g)
+void
+gwlink_closed(struct gwlink *g)
 {
 	if (g->state != GWLINK_FATAL)
 		g->state = GWLINK_DOWN;
@@ -101,12 +110,13 @@ void gwlink_closed(struct gwlink *g)
 	buf_reset(&g->doc);
 }
 
-static int gwlink_expect(struct gwlink *g, uint8_t kind, const uint8_t *id)
+static int
+gwlink_expect(struct gwlink *g, uint8_t kind, const uint8_t *id)
 {
 	if (g->ans_n == GWLINK_ANS_MAX)
 		return -1;
-	struct gwlink_ans *a = &g->ans[(g->ans_head + g->ans_n) %
-				       GWLINK_ANS_MAX];
+	struct gwlink_ans *a =
+	    &g->ans[(g->ans_head + g->ans_n) % GWLINK_ANS_MAX];
 	a->kind = kind;
 	if (id != NULL)
 		memcpy(a->id, id, LINK_QUEUE_ID_LEN);
@@ -114,10 +124,11 @@ static int gwlink_expect(struct gwlink *g, uint8_t kind, const uint8_t *id)
 	return 0;
 }
 
-int gwlink_queue_op(struct gwlink *g, bool create, const uint8_t id[32])
+int
+gwlink_queue_op(struct gwlink *g, bool create, const uint8_t id[32])
 {
-	struct link_cmd c = { .type = create ? LINK_CMD_QUEUE_CREATE
-					     : LINK_CMD_QUEUE_DELETE };
+	struct link_cmd c = {.type = create ? LINK_CMD_QUEUE_CREATE
+					    : LINK_CMD_QUEUE_DELETE};
 
 	/* One slot stays free for a confirm. */
 	if (g->state != GWLINK_READY || g->ans_n + 1 >= GWLINK_ANS_MAX)
@@ -129,7 +140,8 @@ int gwlink_queue_op(struct gwlink *g, bool create, const uint8_t id[32])
 }
 
 /* An ERROR on a ready link answering a queue request: hand it up. */
-static bool gwlink_queue_answer(struct gwlink *g, uint8_t code)
+static bool
+gwlink_queue_answer(struct gwlink *g, uint8_t code)
 {
 	if (g->state != GWLINK_READY || g->ans_n == 0)
 		return false;
@@ -147,8 +159,8 @@ static bool gwlink_queue_answer(struct gwlink *g, uint8_t code)
  * The gateway's clock against ours: its TIME answer was taken somewhere
  * between our request and now, so compare with the midpoint.
  */
-static enum link_err gwlink_on_time(struct gwlink *g, uint64_t gw_ms,
-				    int64_t wall_ms)
+static enum link_err
+gwlink_on_time(struct gwlink *g, uint64_t gw_ms, int64_t wall_ms)
 {
 	if (g->state != GWLINK_TIME)
 		return LINK_ERR_FIELD;
@@ -157,9 +169,10 @@ static enum link_err gwlink_on_time(struct gwlink *g, uint64_t gw_ms,
 	if (g->skew_ms > GWLINK_SKEW_MAX_MS ||
 	    g->skew_ms < -GWLINK_SKEW_MAX_MS) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "our clock is %lld s off the "
-					   "gateway's (more than %d s): "
-					   "refusing to run; fix the clock",
+		snprintf(msg, sizeof(msg),
+			 "our clock is %lld s off the "
+			 "gateway's (more than %d s): "
+			 "refusing to run; fix the clock",
 			 (long long)(-g->skew_ms / 1000), DIR_CLOCK_SKEW_MAX);
 		gwlink_fatal(g, msg);
 		return LINK_OK;
@@ -168,7 +181,8 @@ static enum link_err gwlink_on_time(struct gwlink *g, uint64_t gw_ms,
 	return LINK_OK;
 }
 
-static void gwlink_verify_doc(struct gwlink *g, int64_t wall_ms)
+static void
+gwlink_verify_doc(struct gwlink *g, int64_t wall_ms)
 {
 	struct dir_consensus c;
 	uint8_t hash[32];
@@ -180,8 +194,10 @@ static void gwlink_verify_doc(struct gwlink *g, int64_t wall_ms)
 		/* A gateway that serves a bad consensus is not trusted: stop
 		 * rather than run on parameters no one signed. */
 		char msg[300];
-		snprintf(msg, sizeof(msg), "gateway served an invalid "
-					   "consensus: %s", err);
+		snprintf(msg, sizeof(msg),
+			 "gateway served an invalid "
+			 "consensus: %s",
+			 err);
 		gwlink_fatal(g, msg);
 		return;
 	}
@@ -200,9 +216,8 @@ static void gwlink_verify_doc(struct gwlink *g, int64_t wall_ms)
 		g->ops.on_consensus(g->ops.ctx, &g->cons);
 }
 
-static enum link_err gwlink_on_chunk(struct gwlink *g,
-				     const struct link_cmd *cmd,
-				     int64_t wall_ms)
+static enum link_err
+gwlink_on_chunk(struct gwlink *g, const struct link_cmd *cmd, int64_t wall_ms)
 {
 #define k (&cmd->u.consensus)
 
@@ -234,7 +249,8 @@ static enum link_err gwlink_on_chunk(struct gwlink *g,
 }
 
 /* Remember an item to confirm with the next fetch. */
-static void gwlink_confirm_later(struct gwlink *g, const uint8_t *id)
+static void
+gwlink_confirm_later(struct gwlink *g, const uint8_t *id)
 {
 	if (g->confirm_n == GWLINK_CONFIRM_PENDING) {
 		g->confirm_dropped++; /* it comes again; handled again */
@@ -244,8 +260,8 @@ static void gwlink_confirm_later(struct gwlink *g, const uint8_t *id)
 }
 
 /* Hand each item up; confirm (with the next fetch) those it stored. */
-static enum link_err gwlink_on_fetched(struct gwlink *g,
-				       const struct link_cmd *cmd)
+static enum link_err
+gwlink_on_fetched(struct gwlink *g, const struct link_cmd *cmd)
 {
 	if (!g->fetch_pending || cmd->u.fetch_resp.seq != g->fetch_seq)
 		return LINK_ERR_FIELD;
@@ -272,8 +288,8 @@ static enum link_err gwlink_on_fetched(struct gwlink *g,
 }
 
 /* The answer to QUEUE_CREATE: ours now, or already ours. */
-static enum link_err gwlink_on_queue(struct gwlink *g, uint8_t code,
-				     int64_t wall_ms)
+static enum link_err
+gwlink_on_queue(struct gwlink *g, uint8_t code, int64_t wall_ms)
 {
 	char msg[160];
 
@@ -289,7 +305,8 @@ static enum link_err gwlink_on_queue(struct gwlink *g, uint8_t code,
 	return LINK_OK;
 }
 
-static enum link_err gwlink_on_error(struct gwlink *g, uint8_t code)
+static enum link_err
+gwlink_on_error(struct gwlink *g, uint8_t code)
 {
 	if (g->state != GWLINK_REGISTERING && code == LINK_ERR_NOT_REGISTERED) {
 		/* The gateway lost our account (a new store): register
@@ -302,8 +319,10 @@ static enum link_err gwlink_on_error(struct gwlink *g, uint8_t code)
 		return code == LINK_OK ? LINK_OK : LINK_ERR_FIELD;
 	if (code != LINK_OK) {
 		char msg[160];
-		snprintf(msg, sizeof(msg), "the gateway refused registration "
-					   "(%s)", link_err_str(code));
+		snprintf(msg, sizeof(msg),
+			 "the gateway refused registration "
+			 "(%s)",
+			 link_err_str(code));
 		gwlink_fatal(g, msg);
 		return LINK_OK;
 	}
@@ -311,8 +330,8 @@ static enum link_err gwlink_on_error(struct gwlink *g, uint8_t code)
 	return LINK_OK;
 }
 
-enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
-			    int64_t wall_ms)
+enum link_err
+gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd, int64_t wall_ms)
 {
 	enum link_err e = LINK_OK;
 
@@ -352,17 +371,18 @@ enum link_err gwlink_on_cmd(struct gwlink *g, const struct link_cmd *cmd,
 	return LINK_ERR_TYPE;
 }
 
-int gwlink_fetch(struct gwlink *g)
+int
+gwlink_fetch(struct gwlink *g)
 {
-	struct link_cmd c = { .type = LINK_CMD_FETCH };
+	struct link_cmd c = {.type = LINK_CMD_FETCH};
 
 	/* A fetch still unanswered is not repeated: the stream's frame goes
 	 * out anyway next time, and the gateway answers in order. */
 	if (g->state != GWLINK_READY || g->fetch_pending)
 		return -1;
 	c.u.fetch.seq = ++g->fetch_seq;
-	size_t k = g->confirm_n < g->confirm_fit ? g->confirm_n
-						  : g->confirm_fit;
+	size_t k =
+	    g->confirm_n < g->confirm_fit ? g->confirm_n : g->confirm_fit;
 	if (k > LINK_CONFIRM_MAX)
 		k = LINK_CONFIRM_MAX;
 	c.u.fetch.count = (uint8_t)k;
@@ -375,14 +395,16 @@ int gwlink_fetch(struct gwlink *g)
 	return 0;
 }
 
-int gwlink_refresh(struct gwlink *g, int64_t wall_ms)
+int
+gwlink_refresh(struct gwlink *g, int64_t wall_ms)
 {
 	if (g->state != GWLINK_READY)
 		return -1;
 	return gwlink_send_time(g, wall_ms);
 }
 
-const char *gwlink_state_name(enum gwlink_state s)
+const char *
+gwlink_state_name(enum gwlink_state s)
 {
 	switch (s) {
 	case GWLINK_DOWN:

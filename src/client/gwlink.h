@@ -5,11 +5,11 @@
  * its link connection; tests feed it from an in-process fake gateway.
  *
  * On every (re)connection: REGISTER (until the gateway said ok once), then
- * QUEUE_CREATE of our reply queue (when set), then TIME and the 30-second clock check, then the current consensus by
- * GET_CONSENSUS chunks, verified against the configured authorities
- * (dir/verify.h) and checked for equivocation. Once ready: fetches with
- * sequence numbers, items handed up, and confirmations (carried by the
- * next FETCH) only for items the caller has stored.
+ * QUEUE_CREATE of our reply queue (when set), then TIME and the 30-second clock
+ * check, then the current consensus by GET_CONSENSUS chunks, verified against
+ * the configured authorities (dir/verify.h) and checked for equivocation. Once
+ * ready: fetches with sequence numbers, items handed up, and confirmations
+ * (carried by the next FETCH) only for items the caller has stored.
  */
 #ifndef BC_CLIENT_GWLINK_H
 #define BC_CLIENT_GWLINK_H
@@ -18,22 +18,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dir/authset.h"
-#include "dir/verify.h"
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 #include "wire/link_cmd.h"
 
-#define GWLINK_SKEW_MAX_MS (DIR_CLOCK_SKEW_MAX * 1000)
+#include "dir/authset.h"
+#include "dir/verify.h"
+
+#define GWLINK_SKEW_MAX_MS     (DIR_CLOCK_SKEW_MAX * 1000)
 /* Confirmations waiting for the next FETCH (a response holds at most
  * LINK_FETCH_MAX_ITEMS items, a fetch carries up to LINK_CONFIRM_MAX). */
 #define GWLINK_CONFIRM_PENDING 256
 
 enum gwlink_state {
-	GWLINK_DOWN,	    /* no link */
+	GWLINK_DOWN,        /* no link */
 	GWLINK_REGISTERING, /* REGISTER sent */
-	GWLINK_QUEUE,	    /* QUEUE_CREATE of our reply queue sent */
-	GWLINK_TIME,	    /* TIME sent */
+	GWLINK_QUEUE,       /* QUEUE_CREATE of our reply queue sent */
+	GWLINK_TIME,        /* TIME sent */
 	GWLINK_CONSENSUS,   /* fetching consensus chunks */
 	GWLINK_READY,
 	GWLINK_FATAL, /* stop the client: err says why */
@@ -101,8 +103,8 @@ struct gwlink {
 	uint8_t confirm_ids[GWLINK_CONFIRM_PENDING][LINK_ID_LEN];
 	size_t confirm_n, confirm_sent, confirm_fit;
 	uint64_t confirm_dropped; /* list full: the item comes again */
-	uint32_t remaining; /* items the gateway still held at its last
-			     * answer (0: none: everything before it came) */
+	uint32_t remaining;       /* items the gateway still held at its last
+				   * answer (0: none: everything before it came) */
 	uint64_t fetches, items, confirmed;
 	uint64_t items_bad; /* shorter than the item header: dropped */
 	struct gwlink_ans ans[GWLINK_ANS_MAX]; /* ring of expected answers */

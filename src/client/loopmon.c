@@ -4,14 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-void loopmon_init(struct loopmon *m)
+void
+loopmon_init(struct loopmon *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->threshold = LOOPMON_THRESHOLD;
 }
 
 /* The oldest pending loop leaves for the window, back or lost. */
-static void loopmon_judge_oldest(struct loopmon *m)
+static void
+loopmon_judge_oldest(struct loopmon *m)
 {
 	bool back = m->pending[m->head].back;
 
@@ -28,7 +30,8 @@ static void loopmon_judge_oldest(struct loopmon *m)
 	m->lost += back ? 0 : 1;
 }
 
-void loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms)
+void
+loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms)
 {
 	if (m->n == LOOPMON_PENDING)
 		loopmon_judge_oldest(m);
@@ -40,7 +43,8 @@ void loopmon_sent(struct loopmon *m, uint64_t key, uint64_t now_ms)
 	m->n++;
 }
 
-bool loopmon_back(struct loopmon *m, uint64_t key)
+bool
+loopmon_back(struct loopmon *m, uint64_t key)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct loopmon_loop *l =
@@ -53,13 +57,14 @@ bool loopmon_back(struct loopmon *m, uint64_t key)
 	return false;
 }
 
-double loopmon_ratio(const struct loopmon *m)
+double
+loopmon_ratio(const struct loopmon *m)
 {
 	return m->wn ? (double)m->wback / (double)m->wn : 1.0;
 }
 
-int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms,
-		 bool hold)
+int
+loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms, bool hold)
 {
 	while (!hold && m->n > 0 &&
 	       m->pending[m->head].sent_ms + wait_ms <= now_ms)
@@ -74,7 +79,8 @@ int loopmon_tick(struct loopmon *m, uint64_t now_ms, uint64_t wait_ms,
 	return 1;
 }
 
-void loopmon_rtt(struct loopmon *m, double ms)
+void
+loopmon_rtt(struct loopmon *m, double ms)
 {
 	m->rtt[m->rtt_pos] = ms;
 	m->rtt_pos = (m->rtt_pos + 1) % LOOPMON_RTT_SAMPLES;
@@ -82,13 +88,15 @@ void loopmon_rtt(struct loopmon *m, double ms)
 		m->rtt_n++;
 }
 
-static int cmp_double(const void *a, const void *b)
+static int
+cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
 }
 
-double loopmon_rtt_quantile(const struct loopmon *m, double q)
+double
+loopmon_rtt_quantile(const struct loopmon *m, double q)
 {
 	double v[LOOPMON_RTT_SAMPLES];
 

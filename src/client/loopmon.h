@@ -22,11 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOOPMON_WINDOW 100     /* judged loops the ratio is taken over */
-#define LOOPMON_MIN 20	       /* judged loops before any verdict */
-#define LOOPMON_THRESHOLD 0.8  /* alarm below this return ratio */
-#define LOOPMON_PENDING 1024   /* loops awaiting judgement; beyond, the
-				* oldest is judged at once */
+#define LOOPMON_WINDOW      100 /* judged loops the ratio is taken over */
+#define LOOPMON_MIN         20  /* judged loops before any verdict */
+#define LOOPMON_THRESHOLD   0.8 /* alarm below this return ratio */
+/* Loops awaiting judgement; beyond, the oldest is judged at once. */
+#define LOOPMON_PENDING     1024
 #define LOOPMON_RTT_SAMPLES 1024
 
 struct loopmon_loop {

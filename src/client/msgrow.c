@@ -9,7 +9,8 @@
 
 #define MSGROW_VERSION 1
 
-void msgrow_free(struct msg_row *m)
+void
+msgrow_free(struct msg_row *m)
 {
 	if (m == NULL)
 		return;
@@ -17,12 +18,14 @@ void msgrow_free(struct msg_row *m)
 	free(m);
 }
 
-void msgrow_store_name(char *out, size_t cap, uint64_t row)
+void
+msgrow_store_name(char *out, size_t cap, uint64_t row)
 {
 	snprintf(out, cap, "msg/%llu", (unsigned long long)row);
 }
 
-void msgrow_encode(const struct msg_row *m, struct buf *b)
+void
+msgrow_encode(const struct msg_row *m, struct buf *b)
 {
 	buf_append_u8(b, MSGROW_VERSION);
 	buf_append_u64be(b, m->row);
@@ -38,7 +41,8 @@ void msgrow_encode(const struct msg_row *m, struct buf *b)
 	buf_append(b, m->text, m->len);
 }
 
-struct msg_row *msgrow_decode(const uint8_t *in, size_t len)
+struct msg_row *
+msgrow_decode(const uint8_t *in, size_t len)
 {
 	struct msg_row *m = bc_calloc(1, sizeof(*m));
 	struct rd r;
@@ -69,7 +73,8 @@ struct msg_row *msgrow_decode(const uint8_t *in, size_t len)
 	return m;
 }
 
-static int msgrow_rank(enum msg_state s)
+static int
+msgrow_rank(enum msg_state s)
 {
 	switch (s) {
 	case MSG_QUEUED:
@@ -92,7 +97,8 @@ static int msgrow_rank(enum msg_state s)
 	return 0;
 }
 
-bool msgrow_advance(struct msg_row *m, enum msg_state st, uint64_t now_ms)
+bool
+msgrow_advance(struct msg_row *m, enum msg_state st, uint64_t now_ms)
 {
 	bool changed = false;
 
@@ -111,11 +117,12 @@ bool msgrow_advance(struct msg_row *m, enum msg_state st, uint64_t now_ms)
 	return changed;
 }
 
-const char *msgrow_state_name(enum msg_state s)
+const char *
+msgrow_state_name(enum msg_state s)
 {
 	static const char *const names[MSG_NSTATES] = {
-		"queued", "sent", "acknowledged", "delivered", "read", "failed",
-		"received",
+	    "queued", "sent",   "acknowledged", "delivered",
+	    "read",   "failed", "received",
 	};
 	return s < MSG_NSTATES ? names[s] : "?";
 }

@@ -12,20 +12,21 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+
 #include "wire/e2e_msg.h"
 
 enum msg_state {
 	MSG_QUEUED = 0, /* out */
-	MSG_SENT,	/* first fragment left */
-	MSG_ACKED,	/* every fragment stored at the peer's gateway */
-	MSG_DELIVERED,	/* the peer's client stored it (receipt) */
-	MSG_READ,	/* read receipt (out), or marked read (in) */
-	MSG_FAILED,	/* given up after the mailbox retention */
-	MSG_RECEIVED,	/* in */
+	MSG_SENT,       /* first fragment left */
+	MSG_ACKED,      /* every fragment stored at the peer's gateway */
+	MSG_DELIVERED,  /* the peer's client stored it (receipt) */
+	MSG_READ,       /* read receipt (out), or marked read (in) */
+	MSG_FAILED,     /* given up after the mailbox retention */
+	MSG_RECEIVED,   /* in */
 	MSG_NSTATES,
 };
 
-#define MSG_F_OUT 0x01
+#define MSG_F_OUT    0x01
 #define MSG_F_UNSENT 0x02 /* out, waiting for the ratchet (not encrypted) */
 
 struct msg_row {
@@ -35,7 +36,7 @@ struct msg_row {
 	uint32_t flags;
 	enum msg_state state;
 	uint8_t id[E2E_MSG_ID_LEN];
-	uint8_t arq_id[16]; /* out: the ARQ message carrying it */
+	uint8_t arq_id[16];          /* out: the ARQ message carrying it */
 	uint64_t times[MSG_NSTATES]; /* wall ms, 0 = not reached */
 	uint8_t *text;
 	size_t len;

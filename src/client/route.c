@@ -4,12 +4,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "crypto/rand.h"
 #include "lib/alloc.h"
+
+#include "crypto/rand.h"
 
 #define ROUTE_GRID 4096
 
-uint32_t route_delay_ms(double mean_ms, uint32_t max_ms)
+uint32_t
+route_delay_ms(double mean_ms, uint32_t max_ms)
 {
 	if (!(mean_ms > 0.0))
 		return 0;
@@ -19,8 +21,8 @@ uint32_t route_delay_ms(double mean_ms, uint32_t max_ms)
 	return (uint32_t)llround(d);
 }
 
-const struct dir_node *route_find(const struct dir_consensus *c,
-				  const uint8_t identity[static 32])
+const struct dir_node *
+route_find(const struct dir_consensus *c, const uint8_t identity[static 32])
 {
 	for (size_t i = 0; i < c->n_nodes; i++)
 		if (memcmp(c->nodes[i].desc.identity, identity, 32) == 0)
@@ -28,14 +30,15 @@ const struct dir_node *route_find(const struct dir_consensus *c,
 	return NULL;
 }
 
-static bool route_is_gateway(const struct dir_node *n, uint32_t services)
+static bool
+route_is_gateway(const struct dir_node *n, uint32_t services)
 {
 	return n->layer == 0 && n->desc.role == DIR_ROLE_GATEWAY &&
 	       (n->desc.services & services) == services;
 }
 
-const struct dir_node *route_pick_gateway(const struct dir_consensus *c,
-					  uint32_t services)
+const struct dir_node *
+route_pick_gateway(const struct dir_consensus *c, uint32_t services)
 {
 	uint32_t count = 0;
 
@@ -53,8 +56,9 @@ const struct dir_node *route_pick_gateway(const struct dir_consensus *c,
 	return NULL;
 }
 
-int route_pick_mixes(const struct dir_consensus *c,
-		     const struct dir_node *out[DIR_LAYERS])
+int
+route_pick_mixes(const struct dir_consensus *c,
+		 const struct dir_node *out[DIR_LAYERS])
 {
 	for (uint32_t layer = 1; layer <= DIR_LAYERS; layer++) {
 		uint32_t count = 0;
@@ -76,8 +80,9 @@ int route_pick_mixes(const struct dir_consensus *c,
 }
 
 /* A hop for node n under the packet key of epoch, with a delay if asked. */
-static int route_hop(struct sphinx_path_hop *h, const struct dir_node *n,
-		     uint64_t epoch, const struct dir_params *p, bool delay)
+static int
+route_hop(struct sphinx_path_hop *h, const struct dir_node *n, uint64_t epoch,
+	  const struct dir_params *p, bool delay)
 {
 	if (epoch < n->desc.epoch || epoch - n->desc.epoch >= DIR_PACKET_KEYS)
 		return -1;
@@ -87,15 +92,16 @@ static int route_hop(struct sphinx_path_hop *h, const struct dir_node *n,
 	if (delay) {
 		h->cmds.has_delay = true;
 		h->cmds.delay_ms =
-			route_delay_ms(p->mean_delay_ms, p->max_delay_ms);
+		    route_delay_ms(p->mean_delay_ms, p->max_delay_ms);
 	}
 	return 0;
 }
 
-int route_forward(const struct dir_consensus *c, uint64_t epoch,
-		  const struct dir_node *entry, const struct dir_node *dest,
-		  const uint8_t recipient[static 32],
-		  struct sphinx_path_hop path[static ROUTE_FWD_HOPS])
+int
+route_forward(const struct dir_consensus *c, uint64_t epoch,
+	      const struct dir_node *entry, const struct dir_node *dest,
+	      const uint8_t recipient[static 32],
+	      struct sphinx_path_hop path[static ROUTE_FWD_HOPS])
 {
 	const struct dir_node *mix[DIR_LAYERS];
 	const struct dir_params *p = &c->params;
@@ -114,10 +120,11 @@ int route_forward(const struct dir_consensus *c, uint64_t epoch,
 	return 0;
 }
 
-int route_reply(const struct dir_consensus *c, uint64_t epoch,
-		const struct dir_node *own, const uint8_t queue[static 32],
-		const uint8_t surb_id[static SPHINX_SURB_ID_LEN],
-		struct sphinx_path_hop path[static ROUTE_REPLY_HOPS])
+int
+route_reply(const struct dir_consensus *c, uint64_t epoch,
+	    const struct dir_node *own, const uint8_t queue[static 32],
+	    const uint8_t surb_id[static SPHINX_SURB_ID_LEN],
+	    struct sphinx_path_hop path[static ROUTE_REPLY_HOPS])
 {
 	const struct dir_node *mix[DIR_LAYERS];
 	const struct dir_params *p = &c->params;
@@ -138,8 +145,9 @@ int route_reply(const struct dir_consensus *c, uint64_t epoch,
 
 /* dst = a (na cells) convolved with b (nb cells), truncated to n cells; the
  * mass beyond the grid is added to the last cell. */
-static void route_convolve(double *dst, const double *a, const double *b,
-			   size_t nb, size_t n)
+static void
+route_convolve(double *dst, const double *a, const double *b, size_t nb,
+	       size_t n)
 {
 	memset(dst, 0, n * sizeof(*dst));
 	for (size_t i = 0; i < n; i++) {
@@ -157,8 +165,8 @@ static void route_convolve(double *dst, const double *a, const double *b,
  * no cap, truncated at the grid end), each cell's mass at its upper edge:
  * cell j holds P(X in ((j-1)h, jh]).
  */
-static size_t route_cells(double *out, size_t n, double h, double mean,
-			  double cap)
+static size_t
+route_cells(double *out, size_t n, double h, double mean, double cap)
 {
 	size_t m = n;
 	double cells = ceil(cap / h) + 1.0;
@@ -178,8 +186,9 @@ static size_t route_cells(double *out, size_t n, double h, double mean,
 	return m;
 }
 
-double route_rtt_quantile_ms(double mean_ms, double max_ms, int hops,
-			     double fetch_ms, double q)
+double
+route_rtt_quantile_ms(double mean_ms, double max_ms, int hops, double fetch_ms,
+		      double q)
 {
 	if (!(mean_ms > 0.0) || !(max_ms > 0.0) || hops < 0 || hops > 64 ||
 	    !(fetch_ms >= 0.0) || !(q > 0.0 && q < 1.0))
@@ -216,7 +225,8 @@ double route_rtt_quantile_ms(double mean_ms, double max_ms, int hops,
 	return res;
 }
 
-double route_fetch_wait_ms(double lambda_f, double arrivals, double cap_ms)
+double
+route_fetch_wait_ms(double lambda_f, double arrivals, double cap_ms)
 {
 	if (lambda_f <= 0.0)
 		return 0.0;

@@ -23,10 +23,10 @@
 #include "wire/sphinx_packet.h"
 
 /* Delayed hops of a forward route and of its reply block. */
-#define ROUTE_FWD_DELAYED 4
+#define ROUTE_FWD_DELAYED   4
 #define ROUTE_REPLY_DELAYED 3
-#define ROUTE_FWD_HOPS 5
-#define ROUTE_REPLY_HOPS 4
+#define ROUTE_FWD_HOPS      5
+#define ROUTE_REPLY_HOPS    4
 
 /* One exponential delay with mean_ms, rounded, capped at max_ms. */
 uint32_t route_delay_ms(double mean_ms, uint32_t max_ms);

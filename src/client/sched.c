@@ -6,7 +6,8 @@
 
 #include "crypto/rand.h"
 
-static double sched_draw(const struct sched *s, double mean)
+static double
+sched_draw(const struct sched *s, double mean)
 {
 	if (s->rng.exp != NULL)
 		return s->rng.exp(s->rng.ctx, mean);
@@ -14,7 +15,8 @@ static double sched_draw(const struct sched *s, double mean)
 }
 
 /* One exponential gap in microseconds for a stream of rate per_s, >= 1. */
-static uint64_t sched_gap_us(const struct sched *s, double per_s)
+static uint64_t
+sched_gap_us(const struct sched *s, double per_s)
 {
 	double us = sched_draw(s, 1e6 / per_s);
 
@@ -25,7 +27,8 @@ static uint64_t sched_gap_us(const struct sched *s, double per_s)
 	return (uint64_t)llround(us);
 }
 
-static void sched_start(struct sched *s, enum sched_stream st, uint64_t now)
+static void
+sched_start(struct sched *s, enum sched_stream st, uint64_t now)
 {
 	double r = s->rates.per_s[st];
 
@@ -36,9 +39,9 @@ static void sched_start(struct sched *s, enum sched_stream st, uint64_t now)
 	s->next_us[st] = now + sched_gap_us(s, r);
 }
 
-void sched_rates_from_milli(struct sched_rates *r, uint32_t lambda_p,
-			    uint32_t lambda_l, uint32_t lambda_d,
-			    uint32_t lambda_f)
+void
+sched_rates_from_milli(struct sched_rates *r, uint32_t lambda_p,
+		       uint32_t lambda_l, uint32_t lambda_d, uint32_t lambda_f)
 {
 	r->per_s[SCHED_SEND] = lambda_p / 1000.0;
 	r->per_s[SCHED_LOOP] = lambda_l / 1000.0;
@@ -46,24 +49,26 @@ void sched_rates_from_milli(struct sched_rates *r, uint32_t lambda_p,
 	r->per_s[SCHED_FETCH] = lambda_f / 1000.0;
 }
 
-void sched_init(struct sched *s, const struct sched_rates *r,
-		const struct sched_rng *rng, uint64_t now_us)
+void
+sched_init(struct sched *s, const struct sched_rates *r,
+	   const struct sched_rng *rng, uint64_t now_us)
 {
-	*s = (struct sched){ 0 };
+	*s = (struct sched){0};
 	if (rng != NULL)
 		s->rng = *rng;
 	sched_set_rates(s, r, now_us);
 }
 
-void sched_set_rates(struct sched *s, const struct sched_rates *r,
-		     uint64_t now_us)
+void
+sched_set_rates(struct sched *s, const struct sched_rates *r, uint64_t now_us)
 {
 	s->rates = *r;
 	for (int i = 0; i < SCHED_NSTREAMS; i++)
 		sched_start(s, (enum sched_stream)i, now_us);
 }
 
-uint64_t sched_next_us(const struct sched *s)
+uint64_t
+sched_next_us(const struct sched *s)
 {
 	uint64_t m = UINT64_MAX;
 
@@ -73,7 +78,8 @@ uint64_t sched_next_us(const struct sched *s)
 	return m;
 }
 
-bool sched_pop(struct sched *s, uint64_t now_us, enum sched_stream *out)
+bool
+sched_pop(struct sched *s, uint64_t now_us, enum sched_stream *out)
 {
 	int best = -1;
 
@@ -101,7 +107,8 @@ bool sched_pop(struct sched *s, uint64_t now_us, enum sched_stream *out)
 	return true;
 }
 
-const char *sched_stream_name(enum sched_stream st)
+const char *
+sched_stream_name(enum sched_stream st)
 {
 	switch (st) {
 	case SCHED_SEND:

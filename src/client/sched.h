@@ -19,9 +19,9 @@
 
 enum sched_stream {
 	SCHED_SEND = 0, /* real packet if queued, else cover to an echo */
-	SCHED_LOOP,	/* loop through the network back to us */
-	SCHED_DROP,	/* packet no one answers */
-	SCHED_FETCH,	/* one fetch request frame */
+	SCHED_LOOP,     /* loop through the network back to us */
+	SCHED_DROP,     /* packet no one answers */
+	SCHED_FETCH,    /* one fetch request frame */
 	SCHED_NSTREAMS,
 };
 

@@ -3,27 +3,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/session_internal.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "crypto/x25519.h"
 #include "lib/alloc.h"
 #include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/time.h"
+
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+#include "crypto/x25519.h"
+
 #include "wire/link_err.h"
 
-uint64_t ss_now_ms(void)
+#include "client/session_internal.h"
+
+uint64_t
+ss_now_ms(void)
 {
 	return (uint64_t)time_wall_ms();
 }
 
-int ss_begin(struct sessions *s)
+int
+ss_begin(struct sessions *s)
 {
 	return client_store_begin(s->store);
 }
 
-static void ss_pending_clear(struct sessions *s)
+static void
+ss_pending_clear(struct sessions *s)
 {
 	for (size_t i = 0; i < s->npend; i++)
 		free(s->pend[i].body);
@@ -31,7 +37,8 @@ static void ss_pending_clear(struct sessions *s)
 	s->npend = 0;
 }
 
-int ss_commit(struct sessions *s)
+int
+ss_commit(struct sessions *s)
 {
 	if (client_store_commit(s->store) < 0) {
 		ss_pending_clear(s);
@@ -39,9 +46,9 @@ int ss_commit(struct sessions *s)
 	}
 	for (size_t i = 0; i < s->npend; i++) {
 		struct ss_pending *p = &s->pend[i];
-		struct arq_msg *m = arq_add(s->arq, p->handle, p->id, p->seq,
-					    p->body, p->len, p->queued_ms,
-					    NULL);
+		struct arq_msg *m =
+		    arq_add(s->arq, p->handle, p->id, p->seq, p->body, p->len,
+			    p->queued_ms, NULL);
 		if (m != NULL)
 			m->row = p->row;
 	}
@@ -49,13 +56,15 @@ int ss_commit(struct sessions *s)
 	return 0;
 }
 
-void ss_rollback(struct sessions *s)
+void
+ss_rollback(struct sessions *s)
 {
 	client_store_rollback(s->store);
 	ss_pending_clear(s);
 }
 
-int ss_put_contact(struct sessions *s, const struct contact *c)
+int
+ss_put_contact(struct sessions *s, const struct contact *c)
 {
 	char name[48];
 	struct buf b;
@@ -70,7 +79,8 @@ int ss_put_contact(struct sessions *s, const struct contact *c)
 	return rc;
 }
 
-void ss_reload(struct sessions *s, struct contact *c)
+void
+ss_reload(struct sessions *s, struct contact *c)
 {
 	char name[48];
 	uint8_t *v = NULL;
@@ -95,7 +105,8 @@ void ss_reload(struct sessions *s, struct contact *c)
 	contact_free(f);
 }
 
-int ss_put_row(struct sessions *s, struct msg_row *m)
+int
+ss_put_row(struct sessions *s, struct msg_row *m)
 {
 	char name[48];
 	struct buf b;
@@ -110,8 +121,9 @@ int ss_put_row(struct sessions *s, struct msg_row *m)
 }
 
 /* contact/<handle> = gateway identity | queue | key (daemon.c reads it). */
-int ss_put_target(struct sessions *s, const struct contact *c,
-		  enum contact_target t)
+int
+ss_put_target(struct sessions *s, const struct contact *c,
+	      enum contact_target t)
 {
 	uint8_t v[96];
 	char name[48];
@@ -131,11 +143,12 @@ int ss_put_target(struct sessions *s, const struct contact *c,
 	return rc;
 }
 
-int ss_outbox(struct sessions *s, const struct contact *c,
-	      enum contact_target t, uint64_t seq, const uint8_t *body,
-	      size_t len, uint8_t arq_id[ARQ_ID_LEN])
+int
+ss_outbox(struct sessions *s, const struct contact *c, enum contact_target t,
+	  uint64_t seq, const uint8_t *body, size_t len,
+	  uint8_t arq_id[ARQ_ID_LEN])
 {
-	struct client_store_msg m = { 0 };
+	struct client_store_msg m = {0};
 	size_t nfrag = arq_frag_count(len, s->arq->blob_len);
 
 	if (nfrag == 0)
@@ -156,17 +169,21 @@ int ss_outbox(struct sessions *s, const struct contact *c,
 		return -1;
 	s->pend = bc_realloc(s->pend, (s->npend + 1) * sizeof(*s->pend));
 	s->pend[s->npend++] = (struct ss_pending){
-		.handle = m.contact, .seq = seq, .queued_ms = m.queued_ms,
-		.row = m.row, .body = bc_memdup(body, len), .len = len,
+	    .handle = m.contact,
+	    .seq = seq,
+	    .queued_ms = m.queued_ms,
+	    .row = m.row,
+	    .body = bc_memdup(body, len),
+	    .len = len,
 	};
 	memcpy(s->pend[s->npend - 1].id, arq_id, ARQ_ID_LEN);
 	return 0;
 }
 
-int ss_ratchet_send(struct sessions *s, struct contact *c,
-		    enum e2e_kind kind, const uint8_t id[E2E_MSG_ID_LEN],
-		    const uint8_t *content, size_t len,
-		    uint8_t arq_id[ARQ_ID_LEN])
+int
+ss_ratchet_send(struct sessions *s, struct contact *c, enum e2e_kind kind,
+		const uint8_t id[E2E_MSG_ID_LEN], const uint8_t *content,
+		size_t len, uint8_t arq_id[ARQ_ID_LEN])
 {
 	struct buf pt, fr;
 	uint8_t hdr[RATCHET_ENC_HEADER_LEN];
@@ -181,9 +198,8 @@ int ss_ratchet_send(struct sessions *s, struct contact *c,
 	    e2e_plain_encode(kind, id, content, len, &pt) < 0)
 		goto done;
 	body = bc_malloc(pt.len + RATCHET_TAG_LEN);
-	e = ratchet_encrypt(c->ratchet, c->ad, FC_AD_LEN,
-					     pt.data, pt.len, hdr, body,
-					     pt.len + RATCHET_TAG_LEN, &blen);
+	e = ratchet_encrypt(c->ratchet, c->ad, FC_AD_LEN, pt.data, pt.len, hdr,
+			    body, pt.len + RATCHET_TAG_LEN, &blen);
 	if (e == RATCHET_ERR_NOT_READY) {
 		rc = 1;
 		goto done;
@@ -191,8 +207,8 @@ int ss_ratchet_send(struct sessions *s, struct contact *c,
 	if (e != RATCHET_OK)
 		goto done;
 	e2e_frame_put_ratchet(&fr, hdr, body, blen);
-	rc = ss_outbox(s, c, CONTACT_TO_RATCHET, c->tx_seq + 1, fr.data,
-		       fr.len, arq_id);
+	rc = ss_outbox(s, c, CONTACT_TO_RATCHET, c->tx_seq + 1, fr.data, fr.len,
+		       arq_id);
 	if (rc == 0)
 		c->tx_seq++;
 done:
@@ -202,8 +218,9 @@ done:
 	return rc;
 }
 
-struct msg_row *ss_row_new(struct sessions *s, uint64_t contact,
-			   uint32_t flags, const uint8_t *text, size_t len)
+struct msg_row *
+ss_row_new(struct sessions *s, uint64_t contact, uint32_t flags,
+	   const uint8_t *text, size_t len)
 {
 	struct msg_row *m = bc_calloc(1, sizeof(*m));
 
@@ -222,12 +239,14 @@ struct msg_row *ss_row_new(struct sessions *s, uint64_t contact,
 	return m;
 }
 
-struct msg_row *ss_row_find(struct sessions *s, uint64_t contact, bool out,
-			    const uint8_t id[E2E_MSG_ID_LEN])
+struct msg_row *
+ss_row_find(struct sessions *s, uint64_t contact, bool out,
+	    const uint8_t id[E2E_MSG_ID_LEN])
 {
 	for (size_t i = s->nm; i-- > 0;) {
 		struct msg_row *m = s->m[i];
-		if (m->contact == contact && ((m->flags & MSG_F_OUT) != 0) == out &&
+		if (m->contact == contact &&
+		    ((m->flags & MSG_F_OUT) != 0) == out &&
 		    memcmp(m->id, id, E2E_MSG_ID_LEN) == 0)
 			return m;
 	}
@@ -235,7 +254,8 @@ struct msg_row *ss_row_find(struct sessions *s, uint64_t contact, bool out,
 }
 
 /* One transaction per message: a failure leaves it for the next try. */
-void ss_flush(struct sessions *s, struct contact *c)
+void
+ss_flush(struct sessions *s, struct contact *c)
 {
 	for (size_t i = 0; i < s->nm; i++) {
 		struct msg_row *m = s->m[i];
@@ -248,8 +268,8 @@ void ss_flush(struct sessions *s, struct contact *c)
 		if (r == 0) {
 			m->flags &= ~(uint32_t)MSG_F_UNSENT;
 			r = ss_put_row(s, m) < 0 || ss_put_contact(s, c) < 0
-				    ? -1
-				    : 0;
+				? -1
+				: 0;
 		}
 		if (r != 0) {
 			ss_rollback(s);
@@ -268,7 +288,8 @@ void ss_flush(struct sessions *s, struct contact *c)
 	}
 }
 
-void ss_add_contact(struct sessions *s, struct contact *c)
+void
+ss_add_contact(struct sessions *s, struct contact *c)
 {
 	arq_rx_join(&c->rx[0], &s->rxb);
 	arq_rx_join(&c->rx[1], &s->rxb);
@@ -276,7 +297,8 @@ void ss_add_contact(struct sessions *s, struct contact *c)
 	s->c[s->nc++] = c;
 }
 
-struct contact *sessions_find(struct sessions *s, const char *name)
+struct contact *
+sessions_find(struct sessions *s, const char *name)
 {
 	for (size_t i = 0; i < s->nc; i++)
 		if (strcmp(s->c[i]->name, name) == 0)
@@ -284,7 +306,8 @@ struct contact *sessions_find(struct sessions *s, const char *name)
 	return NULL;
 }
 
-struct contact *sessions_find_id(struct sessions *s, uint64_t id)
+struct contact *
+sessions_find_id(struct sessions *s, uint64_t id)
 {
 	for (size_t i = 0; i < s->nc; i++)
 		if (s->c[i]->id == id)
@@ -294,7 +317,8 @@ struct contact *sessions_find_id(struct sessions *s, uint64_t id)
 
 /* ---- ARQ events ---- */
 
-static struct msg_row *ss_row_by_arq(struct sessions *s, const uint8_t *id)
+static struct msg_row *
+ss_row_by_arq(struct sessions *s, const uint8_t *id)
 {
 	for (size_t i = s->nm; i-- > 0;) {
 		struct msg_row *m = s->m[i];
@@ -305,8 +329,8 @@ static struct msg_row *ss_row_by_arq(struct sessions *s, const uint8_t *id)
 	return NULL;
 }
 
-static void ss_arq_event(struct sessions *s, const uint8_t *id,
-			 enum msg_state st)
+static void
+ss_arq_event(struct sessions *s, const uint8_t *id, enum msg_state st)
 {
 	struct msg_row *m = ss_row_by_arq(s, id);
 
@@ -315,26 +339,30 @@ static void ss_arq_event(struct sessions *s, const uint8_t *id,
 		log_warn("client: could not store a message's state");
 }
 
-void sessions_on_sent(struct sessions *s, const uint8_t arq_id[16])
+void
+sessions_on_sent(struct sessions *s, const uint8_t arq_id[16])
 {
 	ss_arq_event(s, arq_id, MSG_SENT);
 }
 
-void sessions_on_acked(struct sessions *s, const uint8_t arq_id[16])
+void
+sessions_on_acked(struct sessions *s, const uint8_t arq_id[16])
 {
 	ss_arq_event(s, arq_id, MSG_SENT);
 	ss_arq_event(s, arq_id, MSG_ACKED);
 }
 
-void sessions_on_failed(struct sessions *s, const uint8_t arq_id[16])
+void
+sessions_on_failed(struct sessions *s, const uint8_t arq_id[16])
 {
 	ss_arq_event(s, arq_id, MSG_FAILED);
 }
 
 /* ---- Our queues at our gateway ---- */
 
-void sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
-		       uint8_t code)
+void
+sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
+		  uint8_t code)
 {
 	for (size_t i = 0; i < s->nc; i++) {
 		struct contact *c = s->c[i];
@@ -348,7 +376,8 @@ void sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
 			c->flags |= CONTACT_F_QUEUE_GONE;
 		else {
 			log_warn("client: the gateway refused a contact's "
-				 "queue (%s)", link_err_str(code));
+				 "queue (%s)",
+				 link_err_str(code));
 			c->queue_gen = s->link_gen + 1; /* after a reconnect */
 			continue;
 		}
@@ -357,14 +386,16 @@ void sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
 	}
 }
 
-void sessions_link_down(struct sessions *s)
+void
+sessions_link_down(struct sessions *s)
 {
 	s->link_gen++;
 	for (size_t i = 0; i < s->nc; i++)
 		s->c[i]->queue_inflight = false;
 }
 
-void sessions_tick(struct sessions *s)
+void
+sessions_tick(struct sessions *s)
 {
 	for (size_t i = 0; i < s->nc; i++) {
 		struct contact *c = s->c[i];
@@ -383,8 +414,8 @@ void sessions_tick(struct sessions *s)
 
 /* ---- Open and close ---- */
 
-static int ss_load_contact(void *ctx, const char *name, const uint8_t *v,
-			   size_t n)
+static int
+ss_load_contact(void *ctx, const char *name, const uint8_t *v, size_t n)
 {
 	struct sessions *s = ctx;
 	struct contact *c = contact_decode(v, n);
@@ -398,8 +429,8 @@ static int ss_load_contact(void *ctx, const char *name, const uint8_t *v,
 	return 0;
 }
 
-static int ss_load_row(void *ctx, const char *name, const uint8_t *v,
-		       size_t n)
+static int
+ss_load_row(void *ctx, const char *name, const uint8_t *v, size_t n)
 {
 	struct sessions *s = ctx;
 	struct msg_row *m = msgrow_decode(v, n);
@@ -416,7 +447,8 @@ static int ss_load_row(void *ctx, const char *name, const uint8_t *v,
 	return 0;
 }
 
-static int ss_row_cmp(const void *a, const void *b)
+static int
+ss_row_cmp(const void *a, const void *b)
 {
 	const struct msg_row *x = *(struct msg_row *const *)a;
 	const struct msg_row *y = *(struct msg_row *const *)b;
@@ -428,8 +460,8 @@ struct ss_inbox {
 	size_t n;
 };
 
-static int ss_list_inbox(void *ctx, const char *name, const uint8_t *v,
-			 size_t n)
+static int
+ss_list_inbox(void *ctx, const char *name, const uint8_t *v, size_t n)
 {
 	struct ss_inbox *l = ctx;
 
@@ -443,9 +475,10 @@ static int ss_list_inbox(void *ctx, const char *name, const uint8_t *v,
 }
 
 /* Items stored before a restart: their messages were not consumed yet. */
-static void ss_replay_inbox(struct sessions *s)
+static void
+ss_replay_inbox(struct sessions *s)
 {
-	struct ss_inbox l = { 0 };
+	struct ss_inbox l = {0};
 
 	client_store_each(s->store, "inbox/", ss_list_inbox, &l);
 	for (size_t i = 0; i < l.n; i++) {
@@ -463,7 +496,8 @@ static void ss_replay_inbox(struct sessions *s)
 	free(l.names);
 }
 
-static int ss_identity(struct sessions *s)
+static int
+ss_identity(struct sessions *s)
 {
 	uint8_t *v = NULL;
 	size_t n = 0;
@@ -485,9 +519,10 @@ static int ss_identity(struct sessions *s)
 	return r < 0 ? -1 : 0;
 }
 
-int sessions_open(struct sessions *s, struct client_store *cs,
-		  struct arq *arq, const struct session_ops *ops,
-		  const char *my_name, char *err, size_t errlen)
+int
+sessions_open(struct sessions *s, struct client_store *cs, struct arq *arq,
+	      const struct session_ops *ops, const char *my_name, char *err,
+	      size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	arq_rx_budget_init(&s->rxb, ARQ_RX_TOTAL_MAX);
@@ -496,15 +531,17 @@ int sessions_open(struct sessions *s, struct client_store *cs,
 	s->ops = *ops;
 	snprintf(s->my_name, sizeof(s->my_name), "%s", my_name);
 	if (!e2e_name_valid(s->my_name, strlen(s->my_name))) {
-		snprintf(err, errlen, "config: name is not 1-64 bytes of "
-				      "UTF-8 without control characters");
+		snprintf(err, errlen,
+			 "config: name is not 1-64 bytes of "
+			 "UTF-8 without control characters");
 		return -1;
 	}
 	if (ss_identity(s) < 0 ||
 	    client_store_each(cs, "peer/", ss_load_contact, s) != 0 ||
 	    client_store_each(cs, "msg/", ss_load_row, s) != 0) {
-		snprintf(err, errlen, "client store: a contact or message "
-				      "does not open (damaged store)");
+		snprintf(err, errlen,
+			 "client store: a contact or message "
+			 "does not open (damaged store)");
 		return -1;
 	}
 	if (s->nm > 1)
@@ -516,7 +553,8 @@ int sessions_open(struct sessions *s, struct client_store *cs,
 	return 0;
 }
 
-void sessions_close(struct sessions *s)
+void
+sessions_close(struct sessions *s)
 {
 	for (size_t i = 0; i < s->nc; i++)
 		contact_free(s->c[i]);

@@ -20,11 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/client_store.h"
+#include "wire/e2e_msg.h"
+
 #include "client/arq.h"
 #include "client/contact.h"
 #include "client/msgrow.h"
-#include "store/client_store.h"
-#include "wire/e2e_msg.h"
 
 struct session_ops {
 	/* Create or delete our queue at our gateway; -1: not now. The
@@ -61,9 +62,9 @@ struct sessions {
 };
 
 /* Load everything; 0, or -1 with a one-line reason (damaged store). */
-int sessions_open(struct sessions *s, struct client_store *cs,
-		  struct arq *arq, const struct session_ops *ops,
-		  const char *my_name, char *err, size_t errlen);
+int sessions_open(struct sessions *s, struct client_store *cs, struct arq *arq,
+		  const struct session_ops *ops, const char *my_name, char *err,
+		  size_t errlen);
 void sessions_close(struct sessions *s);
 
 /* Error strings for the control socket go to err (one line). */
@@ -78,12 +79,12 @@ int sessions_send(struct sessions *s, const char *to, const uint8_t *text,
 		  size_t errlen);
 /* Mark incoming messages read (of contact, or the ids); count in *n. */
 int sessions_read(struct sessions *s, const char *contact,
-		  const uint8_t (*ids)[E2E_MSG_ID_LEN], size_t nids,
-		  size_t *n, char *err, size_t errlen);
+		  const uint8_t (*ids)[E2E_MSG_ID_LEN], size_t nids, size_t *n,
+		  char *err, size_t errlen);
 int sessions_block(struct sessions *s, const char *name, char *err,
 		   size_t errlen);
-int sessions_receipts(struct sessions *s, const char *name, bool on,
-		      char *err, size_t errlen);
+int sessions_receipts(struct sessions *s, const char *name, bool on, char *err,
+		      size_t errlen);
 
 struct contact *sessions_find(struct sessions *s, const char *name);
 struct contact *sessions_find_id(struct sessions *s, uint64_t id);

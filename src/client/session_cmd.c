@@ -3,17 +3,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/session_internal.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
+
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+
 #include "wire/invite.h"
+
+#include "client/session_internal.h"
 
 #define ERR(...) snprintf(err, errlen, __VA_ARGS__)
 
-static int ss_check_name(struct sessions *s, const char *name, char *err,
-			 size_t errlen)
+static int
+ss_check_name(struct sessions *s, const char *name, char *err, size_t errlen)
 {
 	if (!e2e_name_valid(name, strnlen(name, E2E_NAME_MAX + 1))) {
 		ERR("a contact name is 1-64 bytes of UTF-8 without control "
@@ -28,8 +31,9 @@ static int ss_check_name(struct sessions *s, const char *name, char *err,
 }
 
 /* A new contact stored in its own transaction with what came with it. */
-static int ss_store_new(struct sessions *s, struct contact *c,
-			const struct buf *hello, char *err, size_t errlen)
+static int
+ss_store_new(struct sessions *s, struct contact *c, const struct buf *hello,
+	     char *err, size_t errlen)
 {
 	uint8_t arq_id[ARQ_ID_LEN];
 
@@ -52,10 +56,10 @@ fail:
 	return -1;
 }
 
-int sessions_invite(struct sessions *s, const char *name,
-		    const struct e2e_gateway *own, uint64_t lifetime_s,
-		    char *code, size_t codecap, uint64_t *expiry, char *err,
-		    size_t errlen)
+int
+sessions_invite(struct sessions *s, const char *name,
+		const struct e2e_gateway *own, uint64_t lifetime_s, char *code,
+		size_t codecap, uint64_t *expiry, char *err, size_t errlen)
 {
 	struct invite inv;
 	struct contact *c;
@@ -68,8 +72,7 @@ int sessions_invite(struct sessions *s, const char *name,
 		return -1;
 	}
 	c = contact_new();
-	c->inv = fc_inviter_new(own, s->my_name, now / 1000, lifetime_s,
-				&inv);
+	c->inv = fc_inviter_new(own, s->my_name, now / 1000, lifetime_s, &inv);
 	if (c->inv == NULL || invite_encode(&inv, code, codecap) < 0) {
 		ERR("cannot make an invitation for our gateway");
 		goto fail;
@@ -98,8 +101,9 @@ fail:
 	return -1;
 }
 
-int sessions_accept(struct sessions *s, const char *code, const char *name,
-		    const struct e2e_gateway *own, char *err, size_t errlen)
+int
+sessions_accept(struct sessions *s, const char *code, const char *name,
+		const struct e2e_gateway *own, char *err, size_t errlen)
 {
 	struct invite inv;
 	struct buf hello;
@@ -162,9 +166,9 @@ done:
 	return rc;
 }
 
-int sessions_send(struct sessions *s, const char *to, const uint8_t *text,
-		  size_t len, uint8_t id[E2E_MSG_ID_LEN], char *err,
-		  size_t errlen)
+int
+sessions_send(struct sessions *s, const char *to, const uint8_t *text,
+	      size_t len, uint8_t id[E2E_MSG_ID_LEN], char *err, size_t errlen)
 {
 	struct contact *c = sessions_find(s, to);
 
@@ -180,8 +184,8 @@ int sessions_send(struct sessions *s, const char *to, const uint8_t *text,
 		ERR("the text is longer than %u bytes", E2E_CONTENT_MAX);
 		return -1;
 	}
-	struct msg_row *m = ss_row_new(s, c->id, MSG_F_OUT | MSG_F_UNSENT,
-				       text, len);
+	struct msg_row *m =
+	    ss_row_new(s, c->id, MSG_F_OUT | MSG_F_UNSENT, text, len);
 	rand_bytes(m->id, E2E_MSG_ID_LEN);
 	memcpy(id, m->id, E2E_MSG_ID_LEN);
 	if (ss_put_row(s, m) < 0) {
@@ -196,7 +200,8 @@ int sessions_send(struct sessions *s, const char *to, const uint8_t *text,
 }
 
 /* Mark one incoming row read; its id goes into the receipt. */
-static int ss_mark(struct sessions *s, struct msg_row *m, struct buf *ids)
+static int
+ss_mark(struct sessions *s, struct msg_row *m, struct buf *ids)
 {
 	if ((m->flags & MSG_F_OUT) || m->state == MSG_READ)
 		return 0;
@@ -208,8 +213,8 @@ static int ss_mark(struct sessions *s, struct msg_row *m, struct buf *ids)
 }
 
 /* One read receipt per contact (ids of up to a padding class). */
-static void ss_read_receipt(struct sessions *s, struct contact *c,
-			    const struct buf *ids)
+static void
+ss_read_receipt(struct sessions *s, struct contact *c, const struct buf *ids)
 {
 	uint8_t id[E2E_MSG_ID_LEN], arq_id[ARQ_ID_LEN];
 	size_t max = E2E_CONTENT_MAX / E2E_MSG_ID_LEN * E2E_MSG_ID_LEN;
@@ -236,9 +241,10 @@ static void ss_read_receipt(struct sessions *s, struct contact *c,
 	}
 }
 
-int sessions_read(struct sessions *s, const char *contact,
-		  const uint8_t (*ids)[E2E_MSG_ID_LEN], size_t nids,
-		  size_t *n, char *err, size_t errlen)
+int
+sessions_read(struct sessions *s, const char *contact,
+	      const uint8_t (*ids)[E2E_MSG_ID_LEN], size_t nids, size_t *n,
+	      char *err, size_t errlen)
 {
 	struct contact *only = NULL;
 
@@ -270,8 +276,8 @@ int sessions_read(struct sessions *s, const char *contact,
 	return 0;
 }
 
-int sessions_block(struct sessions *s, const char *name, char *err,
-		   size_t errlen)
+int
+sessions_block(struct sessions *s, const char *name, char *err, size_t errlen)
 {
 	struct contact *c = sessions_find(s, name);
 
@@ -300,8 +306,9 @@ int sessions_block(struct sessions *s, const char *name, char *err,
 	return 0;
 }
 
-int sessions_receipts(struct sessions *s, const char *name, bool on,
-		      char *err, size_t errlen)
+int
+sessions_receipts(struct sessions *s, const char *name, bool on, char *err,
+		  size_t errlen)
 {
 	struct contact *c = sessions_find(s, name);
 

@@ -41,14 +41,13 @@ int ss_outbox(struct sessions *s, const struct contact *c,
  * it in the outbox (inside the caller's transaction). 0, 1 when the
  * ratchet cannot send yet (inviter before the first message), -1.
  */
-int ss_ratchet_send(struct sessions *s, struct contact *c,
-		    enum e2e_kind kind, const uint8_t id[E2E_MSG_ID_LEN],
-		    const uint8_t *content, size_t len,
-		    uint8_t arq_id[ARQ_ID_LEN]);
+int ss_ratchet_send(struct sessions *s, struct contact *c, enum e2e_kind kind,
+		    const uint8_t id[E2E_MSG_ID_LEN], const uint8_t *content,
+		    size_t len, uint8_t arq_id[ARQ_ID_LEN]);
 /* Send c's messages waiting for the ratchet, oldest first. */
 void ss_flush(struct sessions *s, struct contact *c);
-struct msg_row *ss_row_new(struct sessions *s, uint64_t contact,
-			   uint32_t flags, const uint8_t *text, size_t len);
+struct msg_row *ss_row_new(struct sessions *s, uint64_t contact, uint32_t flags,
+			   const uint8_t *text, size_t len);
 struct msg_row *ss_row_find(struct sessions *s, uint64_t contact, bool out,
 			    const uint8_t id[E2E_MSG_ID_LEN]);
 void ss_add_contact(struct sessions *s, struct contact *c);
@@ -59,7 +58,7 @@ int ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
 	       size_t len);
 
 /* session_rx.c */
-void ss_process_item(struct sessions *s, const char *name,
-		     const uint8_t *queue, const uint8_t *blob, size_t len);
+void ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
+		     const uint8_t *blob, size_t len);
 
 #endif /* BC_CLIENT_SESSION_INTERNAL_H */

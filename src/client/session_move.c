@@ -9,23 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/session_internal.h"
-#include "crypto/rand.h"
 #include "lib/alloc.h"
 #include "lib/log.h"
 
-#define MOVE_TYPE 1 /* control content: u8 type | gateway | queue id */
-#define OWN_GW "own_gateway"
+#include "crypto/rand.h"
 
-static bool gw_equal(const struct e2e_gateway *a, const struct e2e_gateway *b)
+#include "client/session_internal.h"
+
+#define MOVE_TYPE 1 /* control content: u8 type | gateway | queue id */
+#define OWN_GW    "own_gateway"
+
+static bool
+gw_equal(const struct e2e_gateway *a, const struct e2e_gateway *b)
 {
 	return memcmp(a->key, b->key, 32) == 0 && a->port == b->port &&
 	       strcmp(a->host, b->host) == 0;
 }
 
 /* c moves to a new queue at gw: the queue, then the news (one tx). */
-static int ss_move_one(struct sessions *s, struct contact *c,
-		       const struct e2e_gateway *gw)
+static int
+ss_move_one(struct sessions *s, struct contact *c, const struct e2e_gateway *gw)
 {
 	uint8_t id[E2E_MSG_ID_LEN], arq_id[ARQ_ID_LEN], old[32];
 	struct buf b;
@@ -48,8 +51,7 @@ static int ss_move_one(struct sessions *s, struct contact *c,
 	rand_bytes(id, sizeof(id));
 	if (ss_begin(s) < 0)
 		goto done;
-	r = ss_ratchet_send(s, c, E2E_KIND_CONTROL, id, b.data, b.len,
-				arq_id);
+	r = ss_ratchet_send(s, c, E2E_KIND_CONTROL, id, b.data, b.len, arq_id);
 	if (r != 0 || ss_put_contact(s, c) < 0) {
 		ss_rollback(s);
 		rc = r > 0 ? 1 : -1;
@@ -64,7 +66,8 @@ done:
 }
 
 /* Our gateway is gw (known once the link is ready): moved since? */
-void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw)
+void
+sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw)
 {
 	uint8_t *v = NULL;
 	size_t n = 0;
@@ -79,8 +82,8 @@ void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw)
 		return;
 	if (got == 0) {
 		rd_init(&r, v, n);
-		bool same = e2e_gateway_get(&r, &old) == E2E_OK &&
-			    gw_equal(&old, gw);
+		bool same =
+		    e2e_gateway_get(&r, &old) == E2E_OK && gw_equal(&old, gw);
 		free(v);
 		if (same) {
 			s->gw_checked = true;
@@ -97,7 +100,8 @@ void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw)
 				ss_reload(s, c);
 				log_warn("client: %s cannot be told about our "
 					 "new gateway yet (no message from "
-					 "them so far)", c->name);
+					 "them so far)",
+					 c->name);
 				continue;
 			}
 			if (mv < 0) {
@@ -120,7 +124,8 @@ void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw)
 
 /* The peer's ratchet messages not yet acknowledged: they went to the old
  * place; dropped (the rows are sent again below). */
-static void ss_drop_outbox(struct sessions *s, const struct contact *c)
+static void
+ss_drop_outbox(struct sessions *s, const struct contact *c)
 {
 	uint64_t h = contact_handle(c, CONTACT_TO_RATCHET);
 
@@ -135,8 +140,9 @@ static void ss_drop_outbox(struct sessions *s, const struct contact *c)
 }
 
 /* A contact moved: content = u8 type | gateway | queue id. */
-int ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
-	       size_t len)
+int
+ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
+	   size_t len)
 {
 	struct e2e_gateway gw;
 	uint8_t q[32];

@@ -3,20 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/session_internal.h"
-#include "crypto/rand.h"
-#include "crypto/secret.h"
-#include "crypto/xaead.h"
 #include "lib/alloc.h"
 #include "lib/codec.h"
 #include "lib/log.h"
 
+#include "crypto/rand.h"
+#include "crypto/secret.h"
+#include "crypto/xaead.h"
+
+#include "client/session_internal.h"
+
 static struct log_ratelim rl_drop = LOG_RATELIM_INIT(60000);
 
 /* Which contact and stream a blob belongs to: the key that opens it. */
-static struct contact *ss_open_blob(struct sessions *s, const uint8_t *queue,
-				    const uint8_t *blob, uint8_t *plain,
-				    int *stream)
+static struct contact *
+ss_open_blob(struct sessions *s, const uint8_t *queue, const uint8_t *blob,
+	     uint8_t *plain, int *stream)
 {
 	size_t blen = s->arq->blob_len;
 
@@ -40,7 +42,8 @@ static struct contact *ss_open_blob(struct sessions *s, const uint8_t *queue,
 }
 
 /* Fill c from the finished handshake (takes the ratchet). */
-static int ss_take_fc(struct contact *c, struct fc_contact *fc)
+static int
+ss_take_fc(struct contact *c, struct fc_contact *fc)
 {
 	c->peer_gw = fc->peer_gw;
 	memcpy(c->peer_queue, fc->peer_queue, 32);
@@ -57,8 +60,9 @@ static int ss_take_fc(struct contact *c, struct fc_contact *fc)
 }
 
 /* Inviter: a HELLO on the invitation's queue. */
-static int ss_on_hello(struct sessions *s, struct contact *c,
-		       const uint8_t *data, size_t len)
+static int
+ss_on_hello(struct sessions *s, struct contact *c, const uint8_t *data,
+	    size_t len)
 {
 	struct fc_contact *fc = NULL;
 	struct buf reply;
@@ -68,17 +72,18 @@ static int ss_on_hello(struct sessions *s, struct contact *c,
 	if (c->inv == NULL)
 		return 0;
 	buf_init(&reply);
-	enum fc_err e = fc_inviter_answer(c->inv, s->id_priv,
-					  ss_now_ms() / 1000, data, len,
-					  &reply, &fc);
+	enum fc_err e = fc_inviter_answer(
+	    c->inv, s->id_priv, ss_now_ms() / 1000, data, len, &reply, &fc);
 	if (e == FC_OK) {
-		if (ss_take_fc(c, fc) < 0 || ss_put_target(s, c, CONTACT_TO_WELCOME) < 0 ||
+		if (ss_take_fc(c, fc) < 0 ||
+		    ss_put_target(s, c, CONTACT_TO_WELCOME) < 0 ||
 		    ss_put_target(s, c, CONTACT_TO_RATCHET) < 0)
 			rc = -1;
 		log_notice("client: contact %s accepted our invitation",
 			   c->name);
 	} else if (e != FC_RETRANSMIT) {
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: a first message "
+		log_ratelim(&rl_drop, LOG_LVL_WARN,
+			    "client: a first message "
 			    "for an invitation was refused: %s",
 			    fc_strerror(e));
 	}
@@ -93,8 +98,9 @@ static int ss_on_hello(struct sessions *s, struct contact *c,
 }
 
 /* Acceptor: the WELCOME on our reply queue; then speak first. */
-static int ss_on_welcome(struct sessions *s, struct contact *c,
-			 const uint8_t *data, size_t len)
+static int
+ss_on_welcome(struct sessions *s, struct contact *c, const uint8_t *data,
+	      size_t len)
 {
 	struct fc_contact *fc = NULL;
 	uint8_t id[E2E_MSG_ID_LEN], arq_id[ARQ_ID_LEN];
@@ -104,8 +110,10 @@ static int ss_on_welcome(struct sessions *s, struct contact *c,
 		return 0;
 	enum fc_err e = fc_acceptor_finish(c->acc, data, len, &fc);
 	if (e != FC_OK) {
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: an answer to our "
-			    "acceptance was refused: %s", fc_strerror(e));
+		log_ratelim(&rl_drop, LOG_LVL_WARN,
+			    "client: an answer to our "
+			    "acceptance was refused: %s",
+			    fc_strerror(e));
 		return 0;
 	}
 	int t = ss_take_fc(c, fc);
@@ -120,17 +128,16 @@ static int ss_on_welcome(struct sessions *s, struct contact *c,
 }
 
 /* Receipts: content = message ids of ours. */
-static int ss_on_receipt(struct sessions *s, struct contact *c,
-			 const struct e2e_plain *p)
+static int
+ss_on_receipt(struct sessions *s, struct contact *c, const struct e2e_plain *p)
 {
-	enum msg_state st = p->kind == E2E_KIND_READ ? MSG_READ
-						      : MSG_DELIVERED;
+	enum msg_state st = p->kind == E2E_KIND_READ ? MSG_READ : MSG_DELIVERED;
 	uint64_t now = ss_now_ms();
 
 	for (size_t off = 0; off + E2E_MSG_ID_LEN <= p->content_len;
 	     off += E2E_MSG_ID_LEN) {
-		struct msg_row *m = ss_row_find(s, c->id, true,
-						p->content + off);
+		struct msg_row *m =
+		    ss_row_find(s, c->id, true, p->content + off);
 		if (m == NULL)
 			continue;
 		if (st == MSG_READ)
@@ -142,15 +149,14 @@ static int ss_on_receipt(struct sessions *s, struct contact *c,
 }
 
 /* A text: stored (once per id), and a delivery receipt goes back. */
-static int ss_on_text(struct sessions *s, struct contact *c,
-		      const struct e2e_plain *p)
+static int
+ss_on_text(struct sessions *s, struct contact *c, const struct e2e_plain *p)
 {
 	uint8_t id[E2E_MSG_ID_LEN], arq_id[ARQ_ID_LEN];
 
 	if (ss_row_find(s, c->id, false, p->msg_id) != NULL)
 		return 0; /* a duplicate */
-	struct msg_row *m = ss_row_new(s, c->id, 0, p->content,
-				       p->content_len);
+	struct msg_row *m = ss_row_new(s, c->id, 0, p->content, p->content_len);
 	memcpy(m->id, p->msg_id, E2E_MSG_ID_LEN);
 	rand_bytes(id, sizeof(id));
 	if (ss_put_row(s, m) < 0 ||
@@ -160,8 +166,8 @@ static int ss_on_text(struct sessions *s, struct contact *c,
 	return 0;
 }
 
-static int ss_on_plain(struct sessions *s, struct contact *c,
-		       const struct e2e_plain *p)
+static int
+ss_on_plain(struct sessions *s, struct contact *c, const struct e2e_plain *p)
 {
 	switch (p->kind) {
 	case E2E_KIND_TEXT:
@@ -180,8 +186,9 @@ static int ss_on_plain(struct sessions *s, struct contact *c,
 }
 
 /* A RATCHET frame: decrypt, decode, act. 1: dropped (not an error). */
-static int ss_on_frame(struct sessions *s, struct contact *c,
-		       const uint8_t *data, size_t len)
+static int
+ss_on_frame(struct sessions *s, struct contact *c, const uint8_t *data,
+	    size_t len)
 {
 	struct e2e_frame f;
 	struct e2e_plain p;
@@ -190,23 +197,29 @@ static int ss_on_frame(struct sessions *s, struct contact *c,
 
 	if (c->ratchet == NULL || e2e_frame_parse(data, len, &f) != E2E_OK ||
 	    f.type != E2E_FRAME_RATCHET) {
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: a malformed "
-			    "message from %s; dropped", c->name);
+		log_ratelim(&rl_drop, LOG_LVL_WARN,
+			    "client: a malformed "
+			    "message from %s; dropped",
+			    c->name);
 		return 1;
 	}
 	uint8_t *pt = secret_alloc(f.body_len);
-	enum ratchet_err e = ratchet_decrypt(c->ratchet, c->ad, FC_AD_LEN,
-					     f.hdr, f.body, f.body_len, pt,
-					     f.body_len, &plen);
+	enum ratchet_err e =
+	    ratchet_decrypt(c->ratchet, c->ad, FC_AD_LEN, f.hdr, f.body,
+			    f.body_len, pt, f.body_len, &plen);
 	if (e != RATCHET_OK) {
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: a message from "
+		log_ratelim(&rl_drop, LOG_LVL_WARN,
+			    "client: a message from "
 			    "%s does not decrypt (%s): tampered or replayed; "
-			    "dropped", c->name, ratchet_strerror(e));
+			    "dropped",
+			    c->name, ratchet_strerror(e));
 		goto done;
 	}
 	if (e2e_plain_decode(pt, plen, &p) != E2E_OK) {
-		log_ratelim(&rl_drop, LOG_LVL_WARN, "client: a message from "
-			    "%s has a bad plaintext; dropped", c->name);
+		log_ratelim(&rl_drop, LOG_LVL_WARN,
+			    "client: a message from "
+			    "%s has a bad plaintext; dropped",
+			    c->name);
 		rc = 0; /* the ratchet moved: keep its state */
 		goto done;
 	}
@@ -217,8 +230,9 @@ done:
 }
 
 /* Forget (in the store, inside the transaction) the items of a message. */
-static int ss_items_del(struct sessions *s, const struct contact *c,
-			int stream, uint64_t seq)
+static int
+ss_items_del(struct sessions *s, const struct contact *c, int stream,
+	     uint64_t seq)
 {
 	for (size_t i = 0; i < s->nitems; i++) {
 		struct session_item *it = &s->items[i];
@@ -229,8 +243,8 @@ static int ss_items_del(struct sessions *s, const struct contact *c,
 	return 0;
 }
 
-static void ss_items_forget(struct sessions *s, uint64_t contact,
-			    int stream, uint64_t seq)
+static void
+ss_items_forget(struct sessions *s, uint64_t contact, int stream, uint64_t seq)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < s->nitems; i++) {
@@ -244,8 +258,9 @@ static void ss_items_forget(struct sessions *s, uint64_t contact,
 }
 
 /* One whole message of a stream, in one transaction. */
-static void ss_handle(struct sessions *s, struct contact *c, int stream,
-		      const uint8_t *data, size_t len, uint64_t seq)
+static void
+ss_handle(struct sessions *s, struct contact *c, int stream,
+	  const uint8_t *data, size_t len, uint64_t seq)
 {
 	uint64_t id = c->id;
 	int r;
@@ -254,9 +269,9 @@ static void ss_handle(struct sessions *s, struct contact *c, int stream,
 		return;
 	c->rx_next[stream] = seq + 1;
 	if (stream == CONTACT_RX_HS)
-		r = (c->flags & CONTACT_F_INVITER) ? ss_on_hello(s, c, data, len)
-						   : ss_on_welcome(s, c, data,
-								   len);
+		r = (c->flags & CONTACT_F_INVITER)
+			? ss_on_hello(s, c, data, len)
+			: ss_on_welcome(s, c, data, len);
 	else
 		r = ss_on_frame(s, c, data, len);
 	if (r < 0 || ss_put_contact(s, c) < 0 ||
@@ -276,9 +291,9 @@ static void ss_handle(struct sessions *s, struct contact *c, int stream,
 }
 
 /* Which contact's stream takes this item's fragment; NULL: drop it. */
-static struct contact *ss_take_frag(struct sessions *s, const uint8_t *queue,
-				    const uint8_t *item, size_t len,
-				    int *stream, uint64_t *seq)
+static struct contact *
+ss_take_frag(struct sessions *s, const uint8_t *queue, const uint8_t *item,
+	     size_t len, int *stream, uint64_t *seq)
 {
 	size_t blen = s->arq->blob_len;
 	struct arq_frag_view v;
@@ -293,20 +308,22 @@ static struct contact *ss_take_frag(struct sessions *s, const uint8_t *queue,
 	if (c == NULL) {
 		static struct log_ratelim rl_nokey = LOG_RATELIM_INIT(60000);
 		s->dropped++;
-		log_ratelim(&rl_nokey, LOG_LVL_WARN, "client: an item on one of "
+		log_ratelim(&rl_nokey, LOG_LVL_WARN,
+			    "client: an item on one of "
 			    "our queues opens under no contact's key "
 			    "(damaged, forged, or for a blocked contact); "
 			    "dropped");
 	} else if (arq_frag_decode(&v, plain, blen - XAEAD_OVERHEAD) ==
-		 ARQ_RX_OK)
+		   ARQ_RX_OK)
 		r = arq_rx_add(&c->rx[*stream], &v);
 	*seq = v.seq;
 	free(plain);
 	return r == ARQ_RX_OK ? c : NULL;
 }
 
-void ss_process_item(struct sessions *s, const char *name,
-		     const uint8_t *queue, const uint8_t *item, size_t len)
+void
+ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
+		const uint8_t *item, size_t len)
 {
 	int stream = 0;
 	uint64_t seq = 0;
@@ -332,8 +349,9 @@ void ss_process_item(struct sessions *s, const char *name,
 	}
 }
 
-int sessions_on_item(struct sessions *s, const uint8_t item_id[16],
-		     const uint8_t *queue, const uint8_t *blob, size_t len)
+int
+sessions_on_item(struct sessions *s, const uint8_t item_id[16],
+		 const uint8_t *queue, const uint8_t *blob, size_t len)
 {
 	char name[48] = "inbox/";
 	struct buf b;

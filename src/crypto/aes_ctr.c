@@ -12,13 +12,12 @@
 #include "crypto/aes_ctr.h"
 
 #include <limits.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 struct aes_ctr {
 	EVP_CIPHER_CTX *ctx;
@@ -28,20 +27,23 @@ struct aes_ctr {
 static pthread_once_t cipher_once = PTHREAD_ONCE_INIT;
 static EVP_CIPHER *cipher;
 
-static _Noreturn void aes_die(const char *what)
+static _Noreturn void
+aes_die(const char *what)
 {
 	fprintf(stderr, "crypto: OpenSSL %s failed\n", what);
 	abort();
 }
 
-static void cipher_fetch(void)
+static void
+cipher_fetch(void)
 {
 	cipher = EVP_CIPHER_fetch(NULL, "AES-256-CTR", NULL);
 	if (!cipher)
 		aes_die("AES-256-CTR fetch");
 }
 
-struct aes_ctr *aes_ctr_new(void)
+struct aes_ctr *
+aes_ctr_new(void)
 {
 	struct aes_ctr *c = calloc(1, sizeof(*c));
 
@@ -54,7 +56,8 @@ struct aes_ctr *aes_ctr_new(void)
 	return c;
 }
 
-void aes_ctr_free(struct aes_ctr *c)
+void
+aes_ctr_free(struct aes_ctr *c)
 {
 	if (!c)
 		return;
@@ -63,8 +66,9 @@ void aes_ctr_free(struct aes_ctr *c)
 	free(c);
 }
 
-void aes_ctr_init(struct aes_ctr *c, const uint8_t key[static 32],
-		  const uint8_t iv[static 16])
+void
+aes_ctr_init(struct aes_ctr *c, const uint8_t key[static 32],
+	     const uint8_t iv[static 16])
 {
 	const EVP_CIPHER *ci = c->has_cipher ? NULL : cipher;
 
@@ -73,8 +77,8 @@ void aes_ctr_init(struct aes_ctr *c, const uint8_t key[static 32],
 	c->has_cipher = true;
 }
 
-void aes_ctr_xor(struct aes_ctr *c, uint8_t *out, const uint8_t *in,
-		 size_t len)
+void
+aes_ctr_xor(struct aes_ctr *c, uint8_t *out, const uint8_t *in, size_t len)
 {
 	int chunk, outl;
 
@@ -95,15 +99,17 @@ void aes_ctr_xor(struct aes_ctr *c, uint8_t *out, const uint8_t *in,
 	}
 }
 
-void aes_ctr_wipe(struct aes_ctr *c)
+void
+aes_ctr_wipe(struct aes_ctr *c)
 {
 	if (EVP_CIPHER_CTX_reset(c->ctx) != 1)
 		aes_die("EVP_CIPHER_CTX_reset");
 	c->has_cipher = false;
 }
 
-void aes256_ctr(uint8_t *out, const uint8_t *in, size_t len,
-		const uint8_t key[static 32], const uint8_t iv[static 16])
+void
+aes256_ctr(uint8_t *out, const uint8_t *in, size_t len,
+	   const uint8_t key[static 32], const uint8_t iv[static 16])
 {
 	struct aes_ctr *c = aes_ctr_new();
 

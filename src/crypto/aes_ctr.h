@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define AES_CTR_KEY_LEN 32
-#define AES_CTR_IV_LEN 16
+#define AES_CTR_IV_LEN  16
 
 struct aes_ctr;
 
@@ -25,10 +25,10 @@ struct aes_ctr *aes_ctr_new(void);
 
 /* Wipe and release; NULL is accepted. */
 void aes_ctr_free(struct aes_ctr *c);
-#define AES_CTR_FREE(c)              \
-	do {                         \
-		aes_ctr_free(c);     \
-		(c) = NULL;          \
+#define AES_CTR_FREE(c)          \
+	do {                     \
+		aes_ctr_free(c); \
+		(c) = NULL;      \
 	} while (0)
 
 /* Start a keystream with this key and initial counter block. */

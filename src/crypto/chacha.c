@@ -1,12 +1,12 @@
 /* ChaCha20 (RFC 8439 variant) through libsodium. */
 #include "crypto/chacha.h"
 
+#include <sodium.h>
 #include <string.h>
 
-#include <sodium.h>
-
-void chacha20_keystream(uint8_t *out, size_t len, const uint8_t key[static 32],
-			const uint8_t nonce[static 12], uint32_t counter)
+void
+chacha20_keystream(uint8_t *out, size_t len, const uint8_t key[static 32],
+		   const uint8_t nonce[static 12], uint32_t counter)
 {
 	if (len == 0)
 		return;
@@ -14,9 +14,10 @@ void chacha20_keystream(uint8_t *out, size_t len, const uint8_t key[static 32],
 	crypto_stream_chacha20_ietf_xor_ic(out, out, len, nonce, counter, key);
 }
 
-void chacha20_xor(uint8_t *out, const uint8_t *in, size_t len,
-		  const uint8_t key[static 32], const uint8_t nonce[static 12],
-		  uint32_t counter)
+void
+chacha20_xor(uint8_t *out, const uint8_t *in, size_t len,
+	     const uint8_t key[static 32], const uint8_t nonce[static 12],
+	     uint32_t counter)
 {
 	if (len == 0)
 		return;

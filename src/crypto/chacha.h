@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHACHA20_KEY_LEN 32
+#define CHACHA20_KEY_LEN   32
 #define CHACHA20_NONCE_LEN 12
 
 /*

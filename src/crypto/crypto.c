@@ -1,15 +1,15 @@
 /* Library start-up and the shared OpenSSL digest handles. */
 #include "crypto/crypto.h"
-#include "crypto/md.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <openssl/evp.h>
-#include <sodium.h>
+#include "crypto/md.h"
 
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_sha256;
@@ -21,7 +21,8 @@ static EVP_MD *md_sha512_256;
  * every EVP_DigestInit_ex() given EVP_sha256(), which costs more than hashing
  * 32 bytes (docs/crypto.md). The handles live for the whole process.
  */
-static void md_fetch_all(void)
+static void
+md_fetch_all(void)
 {
 	md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
 	md_sha512 = EVP_MD_fetch(NULL, "SHA2-512", NULL);
@@ -32,7 +33,8 @@ static void md_fetch_all(void)
 	}
 }
 
-const EVP_MD *crypto_md(enum crypto_md_id id)
+const EVP_MD *
+crypto_md(enum crypto_md_id id)
 {
 	pthread_once(&md_once, md_fetch_all);
 	switch (id) {
@@ -48,7 +50,8 @@ const EVP_MD *crypto_md(enum crypto_md_id id)
 
 static atomic_bool crypto_ready;
 
-int crypto_init(void)
+int
+crypto_init(void)
 {
 	if (atomic_load(&crypto_ready))
 		return 0;

@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHA256_LEN 32
-#define SHA512_LEN 64
-#define SHA512_256_LEN 32
-#define BLAKE2B_LEN 64     /* BLAKE2b-512, the default output length */
+#define SHA256_LEN      32
+#define SHA512_LEN      64
+#define SHA512_256_LEN  32
+#define BLAKE2B_LEN     64 /* BLAKE2b-512, the default output length */
 #define BLAKE2B_MAX_LEN 64
 #define BLAKE2B_KEY_MAX 64
 

@@ -4,16 +4,17 @@
  * padded key every time.
  */
 #include "crypto/hkdf.h"
-#include "crypto/hmac.h"
-
-#include <string.h>
 
 #include <sodium.h>
+#include <string.h>
+
+#include "crypto/hmac.h"
 
 static const uint8_t zeros[64];
 
-void hkdf_sha256_extract(uint8_t prk[static 32], const void *salt,
-			 size_t saltlen, const void *ikm, size_t ikmlen)
+void
+hkdf_sha256_extract(uint8_t prk[static 32], const void *salt, size_t saltlen,
+		    const void *ikm, size_t ikmlen)
 {
 	if (saltlen == 0) {
 		salt = zeros;
@@ -22,8 +23,9 @@ void hkdf_sha256_extract(uint8_t prk[static 32], const void *salt,
 	hmac_sha256(prk, salt, saltlen, ikm, ikmlen);
 }
 
-int hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
-		       size_t prklen, const void *info, size_t infolen)
+int
+hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
+		   size_t prklen, const void *info, size_t infolen)
 {
 	struct hmac_sha256_ctx keyed, c;
 	uint8_t t[32];
@@ -51,9 +53,9 @@ int hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 	return 0;
 }
 
-int hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
-		const void *ikm, size_t ikmlen, const void *info,
-		size_t infolen)
+int
+hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
+	    const void *ikm, size_t ikmlen, const void *info, size_t infolen)
 {
 	uint8_t prk[32];
 	int rc;
@@ -66,8 +68,9 @@ int hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
 	return rc;
 }
 
-void hkdf_sha512_extract(uint8_t prk[static 64], const void *salt,
-			 size_t saltlen, const void *ikm, size_t ikmlen)
+void
+hkdf_sha512_extract(uint8_t prk[static 64], const void *salt, size_t saltlen,
+		    const void *ikm, size_t ikmlen)
 {
 	if (saltlen == 0) {
 		salt = zeros;
@@ -76,8 +79,9 @@ void hkdf_sha512_extract(uint8_t prk[static 64], const void *salt,
 	hmac_sha512(prk, salt, saltlen, ikm, ikmlen);
 }
 
-int hkdf_sha512_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
-		       size_t prklen, const void *info, size_t infolen)
+int
+hkdf_sha512_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
+		   size_t prklen, const void *info, size_t infolen)
 {
 	struct hmac_sha512_ctx keyed, c;
 	uint8_t t[64];
@@ -105,9 +109,9 @@ int hkdf_sha512_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 	return 0;
 }
 
-int hkdf_sha512(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
-		const void *ikm, size_t ikmlen, const void *info,
-		size_t infolen)
+int
+hkdf_sha512(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
+	    const void *ikm, size_t ikmlen, const void *info, size_t infolen)
 {
 	uint8_t prk[64];
 	int rc;

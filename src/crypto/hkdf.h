@@ -23,7 +23,7 @@ void hkdf_sha256_extract(uint8_t prk[static 32], const void *salt,
  */
 int hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 		       size_t prklen, const void *info, size_t infolen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Extract then Expand; -1 as for expand. */
 int hkdf_sha256(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
@@ -34,7 +34,7 @@ void hkdf_sha512_extract(uint8_t prk[static 64], const void *salt,
 			 size_t saltlen, const void *ikm, size_t ikmlen);
 int hkdf_sha512_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 		       size_t prklen, const void *info, size_t infolen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int hkdf_sha512(uint8_t *out, size_t outlen, const void *salt, size_t saltlen,
 		const void *ikm, size_t ikmlen, const void *info,
 		size_t infolen) __attribute__((warn_unused_result));

@@ -4,20 +4,20 @@
  * libsodium's BLAKE2b-512 for Noise.
  */
 #include "crypto/hmac.h"
-#include "crypto/hash.h"
-#include "crypto/md.h"
 
+#include <openssl/evp.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <sodium.h>
+#include "crypto/hash.h"
+#include "crypto/md.h"
 
-#define HMAC_BLOCK_MAX 128
+#define HMAC_BLOCK_MAX  128
 #define HMAC_DIGEST_MAX 64
-#define IPAD 0x36
-#define OPAD 0x5c
+#define IPAD            0x36
+#define OPAD            0x5c
 
 struct hmac_md_spec {
 	enum crypto_md_id id;
@@ -25,12 +25,13 @@ struct hmac_md_spec {
 	size_t len;
 };
 
-static const struct hmac_md_spec spec_sha256 = { CRYPTO_MD_SHA256, 64, 32 };
-static const struct hmac_md_spec spec_sha512 = { CRYPTO_MD_SHA512, 128, 64 };
+static const struct hmac_md_spec spec_sha256 = {CRYPTO_MD_SHA256, 64, 32};
+static const struct hmac_md_spec spec_sha512 = {CRYPTO_MD_SHA512, 128, 64};
 
 /* pad = (key, hashed first if longer than a block, zero-filled) ^ byte. */
-static void hmac_pad_key(uint8_t pad[HMAC_BLOCK_MAX], size_t block,
-			 const uint8_t *k, size_t klen, uint8_t byte)
+static void
+hmac_pad_key(uint8_t pad[HMAC_BLOCK_MAX], size_t block, const uint8_t *k,
+	     size_t klen, uint8_t byte)
 {
 	size_t i;
 
@@ -39,8 +40,9 @@ static void hmac_pad_key(uint8_t pad[HMAC_BLOCK_MAX], size_t block,
 		pad[i] ^= k[i];
 }
 
-static void hmac_md_init(const struct hmac_md_spec *s, void **inner,
-			 void **outer, const void *key, size_t keylen)
+static void
+hmac_md_init(const struct hmac_md_spec *s, void **inner, void **outer,
+	     const void *key, size_t keylen)
 {
 	uint8_t kh[HMAC_DIGEST_MAX];
 	uint8_t pad[HMAC_BLOCK_MAX];
@@ -67,8 +69,9 @@ static void hmac_md_init(const struct hmac_md_spec *s, void **inner,
 	sodium_memzero(kh, sizeof(kh));
 }
 
-static void hmac_md_final(const struct hmac_md_spec *s, void **inner,
-			  void **outer, uint8_t *out)
+static void
+hmac_md_final(const struct hmac_md_spec *s, void **inner, void **outer,
+	      uint8_t *out)
 {
 	uint8_t ih[HMAC_DIGEST_MAX];
 
@@ -82,7 +85,8 @@ static void hmac_md_final(const struct hmac_md_spec *s, void **inner,
 	*outer = NULL;
 }
 
-static EVP_MD_CTX *md_dup(const void *src)
+static EVP_MD_CTX *
+md_dup(const void *src)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 
@@ -93,24 +97,26 @@ static EVP_MD_CTX *md_dup(const void *src)
 	return c;
 }
 
-void hmac_sha256_init(struct hmac_sha256_ctx *c, const void *key,
-		      size_t keylen)
+void
+hmac_sha256_init(struct hmac_sha256_ctx *c, const void *key, size_t keylen)
 {
 	hmac_md_init(&spec_sha256, &c->inner, &c->outer, key, keylen);
 }
 
-void hmac_sha256_update(struct hmac_sha256_ctx *c, const void *msg,
-			size_t len)
+void
+hmac_sha256_update(struct hmac_sha256_ctx *c, const void *msg, size_t len)
 {
 	crypto_md_update(c->inner, msg, len);
 }
 
-void hmac_sha256_final(struct hmac_sha256_ctx *c, uint8_t out[static 32])
+void
+hmac_sha256_final(struct hmac_sha256_ctx *c, uint8_t out[static 32])
 {
 	hmac_md_final(&spec_sha256, &c->inner, &c->outer, out);
 }
 
-void hmac_sha256_abort(struct hmac_sha256_ctx *c)
+void
+hmac_sha256_abort(struct hmac_sha256_ctx *c)
 {
 	EVP_MD_CTX_free(c->inner);
 	EVP_MD_CTX_free(c->outer);
@@ -118,15 +124,16 @@ void hmac_sha256_abort(struct hmac_sha256_ctx *c)
 	c->outer = NULL;
 }
 
-void hmac_sha256_copy(struct hmac_sha256_ctx *dst,
-		      const struct hmac_sha256_ctx *src)
+void
+hmac_sha256_copy(struct hmac_sha256_ctx *dst, const struct hmac_sha256_ctx *src)
 {
 	dst->inner = md_dup(src->inner);
 	dst->outer = md_dup(src->outer);
 }
 
-void hmac_sha256(uint8_t out[static 32], const void *key, size_t keylen,
-		 const void *msg, size_t msglen)
+void
+hmac_sha256(uint8_t out[static 32], const void *key, size_t keylen,
+	    const void *msg, size_t msglen)
 {
 	struct hmac_sha256_ctx c;
 
@@ -135,24 +142,26 @@ void hmac_sha256(uint8_t out[static 32], const void *key, size_t keylen,
 	hmac_sha256_final(&c, out);
 }
 
-void hmac_sha512_init(struct hmac_sha512_ctx *c, const void *key,
-		      size_t keylen)
+void
+hmac_sha512_init(struct hmac_sha512_ctx *c, const void *key, size_t keylen)
 {
 	hmac_md_init(&spec_sha512, &c->inner, &c->outer, key, keylen);
 }
 
-void hmac_sha512_update(struct hmac_sha512_ctx *c, const void *msg,
-			size_t len)
+void
+hmac_sha512_update(struct hmac_sha512_ctx *c, const void *msg, size_t len)
 {
 	crypto_md_update(c->inner, msg, len);
 }
 
-void hmac_sha512_final(struct hmac_sha512_ctx *c, uint8_t out[static 64])
+void
+hmac_sha512_final(struct hmac_sha512_ctx *c, uint8_t out[static 64])
 {
 	hmac_md_final(&spec_sha512, &c->inner, &c->outer, out);
 }
 
-void hmac_sha512_abort(struct hmac_sha512_ctx *c)
+void
+hmac_sha512_abort(struct hmac_sha512_ctx *c)
 {
 	EVP_MD_CTX_free(c->inner);
 	EVP_MD_CTX_free(c->outer);
@@ -160,15 +169,16 @@ void hmac_sha512_abort(struct hmac_sha512_ctx *c)
 	c->outer = NULL;
 }
 
-void hmac_sha512_copy(struct hmac_sha512_ctx *dst,
-		      const struct hmac_sha512_ctx *src)
+void
+hmac_sha512_copy(struct hmac_sha512_ctx *dst, const struct hmac_sha512_ctx *src)
 {
 	dst->inner = md_dup(src->inner);
 	dst->outer = md_dup(src->outer);
 }
 
-void hmac_sha512(uint8_t out[static 64], const void *key, size_t keylen,
-		 const void *msg, size_t msglen)
+void
+hmac_sha512(uint8_t out[static 64], const void *key, size_t keylen,
+	    const void *msg, size_t msglen)
 {
 	struct hmac_sha512_ctx c;
 
@@ -178,8 +188,9 @@ void hmac_sha512(uint8_t out[static 64], const void *key, size_t keylen,
 }
 
 /* RFC 2104 over unkeyed BLAKE2b-512: B = 128, L = 64. */
-void hmac_blake2b(uint8_t out[static 64], const void *key, size_t keylen,
-		  const void *msg, size_t msglen)
+void
+hmac_blake2b(uint8_t out[static 64], const void *key, size_t keylen,
+	     const void *msg, size_t msglen)
 {
 	uint8_t kh[BLAKE2B_LEN];
 	uint8_t pad[HMAC_BLOCK_MAX];

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HMAC_SHA256_LEN 32
-#define HMAC_SHA512_LEN 64
+#define HMAC_SHA256_LEN  32
+#define HMAC_SHA512_LEN  64
 #define HMAC_BLAKE2B_LEN 64
 
 /* Keys of any length are accepted (longer than a block: hashed first). */
@@ -36,8 +36,7 @@ struct hmac_sha256_ctx {
 };
 void hmac_sha256_init(struct hmac_sha256_ctx *c, const void *key,
 		      size_t keylen);
-void hmac_sha256_update(struct hmac_sha256_ctx *c, const void *msg,
-			size_t len);
+void hmac_sha256_update(struct hmac_sha256_ctx *c, const void *msg, size_t len);
 void hmac_sha256_final(struct hmac_sha256_ctx *c, uint8_t out[static 32]);
 void hmac_sha256_abort(struct hmac_sha256_ctx *c);
 
@@ -56,8 +55,7 @@ struct hmac_sha512_ctx {
 };
 void hmac_sha512_init(struct hmac_sha512_ctx *c, const void *key,
 		      size_t keylen);
-void hmac_sha512_update(struct hmac_sha512_ctx *c, const void *msg,
-			size_t len);
+void hmac_sha512_update(struct hmac_sha512_ctx *c, const void *msg, size_t len);
 void hmac_sha512_final(struct hmac_sha512_ctx *c, uint8_t out[static 64]);
 void hmac_sha512_abort(struct hmac_sha512_ctx *c);
 void hmac_sha512_copy(struct hmac_sha512_ctx *dst,

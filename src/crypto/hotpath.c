@@ -9,10 +9,9 @@
 
 #include "crypto/hotpath.h"
 
-#include <string.h>
-
 #include <openssl/sha.h>
 #include <sodium.h>
+#include <string.h>
 
 _Static_assert(sizeof(SHA256_CTX) <= 128, "SHA256_CTX must fit the state");
 _Static_assert(_Alignof(SHA256_CTX) <= 16, "SHA256_CTX alignment");
@@ -32,8 +31,7 @@ cstate_of(const struct hot_hmac_sha256 *k, int which)
 }
 
 void
-hot_hmac_sha256_init(struct hot_hmac_sha256 *k, const void *key,
-		     size_t keylen)
+hot_hmac_sha256_init(struct hot_hmac_sha256 *k, const void *key, size_t keylen)
 {
 	uint8_t pad[BLOCK], kh[32];
 	const uint8_t *kb = key;
@@ -106,7 +104,8 @@ hot_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 			hmac3(&k, t, info, infolen, &i, 1, NULL, 0);
 		else
 			hmac3(&k, t, t, sizeof(t), info, infolen, &i, 1);
-		size_t n = outlen - done < sizeof(t) ? outlen - done : sizeof(t);
+		size_t n =
+		    outlen - done < sizeof(t) ? outlen - done : sizeof(t);
 		memcpy(out + done, t, n);
 		done += n;
 	}
@@ -117,9 +116,9 @@ hot_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 
 /* FIPS 180-4, 5.3.6.2: the SHA-512/256 initial hash value. */
 static const uint64_t sha512_256_iv[8] = {
-	0x22312194fc2bf72cULL, 0x9f555fa3c84c64c2ULL, 0x2393b86b6f53b151ULL,
-	0x963877195940eabdULL, 0x96283ee2a88effe3ULL, 0xbe5e1e2553863992ULL,
-	0x2b0199fc2c85b8aaULL, 0x0eb72ddc81c52ca2ULL,
+    0x22312194fc2bf72cULL, 0x9f555fa3c84c64c2ULL, 0x2393b86b6f53b151ULL,
+    0x963877195940eabdULL, 0x96283ee2a88effe3ULL, 0xbe5e1e2553863992ULL,
+    0x2b0199fc2c85b8aaULL, 0x0eb72ddc81c52ca2ULL,
 };
 
 void

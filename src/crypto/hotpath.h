@@ -38,7 +38,7 @@ void hot_hmac_sha256_wipe(struct hot_hmac_sha256 *k);
  */
 int hot_hkdf_sha256_expand(uint8_t *out, size_t outlen, const uint8_t *prk,
 			   size_t prklen, const void *info, size_t infolen)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* SHA-512/256 (FIPS 180-4), no allocation. */
 void hot_sha512_256(uint8_t out[static 32], const void *in, size_t len);

@@ -29,8 +29,9 @@ int pwkdf_cost_check(const struct pwkdf_cost *c);
  * pass (passlen bytes) and salt. Returns 0, or -1 when the costs are out of
  * range or the memory cannot be had.
  */
-int pwkdf_derive(uint8_t *out, size_t outlen, const char *pass,
-		 size_t passlen, const uint8_t salt[static PWKDF_SALT_LEN],
-		 const struct pwkdf_cost *c) __attribute__((warn_unused_result));
+int pwkdf_derive(uint8_t *out, size_t outlen, const char *pass, size_t passlen,
+		 const uint8_t salt[static PWKDF_SALT_LEN],
+		 const struct pwkdf_cost *c)
+    __attribute__((warn_unused_result));
 
 #endif /* BC_CRYPTO_PWKDF_H */

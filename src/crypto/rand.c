@@ -6,20 +6,20 @@
  * still get one well-defined stream.
  */
 #include "crypto/rand.h"
-#include "crypto/crypto.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include <sodium.h>
+#include "crypto/crypto.h"
 
 struct drbg {
 	uint8_t key[crypto_stream_chacha20_KEYBYTES];
 	uint8_t block[64];
-	size_t used; /* bytes of block already handed out */
+	size_t used;      /* bytes of block already handed out */
 	uint64_t counter; /* next block number */
 };
 
@@ -27,7 +27,8 @@ static atomic_bool det_mode;
 static pthread_mutex_t det_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct drbg det;
 
-static void drbg_refill(struct drbg *d)
+static void
+drbg_refill(struct drbg *d)
 {
 	static const uint8_t zero_nonce[crypto_stream_chacha20_NONCEBYTES];
 
@@ -38,7 +39,8 @@ static void drbg_refill(struct drbg *d)
 	d->used = 0;
 }
 
-static void drbg_read(struct drbg *d, uint8_t *out, size_t n)
+static void
+drbg_read(struct drbg *d, uint8_t *out, size_t n)
 {
 	size_t k;
 
@@ -57,7 +59,8 @@ static void drbg_read(struct drbg *d, uint8_t *out, size_t n)
 	}
 }
 
-void rand_set_deterministic(uint64_t seed)
+void
+rand_set_deterministic(uint64_t seed)
 {
 	static const char label[] = "backchannel-test-drbg";
 	uint8_t in[sizeof(label) - 1 + 8];
@@ -75,7 +78,8 @@ void rand_set_deterministic(uint64_t seed)
 	pthread_mutex_unlock(&det_lock);
 }
 
-void rand_set_system(void)
+void
+rand_set_system(void)
 {
 	pthread_mutex_lock(&det_lock);
 	atomic_store(&det_mode, false);
@@ -83,7 +87,8 @@ void rand_set_system(void)
 	pthread_mutex_unlock(&det_lock);
 }
 
-void rand_bytes(void *buf, size_t n)
+void
+rand_bytes(void *buf, size_t n)
 {
 	if (n == 0)
 		return;
@@ -96,7 +101,8 @@ void rand_bytes(void *buf, size_t n)
 	randombytes_buf(buf, n);
 }
 
-uint64_t rand_u64(void)
+uint64_t
+rand_u64(void)
 {
 	uint8_t b[8];
 	uint64_t v = 0;
@@ -108,7 +114,8 @@ uint64_t rand_u64(void)
 	return v;
 }
 
-static uint32_t rand_u32(void)
+static uint32_t
+rand_u32(void)
 {
 	uint8_t b[4];
 
@@ -121,7 +128,8 @@ static uint32_t rand_u32(void)
  * Rejection sampling: draws below 2^32 mod upper are refused, so every
  * residue is equally likely.
  */
-uint32_t rand_uniform(uint32_t upper)
+uint32_t
+rand_uniform(uint32_t upper)
 {
 	uint32_t min, r;
 
@@ -134,12 +142,14 @@ uint32_t rand_uniform(uint32_t upper)
 	return r % upper;
 }
 
-double rand_unit(void)
+double
+rand_unit(void)
 {
 	return (double)(rand_u64() >> 11) * 0x1.0p-53;
 }
 
-double rand_exp(double mean)
+double
+rand_exp(double mean)
 {
 	/* u in (0, 1]: log(u) is finite and <= 0. */
 	double u = (double)((rand_u64() >> 11) + 1) * 0x1.0p-53;

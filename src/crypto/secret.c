@@ -20,14 +20,14 @@
  * caught, to the byte.
  */
 #include "crypto/secret.h"
-#include "crypto/crypto.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
+#include "crypto/crypto.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -40,23 +40,23 @@
 
 #ifdef SECRET_ASAN
 #include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #else
-#define POISON(p, n) ((void)(p), (void)(n))
+#define POISON(p, n)   ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define SECRET_HDR 16
-#define SECRET_CHUNK (64 * 1024)
-#define SECRET_NCLASS 7
+#define SECRET_HDR       16
+#define SECRET_CHUNK     (64 * 1024)
+#define SECRET_NCLASS    7
 #define SECRET_CLASS_BIG 0xffu
-#define MAGIC_LIVE 0x5ec7e7a1u
-#define MAGIC_FREE 0xf7eef7eeu
+#define MAGIC_LIVE       0x5ec7e7a1u
+#define MAGIC_FREE       0xf7eef7eeu
 
 /* Slot sizes, header included; each divides SECRET_CHUNK. */
-static const size_t class_size[SECRET_NCLASS] = { 64,   128,  256, 512,
-						  1024, 2048, 4096 };
+static const size_t class_size[SECRET_NCLASS] = {64,   128,  256, 512,
+						 1024, 2048, 4096};
 
 struct secret_hdr {
 	size_t n;       /* caller's size; in a free slot: next free slot */
@@ -70,19 +70,22 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *free_list[SECRET_NCLASS];
 static void (*free_hook)(const void *p, size_t n);
 
-static _Noreturn void secret_die(const char *what, size_t n)
+static _Noreturn void
+secret_die(const char *what, size_t n)
 {
 	fprintf(stderr, "crypto: %s (%zu bytes)\n", what, n);
 	abort();
 }
 
-static _Noreturn void secret_die_free(const char *what)
+static _Noreturn void
+secret_die_free(const char *what)
 {
 	fprintf(stderr, "crypto: %s\n", what);
 	abort();
 }
 
-static void *secret_sodium_alloc(size_t n)
+static void *
+secret_sodium_alloc(size_t n)
 {
 	void *p = sodium_malloc(n);
 
@@ -92,9 +95,10 @@ static void *secret_sodium_alloc(size_t n)
 }
 
 /* The free slot's link lives in its header (slot[0..8]). */
-static void slot_push(unsigned c, uint8_t *slot)
+static void
+slot_push(unsigned c, uint8_t *slot)
 {
-	struct secret_hdr h = { 0, c, MAGIC_FREE };
+	struct secret_hdr h = {0, c, MAGIC_FREE};
 
 	memcpy(&h.n, &free_list[c], sizeof(free_list[c]));
 	memcpy(slot, &h, sizeof(h));
@@ -102,7 +106,8 @@ static void slot_push(unsigned c, uint8_t *slot)
 	POISON(slot, class_size[c]);
 }
 
-static uint8_t *slot_pop(unsigned c)
+static uint8_t *
+slot_pop(unsigned c)
 {
 	uint8_t *slot, *chunk;
 	struct secret_hdr h;
@@ -120,9 +125,10 @@ static uint8_t *slot_pop(unsigned c)
 	return slot;
 }
 
-void *secret_alloc(size_t n)
+void *
+secret_alloc(size_t n)
 {
-	struct secret_hdr h = { 0, SECRET_CLASS_BIG, MAGIC_LIVE };
+	struct secret_hdr h = {0, SECRET_CLASS_BIG, MAGIC_LIVE};
 	uint8_t *base;
 	unsigned c;
 
@@ -146,7 +152,8 @@ void *secret_alloc(size_t n)
 		UNPOISON(base + SECRET_HDR, n);
 	} else {
 		/* Rounded up so the caller's pointer stays 16-byte aligned. */
-		base = secret_sodium_alloc(SECRET_HDR + ((n + 15) & ~(size_t)15));
+		base =
+		    secret_sodium_alloc(SECRET_HDR + ((n + 15) & ~(size_t)15));
 	}
 	memcpy(base, &h, sizeof(h));
 	POISON(base, SECRET_HDR);
@@ -154,7 +161,8 @@ void *secret_alloc(size_t n)
 	return base + SECRET_HDR;
 }
 
-void secret_free(void *p)
+void
+secret_free(void *p)
 {
 	struct secret_hdr h;
 	uint8_t *base;
@@ -167,8 +175,8 @@ void secret_free(void *p)
 	if (h.magic != MAGIC_LIVE ||
 	    (h.cls >= SECRET_NCLASS && h.cls != SECRET_CLASS_BIG))
 		secret_die_free(h.magic == MAGIC_FREE
-					? "double secret_free"
-					: "secret_free of a foreign pointer");
+				    ? "double secret_free"
+				    : "secret_free of a foreign pointer");
 	sodium_memzero(p, h.n);
 	if (free_hook)
 		free_hook(p, h.n);
@@ -182,32 +190,37 @@ void secret_free(void *p)
 	pthread_mutex_unlock(&pool_lock);
 }
 
-void secret_wipe(void *p, size_t n)
+void
+secret_wipe(void *p, size_t n)
 {
 	if (p && n)
 		sodium_memzero(p, n);
 }
 
-bool secret_eq(const void *a, const void *b, size_t n)
+bool
+secret_eq(const void *a, const void *b, size_t n)
 {
 	if (n == 0)
 		return true;
 	return sodium_memcmp(a, b, n) == 0;
 }
 
-bool secret_is_zero(const void *p, size_t n)
+bool
+secret_is_zero(const void *p, size_t n)
 {
 	if (n == 0)
 		return true;
 	return sodium_is_zero(p, n) == 1;
 }
 
-struct secret32 *secret32_new(void)
+struct secret32 *
+secret32_new(void)
 {
 	return secret_alloc(sizeof(struct secret32));
 }
 
-void secret_set_free_hook(void (*hook)(const void *p, size_t n))
+void
+secret_set_free_hook(void (*hook)(const void *p, size_t n))
 {
 	free_hook = hook;
 }

@@ -26,10 +26,10 @@ void *secret_alloc(size_t n);
 void secret_free(void *p);
 
 /* Free and set the pointer to NULL. */
-#define SECRET_FREE(p)              \
-	do {                        \
-		secret_free(p);     \
-		(p) = NULL;         \
+#define SECRET_FREE(p)          \
+	do {                    \
+		secret_free(p); \
+		(p) = NULL;     \
 	} while (0)
 
 /* Zero n bytes in a way the compiler may not optimise away. */
@@ -49,13 +49,14 @@ struct secret32 {
 /* A new zero-filled struct secret32 in locked memory; free with SECRET_FREE. */
 struct secret32 *secret32_new(void);
 
-static inline bool secret32_eq(const struct secret32 *a,
-			       const struct secret32 *b)
+static inline bool
+secret32_eq(const struct secret32 *a, const struct secret32 *b)
 {
 	return secret_eq(a->b, b->b, sizeof(a->b));
 }
 
-static inline void secret32_wipe(struct secret32 *s)
+static inline void
+secret32_wipe(struct secret32 *s)
 {
 	secret_wipe(s->b, sizeof(s->b));
 }

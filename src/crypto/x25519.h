@@ -12,8 +12,7 @@
  * caller must drop the input then (SPHINX.md: "reject an all-zero result").
  */
 int x25519(uint8_t out[static 32], const uint8_t scalar[static 32],
-	   const uint8_t point[static 32])
-	__attribute__((warn_unused_result));
+	   const uint8_t point[static 32]) __attribute__((warn_unused_result));
 
 /* pub = X25519(scalar, 9), the public key of a private scalar. */
 void x25519_base(uint8_t pub[static 32], const uint8_t scalar[static 32]);

@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define XAEAD_KEY_LEN 32
+#define XAEAD_KEY_LEN   32
 #define XAEAD_NONCE_LEN 24
-#define XAEAD_TAG_LEN 16
+#define XAEAD_TAG_LEN   16
 /* What seal adds to a plaintext: a random nonce in front, a tag behind. */
-#define XAEAD_OVERHEAD (XAEAD_NONCE_LEN + XAEAD_TAG_LEN)
+#define XAEAD_OVERHEAD  (XAEAD_NONCE_LEN + XAEAD_TAG_LEN)
 
 /*
  * out = nonce | ciphertext | tag (len + XAEAD_OVERHEAD bytes), nonce drawn
@@ -32,6 +32,6 @@ void xaead_seal(uint8_t *out, const uint8_t *in, size_t len, const void *ad,
  */
 int xaead_open(uint8_t *out, const uint8_t *in, size_t inlen, const void *ad,
 	       size_t adlen, const uint8_t key[static XAEAD_KEY_LEN])
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_CRYPTO_XAEAD_H */

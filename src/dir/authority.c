@@ -349,8 +349,7 @@ gather_sig(struct authority *a, size_t i, uint64_t e)
 	buf_init(&b);
 	snprintf(path, sizeof(path), "/signature/%llu", (unsigned long long)e);
 	if (dir_http_get(a->as.a[i].addr, path, DIR_SIGDOC_MAX,
-			 FETCH_TIMEOUT_MS, &b,
-			 &status, err, sizeof(err)) < 0 ||
+			 FETCH_TIMEOUT_MS, &b, &status, err, sizeof(err)) < 0 ||
 	    status != 200)
 		goto done;
 	if (dir_sigdoc_parse((const char *)b.data, b.len, &sd, err,

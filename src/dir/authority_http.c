@@ -238,7 +238,7 @@ handle_post(struct authority *a, struct MHD_Connection *c, const char *url,
 	if (status != 200)
 		log_ratelim(&rl, LOG_LVL_NOTICE, "refused a descriptor: %s",
 			    msg);
-	/* The log line has its own end; the HTTP answer ends in one for curl. */
+	/* The log adds its own line end; the HTTP answer ends in one. */
 	size_t n = strlen(msg);
 	msg[n] = '\n';
 	msg[n + 1] = '\0';

@@ -17,10 +17,10 @@ char *bc_strndup(const char *s, size_t n);
 void *bc_memdup(const void *p, size_t n);
 
 /* Frees p (NULL is fine) and sets it to NULL. */
-#define BC_FREE(p)                                                             \
-	do {                                                                   \
-		free(p);                                                       \
-		(p) = NULL;                                                    \
+#define BC_FREE(p)          \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 #endif

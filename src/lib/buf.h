@@ -26,7 +26,7 @@ void buf_append_u64be(struct buf *b, uint64_t v);
 void buf_append_str(struct buf *b, const char *s);
 /* Appends formatted text; data stays NUL-terminated past len. */
 void buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
 void buf_wipe_free(struct buf *b);

@@ -199,8 +199,8 @@ base64_encode(char *out, size_t outcap, const void *in, size_t len)
 		return -1;
 	size_t o = 0, i = 0;
 	for (; i + 3 <= len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 |
-			     p[i + 2];
+		uint32_t v =
+		    (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 		out[o++] = base64_char(v >> 18);
 		out[o++] = base64_char((v >> 12) & 63U);
 		out[o++] = base64_char((v >> 6) & 63U);
@@ -255,9 +255,9 @@ base64_decode(uint8_t *out, size_t outcap, size_t *outlen, const char *in,
 		size_t valid = (i + 4 == inlen) ? 4 - pad : 4;
 		uint32_t v = 0;
 		for (size_t j = 0; j < 4; j++) {
-			uint32_t x = j < valid ? base64_value((uint8_t)in[i + j],
-							      &ok)
-					       : 0;
+			uint32_t x = j < valid
+					 ? base64_value((uint8_t)in[i + j], &ok)
+					 : 0;
 			v = v << 6 | x;
 		}
 		uint8_t t[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8),

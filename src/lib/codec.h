@@ -18,16 +18,16 @@
  */
 enum codec_err {
 	CODEC_OK = 0,
-	CODEC_ERR_LENGTH = -1,	     /* impossible length for the encoding */
-	CODEC_ERR_CHAR = -2,	     /* a character outside the alphabet */
+	CODEC_ERR_LENGTH = -1,       /* impossible length for the encoding */
+	CODEC_ERR_CHAR = -2,         /* a character outside the alphabet */
 	CODEC_ERR_NONCANONICAL = -3, /* nonzero padding bits */
-	CODEC_ERR_SPACE = -4,	     /* decodes to more than outcap bytes */
+	CODEC_ERR_SPACE = -4,        /* decodes to more than outcap bytes */
 };
 
 const char *codec_strerror(int err);
 
-#define HEX_ENCODED_LEN(n)    ((n) * 2)
-#define BASE32_ENCODED_LEN(n) (((n) * 8 + 4) / 5)
+#define HEX_ENCODED_LEN(n)    ((n)*2)
+#define BASE32_ENCODED_LEN(n) (((n)*8 + 4) / 5)
 #define BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)
 
 int hex_encode(char *out, size_t outcap, const void *in, size_t len);

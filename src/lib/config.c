@@ -52,8 +52,8 @@ parse_duration(const char *v, int64_t *res)
 	static const struct {
 		const char *unit;
 		long long ms;
-	} units[] = {{"", 1},	      {"ms", 1},	{"s", 1000},
-		     {"m", 60000},    {"h", 3600000},	{"d", 86400000}};
+	} units[] = {{"", 1},      {"ms", 1},      {"s", 1000},
+		     {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].unit) == 0) {
 			if (x > INT64_MAX / units[i].ms)
@@ -190,8 +190,7 @@ config_set_defaults(const struct config_key *table, size_t n, void *out)
 }
 
 static int
-on_entry(void *user, const char *section, const char *name,
-	 const char *value)
+on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct config_load *L = user;
 	if (L->failed)
@@ -202,8 +201,8 @@ on_entry(void *user, const char *section, const char *name,
 		    strcmp(k->name, name) != 0)
 			continue;
 		if (L->seen[i]) {
-			snprintf(L->err, L->errlen,
-				 "[%s] %s: set twice", section, name);
+			snprintf(L->err, L->errlen, "[%s] %s: set twice",
+				 section, name);
 			L->failed = true;
 			return 0;
 		}
@@ -232,7 +231,8 @@ finish_load(struct config_load *L, int rc)
 	}
 	for (size_t i = 0; !L->failed && i < L->n; i++) {
 		if (L->table[i].def == NULL && !L->seen[i]) {
-			snprintf(L->err, L->errlen, "[%s] %s: missing (required)",
+			snprintf(L->err, L->errlen,
+				 "[%s] %s: missing (required)",
 				 L->table[i].section, L->table[i].name);
 			L->failed = true;
 		}
@@ -271,8 +271,8 @@ config_load_file(const char *path, const struct config_key *table, size_t n,
 }
 
 int
-config_load_string(const char *text, const struct config_key *table,
-		   size_t n, void *out, char *err, size_t errlen)
+config_load_string(const char *text, const struct config_key *table, size_t n,
+		   void *out, char *err, size_t errlen)
 {
 	struct config_load L;
 	start_load(&L, table, n, out, err, errlen);

@@ -52,8 +52,8 @@ void config_set_defaults(const struct config_key *table, size_t n, void *out);
  * one line naming the key (or line) and the reason into err.  Unknown keys,
  * repeated keys, bad values and missing required keys are all errors.
  */
-int config_load_file(const char *path, const struct config_key *table,
-		     size_t n, void *out, char *err, size_t errlen);
+int config_load_file(const char *path, const struct config_key *table, size_t n,
+		     void *out, char *err, size_t errlen);
 int config_load_string(const char *text, const struct config_key *table,
 		       size_t n, void *out, char *err, size_t errlen);
 

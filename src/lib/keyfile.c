@@ -61,7 +61,8 @@ keyfile_write(const char *path, const char *type, const char *kind,
 	      const uint8_t *key, size_t len, mode_t mode, char *err,
 	      size_t errlen)
 {
-	char text[KEYFILE_MAX_BYTES], b64[BASE64_ENCODED_LEN(KEYFILE_MAX_KEY) + 1];
+	char text[KEYFILE_MAX_BYTES],
+	    b64[BASE64_ENCODED_LEN(KEYFILE_MAX_KEY) + 1];
 	char tmp[4096];
 	int rc = -1, fd = -1;
 	if (len == 0 || len > KEYFILE_MAX_KEY ||
@@ -114,14 +115,13 @@ int
 keyfile_write_public(const char *path, const char *type, const uint8_t *key,
 		     size_t len, char *err, size_t errlen)
 {
-	return keyfile_write(path, type, "public", key, len, 0644, err,
-			     errlen);
+	return keyfile_write(path, type, "public", key, len, 0644, err, errlen);
 }
 
 /* Reads the whole file (bounded) into text; checks the mode for secrets. */
 static int
-keyfile_slurp(const char *path, bool secret, char *text, size_t cap,
-	      char *err, size_t errlen)
+keyfile_slurp(const char *path, bool secret, char *text, size_t cap, char *err,
+	      size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -162,9 +162,8 @@ keyfile_slurp(const char *path, bool secret, char *text, size_t cap,
 }
 
 static int
-keyfile_parse(const char *path, char *text, const char *type,
-	      const char *kind, uint8_t *key, size_t len, char *err,
-	      size_t errlen)
+keyfile_parse(const char *path, char *text, const char *type, const char *kind,
+	      uint8_t *key, size_t len, char *err, size_t errlen)
 {
 	bool have_type = false, have_key = false;
 	size_t kindlen = strlen(kind);
@@ -204,8 +203,8 @@ keyfile_parse(const char *path, char *text, const char *type,
 }
 
 static int
-keyfile_read(const char *path, const char *type, const char *kind,
-	     uint8_t *key, size_t len, char *err, size_t errlen)
+keyfile_read(const char *path, const char *type, const char *kind, uint8_t *key,
+	     size_t len, char *err, size_t errlen)
 {
 	char text[KEYFILE_MAX_BYTES];
 	int rc = -1;

@@ -27,9 +27,8 @@
 int keyfile_write_private(const char *path, const char *type,
 			  const uint8_t *key, size_t len, char *err,
 			  size_t errlen);
-int keyfile_write_public(const char *path, const char *type,
-			 const uint8_t *key, size_t len, char *err,
-			 size_t errlen);
+int keyfile_write_public(const char *path, const char *type, const uint8_t *key,
+			 size_t len, char *err, size_t errlen);
 int keyfile_read_private(const char *path, const char *type, uint8_t *key,
 			 size_t len, char *err, size_t errlen);
 int keyfile_read_public(const char *path, const char *type, uint8_t *key,

@@ -52,13 +52,11 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void log_vemit(enum log_level level, const char *prefix,
-		      const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+static void log_vemit(enum log_level level, const char *prefix, const char *fmt,
+		      va_list ap) __attribute__((format(printf, 3, 0)));
 
 static void
-log_vemit(enum log_level level, const char *prefix, const char *fmt,
-	  va_list ap)
+log_vemit(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int64_t ms = time_wall_ms();
@@ -68,7 +66,7 @@ log_vemit(enum log_level level, const char *prefix, const char *fmt,
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	/* One write per line under a lock: lines from threads never interleave. */
+	/* One write per line under a lock: threads' lines never interleave. */
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "%s.%03dZ %s [%s] %s%s\n", stamp, (int)(ms % 1000),
 		log_ident, level_names[level], prefix, line);
@@ -88,15 +86,14 @@ log_msg(enum log_level level, const char *fmt, ...)
 }
 
 void
-log_ratelim(struct log_ratelim *rl, enum log_level level, const char *fmt,
-	    ...)
+log_ratelim(struct log_ratelim *rl, enum log_level level, const char *fmt, ...)
 {
 	if (!log_enabled(level))
 		return;
 	int64_t now = time_mono_ms();
 	pthread_mutex_lock(&log_lock);
-	bool emit = rl->last_ms == INT64_MIN ||
-		    now - rl->last_ms >= rl->interval_ms;
+	bool emit =
+	    rl->last_ms == INT64_MIN || now - rl->last_ms >= rl->interval_ms;
 	uint64_t dropped = 0;
 	if (emit) {
 		rl->last_ms = now;

@@ -25,13 +25,13 @@ bool log_enabled(enum log_level level);
 int log_level_parse(const char *s, enum log_level *out);
 
 void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
-#define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
-#define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_err(...)    log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
-#define log_info(...)	log_msg(LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...)	log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
 /*
  * Rate limiting for events a peer can trigger at will (garbage on a port):
@@ -45,12 +45,12 @@ struct log_ratelim {
 	uint64_t suppressed;
 };
 
-#define LOG_RATELIM_INIT(ms)                                                   \
-	{                                                                      \
-		.interval_ms = (ms), .last_ms = INT64_MIN, .suppressed = 0     \
+#define LOG_RATELIM_INIT(ms)                                               \
+	{                                                                  \
+		.interval_ms = (ms), .last_ms = INT64_MIN, .suppressed = 0 \
 	}
 
-void log_ratelim(struct log_ratelim *rl, enum log_level level,
-		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_ratelim(struct log_ratelim *rl, enum log_level level, const char *fmt,
+		 ...) __attribute__((format(printf, 3, 4)));
 
 #endif

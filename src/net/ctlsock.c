@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
 #include <uv.h>
 
 #include "lib/alloc.h"
@@ -37,7 +36,8 @@ struct ctl_write {
 	struct buf data;
 };
 
-static void ctl_conn_closed(uv_handle_t *h)
+static void
+ctl_conn_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
 	struct ctlsock *s = c->s;
@@ -54,7 +54,8 @@ static void ctl_conn_closed(uv_handle_t *h)
 		free(s);
 }
 
-static void ctl_conn_close(struct ctl_conn *c)
+static void
+ctl_conn_close(struct ctl_conn *c)
 {
 	if (c->closing)
 		return;
@@ -62,7 +63,8 @@ static void ctl_conn_close(struct ctl_conn *c)
 	uv_close((uv_handle_t *)&c->pipe, ctl_conn_closed);
 }
 
-static void ctl_written(uv_write_t *req, int status)
+static void
+ctl_written(uv_write_t *req, int status)
 {
 	struct ctl_write *w = (struct ctl_write *)req;
 
@@ -71,7 +73,8 @@ static void ctl_written(uv_write_t *req, int status)
 	free(w);
 }
 
-static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+static void
+ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct ctl_conn *c = h->data;
 
@@ -81,7 +84,8 @@ static void ctl_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 }
 
 /* Answer every complete line in the input buffer. */
-static void ctl_lines(struct ctl_conn *c)
+static void
+ctl_lines(struct ctl_conn *c)
 {
 	uint8_t *nl;
 
@@ -92,8 +96,8 @@ static void ctl_lines(struct ctl_conn *c)
 		buf_init(&w->data);
 		c->s->h(c->s->ctx, (const char *)c->in.data, n, &w->data);
 		buf_append_u8(&w->data, '\n');
-		uv_buf_t b = uv_buf_init((char *)w->data.data,
-					 (unsigned)w->data.len);
+		uv_buf_t b =
+		    uv_buf_init((char *)w->data.data, (unsigned)w->data.len);
 		if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1,
 			     ctl_written) != 0) {
 			buf_free(&w->data);
@@ -104,7 +108,8 @@ static void ctl_lines(struct ctl_conn *c)
 	}
 }
 
-static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+static void
+ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct ctl_conn *c = st->data;
 
@@ -119,7 +124,8 @@ static void ctl_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		ctl_conn_close(c);
 }
 
-static void ctl_accept(uv_stream_t *l, int status)
+static void
+ctl_accept(uv_stream_t *l, int status)
 {
 	struct ctlsock *s = l->data;
 
@@ -139,7 +145,8 @@ static void ctl_accept(uv_stream_t *l, int status)
 		ctl_conn_close(c);
 }
 
-static int ctl_addr(struct sockaddr_un *a, const char *path)
+static int
+ctl_addr(struct sockaddr_un *a, const char *path)
 {
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
@@ -150,7 +157,8 @@ static int ctl_addr(struct sockaddr_un *a, const char *path)
 }
 
 /* 1 if a live process answers on path, 0 if not (stale or absent). */
-static int ctl_live(const char *path)
+static int
+ctl_live(const char *path)
 {
 	struct sockaddr_un a;
 	int fd, live;
@@ -165,7 +173,8 @@ static int ctl_live(const char *path)
 	return live;
 }
 
-static void ctl_listener_closed(uv_handle_t *h)
+static void
+ctl_listener_closed(uv_handle_t *h)
 {
 	struct ctlsock *s = h->data;
 
@@ -174,9 +183,9 @@ static void ctl_listener_closed(uv_handle_t *h)
 		free(s);
 }
 
-struct ctlsock *ctlsock_listen(struct uv_loop_s *loop, const char *path,
-			       ctlsock_handler h, void *ctx, char *err,
-			       size_t errlen)
+struct ctlsock *
+ctlsock_listen(struct uv_loop_s *loop, const char *path, ctlsock_handler h,
+	       void *ctx, char *err, size_t errlen)
 {
 	struct sockaddr_un a;
 	struct stat st;
@@ -189,8 +198,8 @@ struct ctlsock *ctlsock_listen(struct uv_loop_s *loop, const char *path,
 		if (!S_ISSOCK(st.st_mode) || ctl_live(path)) {
 			snprintf(err, errlen, "control socket %s: %s", path,
 				 S_ISSOCK(st.st_mode)
-					 ? "another process is listening"
-					 : "exists and is not a socket");
+				     ? "another process is listening"
+				     : "exists and is not a socket");
 			return NULL;
 		}
 		unlink(path);
@@ -217,7 +226,8 @@ struct ctlsock *ctlsock_listen(struct uv_loop_s *loop, const char *path,
 	return s;
 }
 
-void ctlsock_close(struct ctlsock *s)
+void
+ctlsock_close(struct ctlsock *s)
 {
 	if (s == NULL || s->closing)
 		return;
@@ -228,8 +238,9 @@ void ctlsock_close(struct ctlsock *s)
 	uv_close((uv_handle_t *)&s->listener, ctl_listener_closed);
 }
 
-int ctlsock_request(const char *path, const char *line, struct buf *reply,
-		    int timeout_ms, char *err, size_t errlen)
+int
+ctlsock_request(const char *path, const char *line, struct buf *reply,
+		int timeout_ms, char *err, size_t errlen)
 {
 	struct sockaddr_un a;
 	int fd = -1, ret = -1;
@@ -242,8 +253,9 @@ int ctlsock_request(const char *path, const char *line, struct buf *reply,
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-		snprintf(err, errlen, "cannot reach the client at %s: %s "
-				      "(is `backchannel client` running?)",
+		snprintf(err, errlen,
+			 "cannot reach the client at %s: %s "
+			 "(is `backchannel client` running?)",
 			 path, strerror(errno));
 		goto done;
 	}
@@ -255,7 +267,7 @@ int ctlsock_request(const char *path, const char *line, struct buf *reply,
 		goto done;
 	}
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, timeout_ms) <= 0) {
 			snprintf(err, errlen, "control socket %s: no answer",
 				 path);
@@ -274,8 +286,10 @@ int ctlsock_request(const char *path, const char *line, struct buf *reply,
 			break;
 		}
 		if (reply->len > CTLSOCK_REPLY_MAX) {
-			snprintf(err, errlen, "control socket %s: answer too "
-					      "long", path);
+			snprintf(err, errlen,
+				 "control socket %s: answer too "
+				 "long",
+				 path);
 			goto done;
 		}
 	}

@@ -15,7 +15,7 @@
 
 /* A request carries at most one message text (65,515 bytes); JSON escapes
  * (\u00XX) can make it six times longer. */
-#define CTLSOCK_LINE_MAX (512 * 1024)
+#define CTLSOCK_LINE_MAX  (512 * 1024)
 /* Answers may be longer than requests: a page of messages holds texts of up
  * to 64 KiB each. ctlsock_request refuses an answer above this. */
 #define CTLSOCK_REPLY_MAX (16 * 1024 * 1024)

@@ -7,27 +7,28 @@
 #include "net/link.h"
 
 #include <string.h>
-
 #include <uv.h>
 
 #include "lib/alloc.h"
 #include "lib/log.h"
+
 #include "crypto/rand.h"
 #include "crypto/secret.h"
+
 #include "wire/link_frame.h"
 
 #define READ_BUF_LEN 65536
 /* Spare transport frame buffers kept per manager: a forwarding node
  * allocates none per packet once warm. */
-#define FCACHE_MAX 64
+#define FCACHE_MAX   64
 
 enum conn_state {
-	CONN_WAIT,	  /* initiator: waiting to (re)connect */
-	CONN_CONNECTING,  /* initiator: TCP connect in progress */
-	CONN_HANDSHAKE,	  /* Noise handshake in progress */
-	CONN_OPEN,	  /* transport */
-	CONN_CLOSING,	  /* TCP handle closing */
-	CONN_FINAL,	  /* timer closing; freed in its callback */
+	CONN_WAIT,       /* initiator: waiting to (re)connect */
+	CONN_CONNECTING, /* initiator: TCP connect in progress */
+	CONN_HANDSHAKE,  /* Noise handshake in progress */
+	CONN_OPEN,       /* transport */
+	CONN_CLOSING,    /* TCP handle closing */
+	CONN_FINAL,      /* timer closing; freed in its callback */
 };
 
 struct link_conn {
@@ -42,13 +43,13 @@ struct link_conn {
 	uint8_t remote_pub[32]; /* dialled, or learnt in the handshake */
 	enum link_role peer_role;
 	struct sockaddr_storage addr; /* dialled address, or the peer's */
-	uint64_t deadline_ms;	      /* handshake deadline / retry time */
+	uint64_t deadline_ms;         /* handshake deadline / retry time */
 	uint64_t last_recv_ms, last_send_ms, frames_seen;
 	uint32_t backoff_ms;
-	size_t wq_frames;   /* in pend and in flight */
+	size_t wq_frames;    /* in pend and in flight */
 	struct wbatch *pend; /* gathering, not yet written */
 	unsigned inflight;   /* batches handed to uv_write */
-	bool dirty;	     /* pend waits for the flusher */
+	bool dirty;          /* pend waits for the flusher */
 	bool wq_was_full;
 	bool retry_reported; /* last on_close said "retrying" */
 	void *user;
@@ -65,10 +66,10 @@ struct link_mgr {
 	void (*done)(void *arg);
 	void *done_arg;
 	uv_prepare_t flusher; /* writes what the iteration gathered */
-	bool flusher_live;   /* usable: not closing */
-	bool flusher_handle; /* open until its close callback */
+	bool flusher_live;    /* usable: not closing */
+	bool flusher_handle;  /* open until its close callback */
 	bool flush_due;
-	size_t frame_len;		   /* transport frames (cached) */
+	size_t frame_len;                  /* transport frames (cached) */
 	struct wframe *fcache[FCACHE_MAX]; /* spare frame buffers */
 	size_t nfcache;
 	uint8_t rbuf[READ_BUF_LEN];
@@ -495,12 +496,13 @@ conn_log(const struct link_conn *c, enum link_err why)
 	static struct log_ratelim rl_out = LOG_RATELIM_INIT(10000);
 	/* No address: incoming peers may be clients (DESIGN.md). */
 	if (c->initiator)
-		log_ratelim(&rl_out, LOG_LVL_WARN,
-			    "link: outgoing link %s: %s%s", c->was_open ?
-			    "closed" : "failed", link_err_str(why),
-			    why == LINK_ERR_HANDSHAKE && !c->was_open ?
-			    " (responder closed or did not authenticate:"
-			    " wrong responder key?)" : "");
+		log_ratelim(
+		    &rl_out, LOG_LVL_WARN, "link: outgoing link %s: %s%s",
+		    c->was_open ? "closed" : "failed", link_err_str(why),
+		    why == LINK_ERR_HANDSHAKE && !c->was_open
+			? " (responder closed or did not authenticate:"
+			  " wrong responder key?)"
+			: "");
 	else
 		log_ratelim(&rl_in, LOG_LVL_WARN,
 			    "link: incoming peer disconnected: %s",
@@ -518,10 +520,10 @@ conn_fail(struct link_conn *c, enum link_err why)
 		conn_log(c, why);
 	}
 	struct link_close_info info = {
-		.why = why,
-		.peer_reason = c->sm ? link_sm_peer_reason(c->sm) : LINK_OK,
-		.was_open = c->state == CONN_OPEN,
-		.retrying = c->reconnect && !m->closing,
+	    .why = why,
+	    .peer_reason = c->sm ? link_sm_peer_reason(c->sm) : LINK_OK,
+	    .was_open = c->state == CONN_OPEN,
+	    .retrying = c->reconnect && !m->closing,
 	};
 	c->retry_reported = info.retrying;
 	/* A refusal's DISCONNECT may still be gathering: try to send it. */
@@ -586,16 +588,16 @@ conn_new_sm(struct link_conn *c)
 {
 	const struct link_cfg *cfg = &c->mgr->cfg;
 	struct link_sm_cfg sc = {
-		.initiator = c->initiator,
-		.static_priv = cfg->static_priv,
-		.remote_pub = c->initiator ? c->remote_pub : NULL,
-		.role = cfg->role,
-		.packet_len = cfg->packet_len,
-		.rekey_frames = cfg->rekey_frames,
-		.auth = c->initiator ? NULL : sm_auth,
-		.auth_ctx = c,
-		.ops = {.send = sm_send, .open = sm_open, .cmd = sm_cmd},
-		.ops_ctx = c,
+	    .initiator = c->initiator,
+	    .static_priv = cfg->static_priv,
+	    .remote_pub = c->initiator ? c->remote_pub : NULL,
+	    .role = cfg->role,
+	    .packet_len = cfg->packet_len,
+	    .rekey_frames = cfg->rekey_frames,
+	    .auth = c->initiator ? NULL : sm_auth,
+	    .auth_ctx = c,
+	    .ops = {.send = sm_send, .open = sm_open, .cmd = sm_cmd},
+	    .ops_ctx = c,
 	};
 	return link_sm_new(&sc);
 }
@@ -626,8 +628,8 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		conn_fail(c, why);
 		return;
 	}
-	enum link_err e = link_sm_feed(c->sm, (const uint8_t *)buf->base,
-				       (size_t)n);
+	enum link_err e =
+	    link_sm_feed(c->sm, (const uint8_t *)buf->base, (size_t)n);
 	uint64_t f = link_sm_frames_recv(c->sm);
 	if (f != c->frames_seen) {
 		m->st.frames_recv += f - c->frames_seen;
@@ -858,7 +860,7 @@ on_connection(uv_stream_t *server, int status)
 	int len = (int)sizeof(c->addr);
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
 	    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->addr, &len) !=
-		    0 ||
+		0 ||
 	    mgr_over_limit(m, c)) {
 		m->st.refused_limit++;
 		log_ratelim(&rl, LOG_LVL_WARN,

@@ -46,23 +46,23 @@ struct link_conn;
 
 /* Why a connection closed, given to on_close. */
 struct link_close_info {
-	enum link_err why;	   /* our view (LINK_ERR_CLOSED: peer closed) */
+	enum link_err why;         /* our view (LINK_ERR_CLOSED: peer closed) */
 	enum link_err peer_reason; /* the peer's DISCONNECT reason, if any */
-	bool was_open;		   /* the handshake had completed */
-	bool retrying;		   /* an initiator will reconnect */
+	bool was_open;             /* the handshake had completed */
+	bool retrying;             /* an initiator will reconnect */
 };
 
 struct link_cfg {
-	const uint8_t *static_priv; /* 32 bytes; copied to locked memory */
-	size_t packet_len;	    /* 0 = LINK_PACKET_LEN_DEFAULT */
-	enum link_role role;	    /* announced by our initiators */
-	uint64_t rekey_frames;	    /* 0 = LINK_REKEY_FRAMES_DEFAULT */
+	const uint8_t *static_priv;    /* 32 bytes; copied to locked memory */
+	size_t packet_len;             /* 0 = LINK_PACKET_LEN_DEFAULT */
+	enum link_role role;           /* announced by our initiators */
+	uint64_t rekey_frames;         /* 0 = LINK_REKEY_FRAMES_DEFAULT */
 	uint32_t handshake_timeout_ms; /* 0 = 10 s */
-	uint32_t keepalive_ms;	       /* 0 = 15 s */
+	uint32_t keepalive_ms;         /* 0 = 15 s */
 	uint32_t idle_timeout_ms;      /* 0 = 60 s */
-	uint32_t max_conns;	       /* 0 = 1024 */
-	uint32_t max_per_addr;	       /* 0 = 16 */
-	uint32_t queue_frames;	       /* 0 = 256 */
+	uint32_t max_conns;            /* 0 = 1024 */
+	uint32_t max_per_addr;         /* 0 = 16 */
+	uint32_t queue_frames;         /* 0 = 256 */
 	uint32_t backoff_min_ms;       /* 0 = 500 ms */
 	uint32_t backoff_max_ms;       /* 0 = 60 s */
 	/* Responder: may this static key connect? Required to listen. */
@@ -84,15 +84,15 @@ struct link_cfg {
 
 /* Counters for tests, metrics and the "no memory growth" checks. */
 struct link_stats {
-	uint64_t accepted;	 /* incoming TCP connections */
-	uint64_t refused_limit;	 /* closed at once: total/per-address limit */
-	uint64_t opened;	 /* handshakes completed */
-	uint64_t failed;	 /* closed for a protocol error or timeout */
-	uint64_t dropped_full;	 /* sends refused: write queue full */
-	uint64_t frames_sent;	 /* transport frames queued */
-	uint64_t frames_recv;	 /* transport frames received */
-	uint32_t conns;		 /* connection objects alive now */
-	uint64_t queued_bytes;	 /* bytes in all write queues now */
+	uint64_t accepted;      /* incoming TCP connections */
+	uint64_t refused_limit; /* closed at once: total/per-address limit */
+	uint64_t opened;        /* handshakes completed */
+	uint64_t failed;        /* closed for a protocol error or timeout */
+	uint64_t dropped_full;  /* sends refused: write queue full */
+	uint64_t frames_sent;   /* transport frames queued */
+	uint64_t frames_recv;   /* transport frames received */
+	uint32_t conns;         /* connection objects alive now */
+	uint64_t queued_bytes;  /* bytes in all write queues now */
 };
 
 /* NULL on a bad configuration (missing key, callbacks, bad geometry). */

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+
 #include "crypto/noise.h"
 #include "crypto/secret.h"
+
 #include "wire/link_frame.h"
 
 struct link_sm {
@@ -98,11 +100,11 @@ link_sm_new(const struct link_sm_cfg *cfg)
 	sm->plain_len = link_frame_plain_len(cfg->packet_len);
 	sm->body_len = link_frame_body_len(cfg->packet_len);
 	sm->wire_len = link_frame_wire_len(cfg->packet_len);
-	sm->rekey_frames = cfg->rekey_frames ? cfg->rekey_frames
-					     : LINK_REKEY_FRAMES_DEFAULT;
+	sm->rekey_frames =
+	    cfg->rekey_frames ? cfg->rekey_frames : LINK_REKEY_FRAMES_DEFAULT;
 	sm->in_cap = sm->wire_len > LINK_FRAME_HDR_LEN + LINK_HS3_LEN
-			     ? sm->wire_len
-			     : LINK_FRAME_HDR_LEN + LINK_HS3_LEN;
+			 ? sm->wire_len
+			 : LINK_FRAME_HDR_LEN + LINK_HS3_LEN;
 	sm->inbuf = bc_malloc(sm->in_cap);
 	sm->plain = bc_malloc(sm->plain_len);
 	return sm;
@@ -182,9 +184,9 @@ initiator_hs(struct link_sm *sm, const uint8_t *msg, size_t len)
 	/* A wrong responder key shows here: msg 2's tag cannot verify. */
 	if (noise_hs_read(sm->hs, msg, len, NULL, 0, &plen) != 0 || plen != 0)
 		return LINK_ERR_HANDSHAKE;
-	uint8_t pl[LINK_HS3_PAYLOAD_LEN] = {
-		(uint8_t)sm->role, 0, (uint8_t)(sm->packet_len >> 8),
-		(uint8_t)sm->packet_len};
+	uint8_t pl[LINK_HS3_PAYLOAD_LEN] = {(uint8_t)sm->role, 0,
+					    (uint8_t)(sm->packet_len >> 8),
+					    (uint8_t)sm->packet_len};
 	enum link_err e = hs_send(sm, pl, sizeof(pl), LINK_HS3_LEN);
 	if (e != LINK_OK)
 		return e;
@@ -324,14 +326,15 @@ link_sm_feed(struct link_sm *sm, const uint8_t *in, size_t len)
 				return sm_die(sm, e);
 		}
 		size_t need = sm->in_have < LINK_FRAME_HDR_LEN
-				      ? LINK_FRAME_HDR_LEN - sm->in_have
-				      : LINK_FRAME_HDR_LEN + want - sm->in_have;
+				  ? LINK_FRAME_HDR_LEN - sm->in_have
+				  : LINK_FRAME_HDR_LEN + want - sm->in_have;
 		size_t take = need < len ? need : len;
 		memcpy(sm->inbuf + sm->in_have, in, take);
 		sm->in_have += take;
 		in += take;
 		len -= take;
-		e = link_frame_parse(sm->inbuf, sm->in_have, want, &body, &flen);
+		e = link_frame_parse(sm->inbuf, sm->in_have, want, &body,
+				     &flen);
 		if (e == LINK_ERR_AGAIN)
 			continue;
 		if (e != LINK_OK)
@@ -369,9 +372,8 @@ link_sm_seal(struct link_sm *sm, const struct link_cmd *cmd, uint8_t *out)
 {
 	if (sm->state != LINK_SM_OPEN)
 		return sm->state == LINK_SM_DEAD ? sm->err : LINK_ERR_STATE;
-	enum link_err e = link_cmd_encode(cmd, sm->packet_len,
-					  out + LINK_FRAME_HDR_LEN,
-					  sm->plain_len);
+	enum link_err e = link_cmd_encode(
+	    cmd, sm->packet_len, out + LINK_FRAME_HDR_LEN, sm->plain_len);
 	if (e != LINK_OK)
 		return e;
 	return seal_in_place(sm, out);

@@ -23,14 +23,14 @@
 #include "wire/link_err.h"
 
 /* Prologue: ASCII "backchannel-link" then the version, u16 big-endian. */
-#define LINK_PROTOCOL_NAME "Noise_XK_25519_ChaChaPoly_BLAKE2b"
-#define LINK_VERSION 1
-#define LINK_PROLOGUE_LEN 18
+#define LINK_PROTOCOL_NAME        "Noise_XK_25519_ChaChaPoly_BLAKE2b"
+#define LINK_VERSION              1
+#define LINK_PROLOGUE_LEN         18
 /* Handshake message lengths (docs/link.md, "Handshake"). */
-#define LINK_HS1_LEN 48 /* e, es, empty payload + tag */
-#define LINK_HS2_LEN 48 /* e, ee, empty payload + tag */
-#define LINK_HS3_PAYLOAD_LEN 4
-#define LINK_HS3_LEN (48 + LINK_HS3_PAYLOAD_LEN + 16) /* s, se, payload */
+#define LINK_HS1_LEN              48 /* e, es, empty payload + tag */
+#define LINK_HS2_LEN              48 /* e, ee, empty payload + tag */
+#define LINK_HS3_PAYLOAD_LEN      4
+#define LINK_HS3_LEN              (48 + LINK_HS3_PAYLOAD_LEN + 16) /* s, se, payload */
 /* Default frames per direction between two rekeys. */
 #define LINK_REKEY_FRAMES_DEFAULT 65536u
 
@@ -85,10 +85,10 @@ struct link_sm;
 /* A new state machine; NULL on a bad configuration (never on OOM). */
 struct link_sm *link_sm_new(const struct link_sm_cfg *cfg);
 void link_sm_free(struct link_sm *sm);
-#define LINK_SM_FREE(p)            \
-	do {                       \
-		link_sm_free(p);   \
-		(p) = NULL;        \
+#define LINK_SM_FREE(p)          \
+	do {                     \
+		link_sm_free(p); \
+		(p) = NULL;      \
 	} while (0)
 
 /* Initiator: emit handshake message 1 through ops.send. */

@@ -48,9 +48,9 @@ counters_init(struct gateway *gw)
 {
 	struct gw_counters *c = &gw->c;
 	struct metrics *m = gw->mx;
-#define GWC(field, name, help)                                                 \
-	c->field = metrics_counter(m, "bc_gateway_" name "_total", help, NULL, \
-				   NULL)
+#define GWC(field, name, help) \
+	c->field =             \
+	    metrics_counter(m, "bc_gateway_" name "_total", help, NULL, NULL)
 	GWC(stored, "stored", "packets stored in a mailbox (committed)");
 	GWC(acked, "acked", "acknowledgements sent after a commit");
 	GWC(echoed, "echoed", "echo service answers sent");
@@ -160,8 +160,8 @@ send_reply(struct gateway *gw, const uint8_t *surb)
 {
 	static const uint8_t empty[1];
 	uint8_t hop[SPHINX_NODE_ID_LEN];
-	if (sphinx_surb_packet(&gw->geom, surb, empty, 0, gw->reply_pkt,
-			       hop) != SPHINX_OK) {
+	if (sphinx_surb_packet(&gw->geom, surb, empty, 0, gw->reply_pkt, hop) !=
+	    SPHINX_OK) {
 		metric_counter_inc(gw->c.reply_failed);
 		return false;
 	}
@@ -231,8 +231,8 @@ gateway_on_final(struct gateway *gw, const struct sphinx_unwrap_result *res,
 		metric_counter_inc(gw->c.dropped_malformed);
 		return;
 	}
-	if (memcmp(res->cmds.recipient_id, SERVICE_ID_DROP,
-		   SERVICE_ID_LEN) == 0) {
+	if (memcmp(res->cmds.recipient_id, SERVICE_ID_DROP, SERVICE_ID_LEN) ==
+	    0) {
 		metric_counter_inc(gw->c.dropped_service);
 		return;
 	}
@@ -318,11 +318,12 @@ commit_batch(struct gateway *gw, size_t n)
 		}
 	}
 	/* An echo leaves only once its replay tag is durable. */
-	bool durable = ne && (!gw->cfg.replay || replay_flush(gw->cfg.replay) ==
-							 0);
+	bool durable =
+	    ne && (!gw->cfg.replay || replay_flush(gw->cfg.replay) == 0);
 	for (size_t i = 0; i < n && durable; i++) {
 		struct gw_entry *e = &gw->batch[i];
-		if (e->kind == GW_ECHO && e->has_surb && send_reply(gw, e->surb))
+		if (e->kind == GW_ECHO && e->has_surb &&
+		    send_reply(gw, e->surb))
 			metric_counter_inc(gw->c.echoed);
 	}
 	if (ne && !durable)
@@ -381,7 +382,7 @@ committer_main(void *arg)
 			return NULL;
 		}
 		size_t n = gw->in_count < gw->cfg.batch_max ? gw->in_count
-							     : gw->cfg.batch_max;
+							    : gw->cfg.batch_max;
 		for (size_t i = 0; i < n; i++) {
 			/* Swap buffers: the slot gets the batch's spares. */
 			struct gw_entry t = gw->batch[i];
@@ -482,8 +483,9 @@ struct gateway *
 gateway_open(const struct gateway_cfg *cfg, char *err, size_t errlen)
 {
 	if (!cfg->db_path || !cfg->geom.has_layout || !cfg->geom.with_reply) {
-		snprintf(err, errlen, "gateway: needs a database path and the "
-				      "forward geometry with a reply block");
+		snprintf(err, errlen,
+			 "gateway: needs a database path and the "
+			 "forward geometry with a reply block");
 		return NULL;
 	}
 	struct gateway *gw = bc_calloc(1, sizeof(*gw));
@@ -493,8 +495,9 @@ gateway_open(const struct gateway_cfg *cfg, char *err, size_t errlen)
 	gw->item_size = gateway_item_size(&gw->geom);
 	if (link_cmd_items_fit(gw->geom.packet_len, gw->item_size) == 0) {
 		/* Fetch responses could never carry anything. */
-		snprintf(err, errlen, "gateway: a stored item (%zu bytes) "
-				      "does not fit one link frame",
+		snprintf(err, errlen,
+			 "gateway: a stored item (%zu bytes) "
+			 "does not fit one link frame",
 			 gw->item_size);
 		free(gw);
 		return NULL;

@@ -46,19 +46,19 @@ enum gateway_item_kind {
 size_t gateway_item_size(const struct sphinx_geometry *g);
 
 struct gateway_cfg {
-	const char *db_path; /* the node store (same file as replay) */
+	const char *db_path;         /* the node store (same file as replay) */
 	struct sphinx_geometry geom; /* forward geometry, with reply */
 	enum mailbox_admission admission;
-	int64_t retention_ms;	  /* 0: 21 days */
+	int64_t retention_ms;     /* 0: 21 days */
 	uint32_t queue_max_items; /* 0: the store's defaults */
 	uint32_t account_max_items;
 	uint32_t account_max_queues;
 	struct replay_store *replay; /* echo tags flushed here; may be NULL */
-	size_t batch_max;	     /* packets per commit; 0: 256 */
-	size_t inbox_max;	     /* final hops waiting; 0: 4096 */
-	size_t outbox_max;	     /* replies waiting for drain; 0: 4096 */
-	double rate_pps;   /* per-client SEND_PACKET rate; 0: unlimited */
-	double rate_burst; /* token bucket depth; 0: 16 */
+	size_t batch_max;            /* packets per commit; 0: 256 */
+	size_t inbox_max;            /* final hops waiting; 0: 4096 */
+	size_t outbox_max;           /* replies waiting for drain; 0: 4096 */
+	double rate_pps;         /* per-client SEND_PACKET rate; 0: unlimited */
+	double rate_burst;       /* token bucket depth; 0: 16 */
 	struct metrics *metrics; /* not owned; NULL: a private registry */
 	void (*wake)(void *ctx); /* committer: replies are waiting */
 	void *ctx;
@@ -120,9 +120,9 @@ bool gateway_client_admit(struct gateway *gw, const uint8_t key[32],
 
 enum gateway_action {
 	GATEWAY_NOTHING, /* no answer */
-	GATEWAY_ANSWER,	 /* send *out */
-	GATEWAY_SUBMIT,	 /* hand in->u.packet to the pipeline */
-	GATEWAY_CLOSE,	 /* close the link with *close_code */
+	GATEWAY_ANSWER,  /* send *out */
+	GATEWAY_SUBMIT,  /* hand in->u.packet to the pipeline */
+	GATEWAY_CLOSE,   /* close the link with *close_code */
 };
 
 /*

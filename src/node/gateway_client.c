@@ -114,8 +114,8 @@ do_register(struct gateway *gw, struct gateway_client *cl,
 		cl->registered = true;
 		return answer(gw, out, LINK_OK);
 	}
-	return answer(gw, out, st == MAILBOX_REFUSED ? LINK_ERR_DENIED
-						     : status_code(st));
+	return answer(
+	    gw, out, st == MAILBOX_REFUSED ? LINK_ERR_DENIED : status_code(st));
 }
 
 static enum gateway_action

@@ -49,8 +49,8 @@ client_of(struct gateway_link *gl, struct link_conn *c)
 	if (free_slot == gl->n) {
 		if (gl->n == gl->cap) {
 			gl->cap = gl->cap ? 2 * gl->cap : 64;
-			gl->slots = bc_realloc(gl->slots,
-					       gl->cap * sizeof(*gl->slots));
+			gl->slots =
+			    bc_realloc(gl->slots, gl->cap * sizeof(*gl->slots));
 		}
 		gl->n++;
 	}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "net/link.h"
+
 #include "node/gateway.h"
 
 /*

@@ -27,9 +27,9 @@ gw_wake(void *ctx)
 static double
 client_rate(const struct node_daemon *d, const struct dir_params *p)
 {
-	double pps = ((double)p->lambda_p + (double)p->lambda_l +
-		      (double)p->lambda_d) /
-		     1000.0;
+	double pps =
+	    ((double)p->lambda_p + (double)p->lambda_l + (double)p->lambda_d) /
+	    1000.0;
 	return pps * d->cfg->gw_rate_slack;
 }
 

@@ -5,47 +5,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/alloc.h"
+#include "lib/buf.h"
+#include "lib/bytes.h"
+
 #include "crypto/hkdf.h"
 #include "crypto/hmac.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/xaead.h"
-#include "lib/alloc.h"
-#include "lib/buf.h"
-#include "lib/bytes.h"
+
 #include "store/db.h"
 
-#define CS_APP_ID 0x42434331u /* "BCC1" */
-#define CS_KIND_PASS 1
-#define CS_KIND_KEY 2
+#define CS_APP_ID     0x42434331u /* "BCC1" */
+#define CS_KIND_PASS  1
+#define CS_KIND_KEY   2
 #define CS_CHECK_TEXT "backchannel client store v1"
-#define CS_META_LEN (8 + CLIENT_STORE_MSGID_LEN + 8 + 8 + 4)
+#define CS_META_LEN   (8 + CLIENT_STORE_MSGID_LEN + 8 + 8 + 4)
 
 static const struct db_migration cs_migrations[] = {
-	{ 1, "CREATE TABLE kdf ("
-	     " id INTEGER PRIMARY KEY CHECK (id = 1),"
-	     " kind INTEGER NOT NULL,"
-	     " salt BLOB NOT NULL CHECK (length(salt) = 16),"
-	     " ops INTEGER NOT NULL,"
-	     " mem_kib INTEGER NOT NULL,"
-	     " checkval BLOB NOT NULL);"
-	     "CREATE TABLE kv ("
-	     " id INTEGER PRIMARY KEY,"
-	     " tag BLOB NOT NULL UNIQUE CHECK (length(tag) = 32),"
-	     " name BLOB NOT NULL,"
-	     " value BLOB NOT NULL);"
-	     "CREATE TABLE outbox ("
-	     " id INTEGER PRIMARY KEY,"
-	     " meta BLOB NOT NULL,"
-	     " body BLOB NOT NULL,"
-	     " acked BLOB NOT NULL);" },
+    {1, "CREATE TABLE kdf ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" kind INTEGER NOT NULL,"
+	" salt BLOB NOT NULL CHECK (length(salt) = 16),"
+	" ops INTEGER NOT NULL,"
+	" mem_kib INTEGER NOT NULL,"
+	" checkval BLOB NOT NULL);"
+	"CREATE TABLE kv ("
+	" id INTEGER PRIMARY KEY,"
+	" tag BLOB NOT NULL UNIQUE CHECK (length(tag) = 32),"
+	" name BLOB NOT NULL,"
+	" value BLOB NOT NULL);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" meta BLOB NOT NULL,"
+	" body BLOB NOT NULL,"
+	" acked BLOB NOT NULL);"},
 };
 
 static const struct db_schema cs_schema = {
-	.name = "client store",
-	.application_id = CS_APP_ID,
-	.migrations = cs_migrations,
-	.n_migrations = sizeof(cs_migrations) / sizeof(cs_migrations[0]),
+    .name = "client store",
+    .application_id = CS_APP_ID,
+    .migrations = cs_migrations,
+    .n_migrations = sizeof(cs_migrations) / sizeof(cs_migrations[0]),
 };
 
 /* One key per column: a value sealed for one never opens in another. */
@@ -61,8 +63,8 @@ enum cs_col {
 };
 
 static const char *const cs_col_name[CS_NCOLS] = {
-	"kdf.checkval", "kv.tag",	"kv.name",     "kv.value",
-	"outbox.meta",	"outbox.body", "outbox.acked",
+    "kdf.checkval", "kv.tag",      "kv.name",      "kv.value",
+    "outbox.meta",  "outbox.body", "outbox.acked",
 };
 
 struct client_store {
@@ -72,7 +74,8 @@ struct client_store {
 	bool failed;   /* an inner one rolled back: the outer one must too */
 };
 
-static int cs_derive_keys(struct client_store *cs, const uint8_t master[32])
+static int
+cs_derive_keys(struct client_store *cs, const uint8_t master[32])
 {
 	for (int i = 0; i < CS_NCOLS; i++) {
 		char info[64];
@@ -86,7 +89,8 @@ static int cs_derive_keys(struct client_store *cs, const uint8_t master[32])
 }
 
 /* AD: the column's name and the row id, so values cannot be moved. */
-static size_t cs_ad(uint8_t ad[80], enum cs_col col, int64_t row)
+static size_t
+cs_ad(uint8_t ad[80], enum cs_col col, int64_t row)
 {
 	size_t n = strlen(cs_col_name[col]);
 	memcpy(ad, cs_col_name[col], n);
@@ -94,8 +98,9 @@ static size_t cs_ad(uint8_t ad[80], enum cs_col col, int64_t row)
 	return n + 8;
 }
 
-static void cs_seal(struct client_store *cs, enum cs_col col, int64_t row,
-		    const void *in, size_t len, struct buf *out)
+static void
+cs_seal(struct client_store *cs, enum cs_col col, int64_t row, const void *in,
+	size_t len, struct buf *out)
 {
 	uint8_t ad[80];
 	size_t adlen = cs_ad(ad, col, row);
@@ -107,9 +112,9 @@ static void cs_seal(struct client_store *cs, enum cs_col col, int64_t row,
 }
 
 /* Opened plaintext in a malloc'd buffer (+1 byte NUL, not counted). */
-static int cs_open_col(struct client_store *cs, enum cs_col col, int64_t row,
-		       const void *in, size_t len, uint8_t **out,
-		       size_t *outlen)
+static int
+cs_open_col(struct client_store *cs, enum cs_col col, int64_t row,
+	    const void *in, size_t len, uint8_t **out, size_t *outlen)
 {
 	uint8_t ad[80];
 	size_t adlen = cs_ad(ad, col, row);
@@ -126,25 +131,27 @@ static int cs_open_col(struct client_store *cs, enum cs_col col, int64_t row,
 	return 0;
 }
 
-static int cs_step_done(sqlite3_stmt *st)
+static int
+cs_step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 	db_stmt_done(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-
 /* The master key for this store's kind and salt, into master. */
-static int cs_master(const struct client_store_key *k, int kind,
-		     const uint8_t salt[16], const struct pwkdf_cost *cost,
-		     uint8_t master[32], char *err, size_t errlen)
+static int
+cs_master(const struct client_store_key *k, int kind, const uint8_t salt[16],
+	  const struct pwkdf_cost *cost, uint8_t master[32], char *err,
+	  size_t errlen)
 {
 	if (kind == CS_KIND_PASS) {
-		if (pwkdf_derive(master, 32, k->pass, k->pass_len, salt,
-				 cost) < 0) {
-			db_seterr(err, errlen, "client store: key derivation "
-					       "failed (cost out of range or "
-					       "out of memory)");
+		if (pwkdf_derive(master, 32, k->pass, k->pass_len, salt, cost) <
+		    0) {
+			db_seterr(err, errlen,
+				  "client store: key derivation "
+				  "failed (cost out of range or "
+				  "out of memory)");
 			return -1;
 		}
 		return 0;
@@ -154,8 +161,9 @@ static int cs_master(const struct client_store_key *k, int kind,
 }
 
 /* A new store: salt, costs and the check value, in one transaction. */
-static int cs_create(struct client_store *cs, const struct client_store_key *k,
-		     int kind, uint8_t *master, char *err, size_t errlen)
+static int
+cs_create(struct client_store *cs, const struct client_store_key *k, int kind,
+	  uint8_t *master, char *err, size_t errlen)
 {
 	uint8_t salt[16];
 	struct buf check;
@@ -169,8 +177,8 @@ static int cs_create(struct client_store *cs, const struct client_store_key *k,
 		goto done;
 	cs_seal(cs, CS_CHECK, 1, CS_CHECK_TEXT, strlen(CS_CHECK_TEXT), &check);
 	st = db_stmt(cs->db, "INSERT INTO kdf (id, kind, salt,"
-					   " ops, mem_kib, checkval)"
-					   " VALUES (1, ?, ?, ?, ?, ?)");
+			     " ops, mem_kib, checkval)"
+			     " VALUES (1, ?, ?, ?, ?, ?)");
 	if (st == NULL || db_begin(cs->db) < 0)
 		goto done;
 	sqlite3_bind_int(st, 1, kind);
@@ -191,30 +199,35 @@ done:
 }
 
 /* An existing store: derive with its parameters and open the check value. */
-static int cs_unlock(struct client_store *cs, const struct client_store_key *k,
-		     int kind, sqlite3_stmt *st, uint8_t *master, char *err,
-		     size_t errlen)
+static int
+cs_unlock(struct client_store *cs, const struct client_store_key *k, int kind,
+	  sqlite3_stmt *st, uint8_t *master, char *err, size_t errlen)
 {
 	int stored_kind = sqlite3_column_int(st, 0);
 	const void *salt = sqlite3_column_blob(st, 1);
 	struct pwkdf_cost cost = {
-		(uint32_t)sqlite3_column_int64(st, 2),
-		(uint32_t)sqlite3_column_int64(st, 3),
+	    (uint32_t)sqlite3_column_int64(st, 2),
+	    (uint32_t)sqlite3_column_int64(st, 3),
 	};
 	uint8_t *plain = NULL;
 	size_t plen = 0;
 
 	if (stored_kind != kind) {
-		db_seterr(err, errlen, "client store %s is locked by a %s, not "
-				       "a %s", db_path(cs->db),
-			  stored_kind == CS_KIND_PASS ? "passphrase" : "key file",
+		db_seterr(err, errlen,
+			  "client store %s is locked by a %s, not "
+			  "a %s",
+			  db_path(cs->db),
+			  stored_kind == CS_KIND_PASS ? "passphrase"
+						      : "key file",
 			  kind == CS_KIND_PASS ? "passphrase" : "key file");
 		return -1;
 	}
 	if (salt == NULL || sqlite3_column_bytes(st, 1) != 16 ||
 	    (kind == CS_KIND_PASS && pwkdf_cost_check(&cost) < 0)) {
-		db_seterr(err, errlen, "client store %s: damaged key "
-				       "parameters", db_path(cs->db));
+		db_seterr(err, errlen,
+			  "client store %s: damaged key "
+			  "parameters",
+			  db_path(cs->db));
 		return -1;
 	}
 	if (cs_master(k, kind, salt, &cost, master, err, errlen) < 0 ||
@@ -226,8 +239,10 @@ static int cs_unlock(struct client_store *cs, const struct client_store_key *k,
 	    plen != strlen(CS_CHECK_TEXT) ||
 	    memcmp(plain, CS_CHECK_TEXT, plen) != 0) {
 		free(plain);
-		db_seterr(err, errlen, "client store %s: wrong %s (or damaged "
-				       "store)", db_path(cs->db),
+		db_seterr(err, errlen,
+			  "client store %s: wrong %s (or damaged "
+			  "store)",
+			  db_path(cs->db),
 			  kind == CS_KIND_PASS ? "passphrase" : "key");
 		return -1;
 	}
@@ -235,9 +250,9 @@ static int cs_unlock(struct client_store *cs, const struct client_store_key *k,
 	return 0;
 }
 
-struct client_store *client_store_open(const char *path,
-				       const struct client_store_key *k,
-				       char *err, size_t errlen)
+struct client_store *
+client_store_open(const char *path, const struct client_store_key *k, char *err,
+		  size_t errlen)
 {
 	struct client_store *cs = bc_calloc(1, sizeof(*cs));
 	uint8_t *master = secret_alloc(32);
@@ -254,7 +269,7 @@ struct client_store *client_store_open(const char *path,
 	if (cs->db == NULL)
 		goto done;
 	st = db_stmt(cs->db, "SELECT kind, salt, ops, mem_kib,"
-					   " checkval FROM kdf WHERE id = 1");
+			     " checkval FROM kdf WHERE id = 1");
 	if (st == NULL) {
 		db_seterr(err, errlen, "client store %s: unreadable", path);
 		goto done;
@@ -277,7 +292,8 @@ done:
 	return cs;
 }
 
-void client_store_close(struct client_store *cs)
+void
+client_store_close(struct client_store *cs)
 {
 	if (cs == NULL)
 		return;
@@ -291,7 +307,8 @@ void client_store_close(struct client_store *cs)
  * can group several writes (client_store_begin) and each write still works
  * alone. A failed inner write marks the whole group for rollback.
  */
-static int cs_begin(struct client_store *cs)
+static int
+cs_begin(struct client_store *cs)
 {
 	if (cs->depth > 0) {
 		cs->depth++;
@@ -304,7 +321,8 @@ static int cs_begin(struct client_store *cs)
 	return 0;
 }
 
-static int cs_commit(struct client_store *cs)
+static int
+cs_commit(struct client_store *cs)
 {
 	if (cs->depth == 0)
 		return -1;
@@ -317,7 +335,8 @@ static int cs_commit(struct client_store *cs)
 	return db_commit(cs->db);
 }
 
-static void cs_rollback(struct client_store *cs)
+static void
+cs_rollback(struct client_store *cs)
 {
 	if (cs->depth == 0)
 		return;
@@ -328,28 +347,33 @@ static void cs_rollback(struct client_store *cs)
 	db_rollback(cs->db);
 }
 
-int client_store_begin(struct client_store *cs)
+int
+client_store_begin(struct client_store *cs)
 {
 	return cs_begin(cs);
 }
 
-int client_store_commit(struct client_store *cs)
+int
+client_store_commit(struct client_store *cs)
 {
 	return cs_commit(cs);
 }
 
-void client_store_rollback(struct client_store *cs)
+void
+client_store_rollback(struct client_store *cs)
 {
 	cs_rollback(cs);
 }
 
-static void cs_tag(struct client_store *cs, const char *name, uint8_t tag[32])
+static void
+cs_tag(struct client_store *cs, const char *name, uint8_t tag[32])
 {
 	hmac_sha256(tag, cs->keys + 32 * CS_KV_TAG, 32, name, strlen(name));
 }
 
 /* The row of an existing tag, or a new row id (max + 1); -1 on error. */
-static int64_t cs_kv_row(struct client_store *cs, const uint8_t tag[32])
+static int64_t
+cs_kv_row(struct client_store *cs, const uint8_t tag[32])
 {
 	sqlite3_stmt *st = db_stmt(cs->db, "SELECT id FROM kv WHERE tag = ?"
 					   " UNION ALL SELECT coalesce(max(id),"
@@ -365,8 +389,9 @@ static int64_t cs_kv_row(struct client_store *cs, const uint8_t tag[32])
 	return row;
 }
 
-int client_store_put(struct client_store *cs, const char *name,
-		     const void *val, size_t len)
+int
+client_store_put(struct client_store *cs, const char *name, const void *val,
+		 size_t len)
 {
 	uint8_t tag[32];
 	struct buf bn, bv;
@@ -381,8 +406,8 @@ int client_store_put(struct client_store *cs, const char *name,
 		goto done;
 	row = cs_kv_row(cs, tag);
 	st = db_stmt(cs->db, "INSERT OR REPLACE INTO kv"
-					   " (id, tag, name, value)"
-					   " VALUES (?, ?, ?, ?)");
+			     " (id, tag, name, value)"
+			     " VALUES (?, ?, ?, ?)");
 	if (row < 0 || st == NULL) {
 		cs_rollback(cs);
 		goto done;
@@ -404,31 +429,33 @@ done:
 	return ret;
 }
 
-int client_store_get(struct client_store *cs, const char *name,
-		     uint8_t **val, size_t *len)
+int
+client_store_get(struct client_store *cs, const char *name, uint8_t **val,
+		 size_t *len)
 {
 	uint8_t tag[32];
 	int ret = 1;
 
 	cs_tag(cs, name, tag);
 	sqlite3_stmt *st =
-		db_stmt(cs->db, "SELECT id, value FROM kv WHERE tag = ?");
+	    db_stmt(cs->db, "SELECT id, value FROM kv WHERE tag = ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_blob(st, 1, tag, 32, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		ret = cs_open_col(cs, CS_KV_VALUE, sqlite3_column_int64(st, 0),
-				  sqlite3_column_blob(st, 1),
-				  (size_t)sqlite3_column_bytes(st, 1), val,
-				  len);
+		ret =
+		    cs_open_col(cs, CS_KV_VALUE, sqlite3_column_int64(st, 0),
+				sqlite3_column_blob(st, 1),
+				(size_t)sqlite3_column_bytes(st, 1), val, len);
 	else if (rc != SQLITE_DONE)
 		ret = -1;
 	db_stmt_done(st);
 	return ret;
 }
 
-int client_store_del(struct client_store *cs, const char *name)
+int
+client_store_del(struct client_store *cs, const char *name)
 {
 	uint8_t tag[32];
 
@@ -440,8 +467,8 @@ int client_store_del(struct client_store *cs, const char *name)
 	return cs_step_done(st);
 }
 
-static void cs_meta_encode(uint8_t out[CS_META_LEN],
-			   const struct client_store_msg *m)
+static void
+cs_meta_encode(uint8_t out[CS_META_LEN], const struct client_store_msg *m)
 {
 	be64_put(out, m->contact);
 	memcpy(out + 8, m->id, CLIENT_STORE_MSGID_LEN);
@@ -451,8 +478,9 @@ static void cs_meta_encode(uint8_t out[CS_META_LEN],
 }
 
 /* Write row's three sealed columns (insert or replace). */
-static int cs_msg_write(struct client_store *cs, int64_t row,
-			const struct client_store_msg *m)
+static int
+cs_msg_write(struct client_store *cs, int64_t row,
+	     const struct client_store_msg *m)
 {
 	uint8_t meta[CS_META_LEN];
 	struct buf b1, b2, b3;
@@ -482,7 +510,8 @@ static int cs_msg_write(struct client_store *cs, int64_t row,
 	return ret;
 }
 
-static int64_t cs_next_row(struct client_store *cs, const char *sql)
+static int64_t
+cs_next_row(struct client_store *cs, const char *sql)
 {
 	sqlite3_stmt *st = db_stmt(cs->db, sql);
 	int64_t row = -1;
@@ -495,15 +524,15 @@ static int64_t cs_next_row(struct client_store *cs, const char *sql)
 	return row;
 }
 
-int client_store_msg_add(struct client_store *cs, struct client_store_msg *m)
+int
+client_store_msg_add(struct client_store *cs, struct client_store_msg *m)
 {
 	if (m->nfrag == 0 || m->acked == NULL || m->body == NULL ||
 	    cs_begin(cs) < 0)
 		return -1;
 	int64_t row = cs_next_row(cs, "SELECT coalesce(max(id), 0) + 1"
 				      " FROM outbox");
-	if (row < 0 || cs_msg_write(cs, row, m) < 0 ||
-	    cs_commit(cs) < 0) {
+	if (row < 0 || cs_msg_write(cs, row, m) < 0 || cs_commit(cs) < 0) {
 		cs_rollback(cs);
 		return -1;
 	}
@@ -512,8 +541,9 @@ int client_store_msg_add(struct client_store *cs, struct client_store_msg *m)
 }
 
 /* Read and open row; fills m (caller frees acked and body). */
-static int cs_msg_read(struct client_store *cs, sqlite3_stmt *st,
-		       struct client_store_msg *m)
+static int
+cs_msg_read(struct client_store *cs, sqlite3_stmt *st,
+	    struct client_store_msg *m)
 {
 	uint8_t *meta = NULL;
 	size_t len = 0, alen = 0;
@@ -547,9 +577,10 @@ bad:
 	return -1;
 }
 
-int client_store_msg_each(struct client_store *cs,
-			  int (*fn)(void *ctx, const struct client_store_msg *m),
-			  void *ctx)
+int
+client_store_msg_each(struct client_store *cs,
+		      int (*fn)(void *ctx, const struct client_store_msg *m),
+		      void *ctx)
 {
 	sqlite3_stmt *st = db_stmt(cs->db, "SELECT id, meta, body, acked"
 					   " FROM outbox ORDER BY id");
@@ -571,7 +602,8 @@ int client_store_msg_each(struct client_store *cs,
 	return ret;
 }
 
-int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
+int
+client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 {
 	sqlite3_stmt *st = db_stmt(cs->db, "SELECT id, meta, body, acked"
 					   " FROM outbox WHERE id = ?");
@@ -583,8 +615,8 @@ int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 		return -1;
 	}
 	sqlite3_bind_int64(st, 1, row);
-	bool found = sqlite3_step(st) == SQLITE_ROW &&
-		     cs_msg_read(cs, st, &m) == 0;
+	bool found =
+	    sqlite3_step(st) == SQLITE_ROW && cs_msg_read(cs, st, &m) == 0;
 	db_stmt_done(st);
 	if (!found) {
 		cs_rollback(cs);
@@ -603,7 +635,8 @@ int client_store_msg_ack(struct client_store *cs, int64_t row, uint32_t idx)
 	return 0;
 }
 
-int client_store_msg_del(struct client_store *cs, int64_t row)
+int
+client_store_msg_del(struct client_store *cs, int64_t row)
 {
 	sqlite3_stmt *st = db_stmt(cs->db, "DELETE FROM outbox WHERE id = ?");
 
@@ -613,16 +646,18 @@ int client_store_msg_del(struct client_store *cs, int64_t row)
 	return cs_step_done(st);
 }
 
-size_t client_store_msg_count(struct client_store *cs)
+size_t
+client_store_msg_count(struct client_store *cs)
 {
 	int64_t n = cs_next_row(cs, "SELECT count(*) FROM outbox");
 	return n > 0 ? (size_t)n : 0;
 }
 
-int client_store_each(struct client_store *cs, const char *prefix,
-		      int (*fn)(void *ctx, const char *name,
-				const uint8_t *val, size_t len),
-		      void *ctx)
+int
+client_store_each(struct client_store *cs, const char *prefix,
+		  int (*fn)(void *ctx, const char *name, const uint8_t *val,
+			    size_t len),
+		  void *ctx)
 {
 	sqlite3_stmt *st = db_stmt(cs->db, "SELECT id, name, value FROM kv"
 					   " ORDER BY id");

@@ -32,7 +32,7 @@ struct client_store;
 struct client_store_key {
 	const char *pass; /* passphrase, or NULL for a raw key */
 	size_t pass_len;
-	const uint8_t *key; /* 32 bytes when pass is NULL */
+	const uint8_t *key;     /* 32 bytes when pass is NULL */
 	struct pwkdf_cost cost; /* Argon2id cost for a NEW store; an
 				 * existing one uses its own */
 };
@@ -44,11 +44,11 @@ struct client_store *client_store_open(const char *path,
 void client_store_close(struct client_store *cs); /* NULL is fine */
 
 /* Named values (keys, contacts, counters). */
-int client_store_put(struct client_store *cs, const char *name,
-		     const void *val, size_t len);
+int client_store_put(struct client_store *cs, const char *name, const void *val,
+		     size_t len);
 /* 0 and a malloc'd *val (caller frees), 1 when absent, -1 on error. */
-int client_store_get(struct client_store *cs, const char *name,
-		     uint8_t **val, size_t *len);
+int client_store_get(struct client_store *cs, const char *name, uint8_t **val,
+		     size_t *len);
 int client_store_del(struct client_store *cs, const char *name);
 
 /*
@@ -67,8 +67,8 @@ void client_store_rollback(struct client_store *cs);
  * which is returned; -1 on a damaged row. fn must not write to the store.
  */
 int client_store_each(struct client_store *cs, const char *prefix,
-		      int (*fn)(void *ctx, const char *name,
-				const uint8_t *val, size_t len),
+		      int (*fn)(void *ctx, const char *name, const uint8_t *val,
+				size_t len),
 		      void *ctx);
 
 /* One message waiting for its acknowledgements. */
@@ -80,7 +80,7 @@ struct client_store_msg {
 	uint64_t queued_ms;
 	uint32_t nfrag;
 	uint8_t *acked; /* (nfrag + 7) / 8 bytes, bit i: fragment i */
-	uint8_t *body;	/* the ciphertext to send */
+	uint8_t *body;  /* the ciphertext to send */
 	size_t body_len;
 };
 
@@ -99,7 +99,8 @@ int client_store_msg_del(struct client_store *cs, int64_t row);
  * which is returned; -1 on a damaged row.
  */
 int client_store_msg_each(struct client_store *cs,
-			  int (*fn)(void *ctx, const struct client_store_msg *m),
+			  int (*fn)(void *ctx,
+				    const struct client_store_msg *m),
 			  void *ctx);
 size_t client_store_msg_count(struct client_store *cs);
 

@@ -4,14 +4,12 @@
 #include <string.h>
 
 #include "lib/codec.h"
+
 #include "wire/dir_text.h"
 
 static const char *const sig_keys[] = {
-	"backchannel-signature",
-	"epoch",
-	"consensus-hash",
-	"authority-signature",
-	NULL,
+    "backchannel-signature", "epoch", "consensus-hash",
+    "authority-signature",   NULL,
 };
 
 int
@@ -19,8 +17,8 @@ dir_sigdoc_encode(const struct dir_sigdoc *s, struct buf *b)
 {
 	char hex[65], id[100], sig[100];
 
-	if (s->epoch > DIR_EPOCH_MAX || hex_encode(hex, sizeof(hex), s->hash,
-						   32) < 0)
+	if (s->epoch > DIR_EPOCH_MAX ||
+	    hex_encode(hex, sizeof(hex), s->hash, 32) < 0)
 		return -1;
 	dir_b64(id, sizeof(id), s->sig.authority, DIR_KEY_LEN);
 	dir_b64(sig, sizeof(sig), s->sig.sig, DIR_SIG_LEN);
@@ -57,8 +55,10 @@ dir_sigdoc_parse(const char *text, size_t len, struct dir_sigdoc *out,
 	memset(out, 0, sizeof(*out));
 	dir_cursor_init(&c, text, len, sig_keys, err, errlen);
 	if (len > DIR_SIGDOC_MAX)
-		return dir_cursor_fail(&c, "signature document longer than "
-					   "%d bytes", DIR_SIGDOC_MAX);
+		return dir_cursor_fail(&c,
+				       "signature document longer than "
+				       "%d bytes",
+				       DIR_SIGDOC_MAX);
 	if (dir_cursor_expect(&c, "backchannel-signature", &v, &n) < 0)
 		return -1;
 	if (!dir_value_is(v, n, "1"))

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "lib/buf.h"
+
 #include "wire/dir_consensus.h"
 
 #define DIR_SIGDOC_MAX 512

@@ -7,18 +7,18 @@
 #include "wire/link_frame.h"
 
 /* Fixed header bytes of the commands with variable parts. */
-#define HDR_PACKET 3	 /* type, u16 len */
-#define HDR_FETCH 6	 /* type, u32 seq, u8 count */
+#define HDR_PACKET     3  /* type, u16 len */
+#define HDR_FETCH      6  /* type, u32 seq, u8 count */
 #define HDR_FETCH_RESP 10 /* type, u32 seq, u32 remaining, u8 count */
-#define HDR_ITEM 18	 /* id, u16 len */
-#define HDR_CONSENSUS 21 /* type, u64, u16, u16, u32, u16 */
+#define HDR_ITEM       18 /* id, u16 len */
+#define HDR_CONSENSUS  21 /* type, u64, u16, u16, u32, u16 */
 
 /*
  * A bounded cursor with a sticky error: once a read or write would cross the
  * end, every later one is a no-op and ok stays false, so a codec checks once.
  */
 struct cur {
-	uint8_t *w;	  /* writer: output, or NULL */
+	uint8_t *w;       /* writer: output, or NULL */
 	const uint8_t *r; /* reader: input, or NULL */
 	size_t len, pos;
 	bool ok;
@@ -128,8 +128,7 @@ decode_fetch(struct link_cmd *cmd, size_t packet_len, struct cur *c)
 }
 
 static enum link_err
-encode_fetch_resp(const struct link_cmd *cmd, size_t packet_len,
-		  struct cur *c)
+encode_fetch_resp(const struct link_cmd *cmd, size_t packet_len, struct cur *c)
 {
 	if (cmd->u.fetch_resp.count > LINK_FETCH_MAX_ITEMS)
 		return LINK_ERR_FIELD;
@@ -380,10 +379,10 @@ const char *
 link_cmd_name(int type)
 {
 	static const char *const names[] = {
-		"noop",		 "send_packet", "fetch",     "fetch_response",
-		"confirm",	 "register",	"get_consensus", "consensus",
-		"time",		 "disconnect",	"error",     "queue_create",
-		"queue_delete",
+	    "noop",         "send_packet", "fetch",         "fetch_response",
+	    "confirm",      "register",    "get_consensus", "consensus",
+	    "time",         "disconnect",  "error",         "queue_create",
+	    "queue_delete",
 	};
 	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

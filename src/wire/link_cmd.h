@@ -17,30 +17,30 @@
 #include "wire/link_err.h"
 
 enum link_cmd_type {
-	LINK_CMD_NOOP = 0x00,		/* keepalive; ignored */
-	LINK_CMD_SEND_PACKET = 0x01,	/* one Sphinx packet */
-	LINK_CMD_FETCH = 0x02,		/* client: give me stored packets */
+	LINK_CMD_NOOP = 0x00,           /* keepalive; ignored */
+	LINK_CMD_SEND_PACKET = 0x01,    /* one Sphinx packet */
+	LINK_CMD_FETCH = 0x02,          /* client: give me stored packets */
 	LINK_CMD_FETCH_RESPONSE = 0x03, /* gateway: 0..N items + padding */
-	LINK_CMD_CONFIRM = 0x04,	/* client: these ids are stored */
-	LINK_CMD_REGISTER = 0x05,	/* client: create my account */
-	LINK_CMD_GET_CONSENSUS = 0x06,	/* ask for a consensus chunk */
-	LINK_CMD_CONSENSUS = 0x07,	/* one numbered consensus chunk */
-	LINK_CMD_TIME = 0x08,		/* wall clock, for the skew check */
-	LINK_CMD_DISCONNECT = 0x09,	/* closing, with a reason code */
-	LINK_CMD_ERROR = 0x0a,		/* status/error code (0 = ok) */
-	LINK_CMD_QUEUE_CREATE = 0x0b,	/* client: create a queue (by id) */
-	LINK_CMD_QUEUE_DELETE = 0x0c,	/* client: delete and block a queue */
+	LINK_CMD_CONFIRM = 0x04,        /* client: these ids are stored */
+	LINK_CMD_REGISTER = 0x05,       /* client: create my account */
+	LINK_CMD_GET_CONSENSUS = 0x06,  /* ask for a consensus chunk */
+	LINK_CMD_CONSENSUS = 0x07,      /* one numbered consensus chunk */
+	LINK_CMD_TIME = 0x08,           /* wall clock, for the skew check */
+	LINK_CMD_DISCONNECT = 0x09,     /* closing, with a reason code */
+	LINK_CMD_ERROR = 0x0a,          /* status/error code (0 = ok) */
+	LINK_CMD_QUEUE_CREATE = 0x0b,   /* client: create a queue (by id) */
+	LINK_CMD_QUEUE_DELETE = 0x0c,   /* client: delete and block a queue */
 };
 
 /* Bytes of a stored-packet id (fetch items, confirm). */
-#define LINK_ID_LEN 16
+#define LINK_ID_LEN          16
 /* Most items in one fetch response, ids in one confirm (or fetch). */
 #define LINK_FETCH_MAX_ITEMS 16
-#define LINK_CONFIRM_MAX 32
+#define LINK_CONFIRM_MAX     32
 /* Bytes of a queue id (the Sphinx recipient id naming it). */
-#define LINK_QUEUE_ID_LEN 32
+#define LINK_QUEUE_ID_LEN    32
 /* Longest registration token. */
-#define LINK_TOKEN_MAX 256
+#define LINK_TOKEN_MAX       256
 
 /*
  * What a fetched item's data holds (docs/gateway.md "Stored items"):
@@ -50,7 +50,7 @@ enum link_cmd_type {
  * this codec: an item is opaque bytes here.
  */
 #define LINK_ITEM_TAG_LEN 32
-#define LINK_ITEM_HDR (1 + LINK_ITEM_TAG_LEN)
+#define LINK_ITEM_HDR     (1 + LINK_ITEM_TAG_LEN)
 enum link_item_kind {
 	LINK_ITEM_MESSAGE = 1, /* payload: the forward blob, zero-padded */
 	LINK_ITEM_REPLY = 2,   /* payload: a reply, encrypted for the SURB's
@@ -60,7 +60,7 @@ enum link_item_kind {
 struct link_item {
 	uint8_t id[LINK_ID_LEN];
 	const uint8_t *data; /* into the decoded buffer */
-	size_t len;	     /* 1..packet_len */
+	size_t len;          /* 1..packet_len */
 };
 
 struct link_cmd {
@@ -79,7 +79,7 @@ struct link_cmd {
 			uint8_t ids[LINK_CONFIRM_MAX][LINK_ID_LEN];
 		} fetch;
 		struct {
-			uint32_t seq;	    /* the fetch it answers */
+			uint32_t seq;       /* the fetch it answers */
 			uint32_t remaining; /* items still stored after these */
 			uint8_t count;
 			struct link_item items[LINK_FETCH_MAX_ITEMS];
@@ -101,9 +101,9 @@ struct link_cmd {
 		} get_consensus;
 		struct {
 			uint64_t epoch;
-			uint16_t chunk;	  /* < nchunks */
+			uint16_t chunk;   /* < nchunks */
 			uint16_t nchunks; /* >= 1 */
-			uint32_t total;	  /* whole document length */
+			uint32_t total;   /* whole document length */
 			const uint8_t *data;
 			size_t len; /* <= link_cmd_chunk_max() */
 		} consensus;

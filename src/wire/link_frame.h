@@ -21,21 +21,21 @@
 #include "wire/link_err.h"
 
 /* Bytes of the length prefix. */
-#define LINK_FRAME_HDR_LEN 2
+#define LINK_FRAME_HDR_LEN      2
 /* Largest body a 2-byte prefix can announce (also the Noise maximum). */
-#define LINK_FRAME_MAX_BODY 65535
+#define LINK_FRAME_MAX_BODY     65535
 /* The AEAD tag every Noise transport message carries. */
-#define LINK_FRAME_TAG_LEN 16
+#define LINK_FRAME_TAG_LEN      16
 /*
  * Command header room on top of the packet: a transport plaintext is
  * packet_len + LINK_FRAME_SLACK bytes, enough for the largest command header
  * (a fetch response carrying one packet-sized item needs 28).
  */
-#define LINK_FRAME_SLACK 64
+#define LINK_FRAME_SLACK        64
 /* The default Sphinx packet (SPHINX.md): 476 + 32 + 2 + 572 + 2000 bytes. */
 #define LINK_PACKET_LEN_DEFAULT 3082
 /* Smallest and largest packet a link accepts (the 2-byte prefix bounds it). */
-#define LINK_PACKET_LEN_MIN 64
+#define LINK_PACKET_LEN_MIN     64
 #define LINK_PACKET_LEN_MAX \
 	(LINK_FRAME_MAX_BODY - LINK_FRAME_TAG_LEN - LINK_FRAME_SLACK)
 
@@ -49,8 +49,7 @@ size_t link_frame_wire_len(size_t packet_len);
 int link_frame_packet_len_ok(size_t packet_len);
 
 /* Write the 2-byte prefix for a body of body_len bytes; -1 if too long. */
-int link_frame_put_hdr(uint8_t out[static LINK_FRAME_HDR_LEN],
-		       size_t body_len);
+int link_frame_put_hdr(uint8_t out[static LINK_FRAME_HDR_LEN], size_t body_len);
 
 /*
  * Look for one frame at the start of a stream buffer. The body must be

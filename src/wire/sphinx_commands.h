@@ -27,8 +27,8 @@ enum sphinx_cmd_type {
 };
 
 /* Encoded sizes, type byte included. */
-#define SPHINX_CMD_NEXT_HOP_LEN (1 + SPHINX_NODE_ID_LEN + SPHINX_MAC_LEN)
-#define SPHINX_CMD_RECIPIENT_LEN (1 + SPHINX_RECIPIENT_ID_LEN)
+#define SPHINX_CMD_NEXT_HOP_LEN   (1 + SPHINX_NODE_ID_LEN + SPHINX_MAC_LEN)
+#define SPHINX_CMD_RECIPIENT_LEN  (1 + SPHINX_RECIPIENT_ID_LEN)
 #define SPHINX_CMD_SURB_REPLY_LEN (1 + SPHINX_SURB_ID_LEN)
 #define SPHINX_CMD_NODE_DELAY_LEN (1 + 4)
 
@@ -58,7 +58,7 @@ enum sphinx_cmd_err {
  */
 enum sphinx_cmd_err sphinx_commands_parse(struct sphinx_commands *out,
 					  const uint8_t *buf, size_t len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* The encoded length of c, without the end marker and padding. */
 size_t sphinx_commands_encoded_len(const struct sphinx_commands *c);

@@ -5,23 +5,24 @@
  * exactly the bytes that hop will see, including the filler that the earlier
  * hops' decryptions shift in at the end.
  */
-#include "wire/sphinx_packet.h"
-
 #include <string.h>
+
+#include "lib/alloc.h"
+#include "lib/bytes.h"
 
 #include "crypto/aes_ctr.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
-#include "lib/alloc.h"
-#include "lib/bytes.h"
+
 #include "wire/sphinx_keys.h"
+#include "wire/sphinx_packet.h"
 
 #define RI_ROOM_MAX ((SPHINX_HOPS_MAX + 1) * SPHINX_PER_HOP_RI_LEN)
 
 /* Everything secret that creation computes, in one locked allocation. */
 struct create_state {
-	uint8_t x[32];  /* the ephemeral private key */
+	uint8_t x[32]; /* the ephemeral private key */
 	uint8_t ss[32];
 	uint8_t tmp[32];
 	uint8_t blind[SPHINX_HOPS_MAX][32];

@@ -7,7 +7,8 @@ int
 sphinx_geometry_init(struct sphinx_geometry *g, size_t hops, size_t user_len)
 {
 	memset(g, 0, sizeof(*g));
-	if (hops < 1 || hops > SPHINX_HOPS_MAX || user_len > SPHINX_USER_LEN_MAX)
+	if (hops < 1 || hops > SPHINX_HOPS_MAX ||
+	    user_len > SPHINX_USER_LEN_MAX)
 		return -1;
 	g->hops = hops;
 	g->routing_info_len = hops * SPHINX_PER_HOP_RI_LEN;
@@ -21,8 +22,8 @@ sphinx_geometry_init(struct sphinx_geometry *g, size_t hops, size_t user_len)
 }
 
 int
-sphinx_geometry_forward(struct sphinx_geometry *g, size_t hops,
-			size_t blob_len, bool with_reply)
+sphinx_geometry_forward(struct sphinx_geometry *g, size_t hops, size_t blob_len,
+			bool with_reply)
 {
 	struct sphinx_geometry probe;
 

@@ -13,38 +13,38 @@
 #include <stdint.h>
 
 /* Fixed by the x25519-v0 suite (docs/sphinx.md). */
-#define SPHINX_AD_LEN 2
-#define SPHINX_GROUP_LEN 32
-#define SPHINX_MAC_LEN 32
-#define SPHINX_PER_HOP_RI_LEN 82
-#define SPHINX_NODE_ID_LEN 32
+#define SPHINX_AD_LEN           2
+#define SPHINX_GROUP_LEN        32
+#define SPHINX_MAC_LEN          32
+#define SPHINX_PER_HOP_RI_LEN   82
+#define SPHINX_NODE_ID_LEN      32
 #define SPHINX_RECIPIENT_ID_LEN 32
-#define SPHINX_SURB_ID_LEN 16
-#define SPHINX_TAG_LEN 32
-#define SPHINX_SPRP_KEY_LEN 48
-#define SPHINX_SPRP_IV_LEN 16
-#define SPHINX_KEY_IV_LEN (SPHINX_SPRP_KEY_LEN + SPHINX_SPRP_IV_LEN)
-#define SPHINX_REPLAY_TAG_LEN 32
+#define SPHINX_SURB_ID_LEN      16
+#define SPHINX_TAG_LEN          32
+#define SPHINX_SPRP_KEY_LEN     48
+#define SPHINX_SPRP_IV_LEN      16
+#define SPHINX_KEY_IV_LEN       (SPHINX_SPRP_KEY_LEN + SPHINX_SPRP_IV_LEN)
+#define SPHINX_REPLAY_TAG_LEN   32
 
 /* Header layout offsets (independent of the number of hops up to beta). */
-#define SPHINX_OFF_AD 0
+#define SPHINX_OFF_AD    0
 #define SPHINX_OFF_ALPHA SPHINX_AD_LEN
-#define SPHINX_OFF_BETA (SPHINX_AD_LEN + SPHINX_GROUP_LEN)
+#define SPHINX_OFF_BETA  (SPHINX_AD_LEN + SPHINX_GROUP_LEN)
 
 /*
  * Bounds on the parameters, so that per-packet scratch can live on the stack
  * or in one context allocated up front, and lengths never overflow.
  */
-#define SPHINX_HOPS_MAX 8
+#define SPHINX_HOPS_MAX     8
 #define SPHINX_USER_LEN_MAX 65536
 
-/* The forward payload (our layout above Sphinx): flags, reserved, SURB, blob. */
-#define SPHINX_FWD_FLAGS_LEN 1
+/* The forward payload (our layout above Sphinx): flags, reserved, SURB, blob */
+#define SPHINX_FWD_FLAGS_LEN    1
 #define SPHINX_FWD_RESERVED_LEN 1
-#define SPHINX_FWD_FLAG_REPLY 0x01
+#define SPHINX_FWD_FLAG_REPLY   0x01
 
 /* The network default: 5 hops, a reply block and a 2000-byte blob. */
-#define SPHINX_DEFAULT_HOPS 5
+#define SPHINX_DEFAULT_HOPS     5
 #define SPHINX_DEFAULT_BLOB_LEN 2000
 
 struct sphinx_geometry {
@@ -87,7 +87,8 @@ int sphinx_geometry_forward(struct sphinx_geometry *g, size_t hops,
 void sphinx_geometry_default(struct sphinx_geometry *g);
 
 /* The length of a reply-block decryption token for a path of n hops. */
-static inline size_t sphinx_surb_token_len(size_t nhops)
+static inline size_t
+sphinx_surb_token_len(size_t nhops)
 {
 	return (nhops + 1) * SPHINX_KEY_IV_LEN;
 }
@@ -104,7 +105,7 @@ int sphinx_fwd_encode(const struct sphinx_geometry *g, uint8_t *user,
 
 /* A parsed forward payload: pointers into the user payload given. */
 struct sphinx_fwd_view {
-	const uint8_t *surb; /* g->surb_len bytes, or NULL without reply block */
+	const uint8_t *surb; /* g->surb_len bytes, or NULL: no reply block */
 	const uint8_t *blob; /* g->blob_len bytes */
 };
 
@@ -116,6 +117,6 @@ struct sphinx_fwd_view {
  */
 int sphinx_fwd_decode(const struct sphinx_geometry *g, const uint8_t *user,
 		      struct sphinx_fwd_view *v)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_WIRE_SPHINX_GEOMETRY_H */

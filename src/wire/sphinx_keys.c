@@ -20,7 +20,7 @@ sphinx_keys_derive(struct sphinx_hop_keys *keys, const uint8_t ss[static 32])
 	/* 160 <= 255 * 32: the only failure of Expand cannot happen. The
 	 * hot-path HKDF allocates nothing: this runs for every packet. */
 	if (hot_hkdf_sha256_expand((uint8_t *)keys, SPHINX_KDF_LEN, ss, 32,
-			       kdf_info, sizeof(kdf_info) - 1) != 0) {
+				   kdf_info, sizeof(kdf_info) - 1) != 0) {
 		fputs("sphinx: HKDF-Expand refused 160 bytes\n", stderr);
 		abort();
 	}

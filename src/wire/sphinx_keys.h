@@ -12,6 +12,7 @@
 
 #include "crypto/aes_ctr.h"
 #include "crypto/aez.h"
+
 #include "wire/sphinx_geometry.h"
 
 /* The KDF output, field for field in its byte order (160 bytes). */
@@ -60,11 +61,11 @@ int sphinx_sprp_encrypt(struct aez_key *scratch,
 			const uint8_t key[static SPHINX_SPRP_KEY_LEN],
 			const uint8_t iv[static SPHINX_SPRP_IV_LEN],
 			uint8_t *out, const uint8_t *in, size_t len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 int sphinx_sprp_decrypt(struct aez_key *scratch,
 			const uint8_t key[static SPHINX_SPRP_KEY_LEN],
 			const uint8_t iv[static SPHINX_SPRP_IV_LEN],
 			uint8_t *out, const uint8_t *in, size_t len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_WIRE_SPHINX_KEYS_H */

@@ -38,11 +38,11 @@ enum sphinx_err {
 	SPHINX_ERR_VERSION,       /* AD is not version 0 */
 	SPHINX_ERR_GROUP_ELEMENT, /* alpha gives an all-zero shared secret */
 	SPHINX_ERR_MAC,           /* header MAC does not verify */
-	SPHINX_ERR_COMMANDS,      /* routing commands do not parse or conflict */
-	SPHINX_ERR_DELAY,         /* node delay above the caller's maximum */
-	SPHINX_ERR_TAG,           /* final hop: payload tag is not zero */
-	SPHINX_ERR_PAYLOAD,       /* the payload cipher failed */
-	SPHINX_ERR_ARGS,          /* a caller error: bad path, sizes, ... */
+	SPHINX_ERR_COMMANDS, /* routing commands do not parse or conflict */
+	SPHINX_ERR_DELAY,    /* node delay above the caller's maximum */
+	SPHINX_ERR_TAG,      /* final hop: payload tag is not zero */
+	SPHINX_ERR_PAYLOAD,  /* the payload cipher failed */
+	SPHINX_ERR_ARGS,     /* a caller error: bad path, sizes, ... */
 };
 
 /* A short constant description, for logs and the CLI. */
@@ -54,8 +54,8 @@ const char *sphinx_strerror(enum sphinx_err err);
  * each hop's commands fit (with the next hop added for non-final hops).
  */
 enum sphinx_err sphinx_path_check(const struct sphinx_geometry *g,
-				  const struct sphinx_path_hop *path,
-				  size_t n) __attribute__((warn_unused_result));
+				  const struct sphinx_path_hop *path, size_t n)
+    __attribute__((warn_unused_result));
 
 /*
  * Build a header for path into header (g->header_len bytes), and write each
@@ -65,9 +65,8 @@ enum sphinx_err sphinx_path_check(const struct sphinx_geometry *g,
  */
 enum sphinx_err sphinx_header_create(const struct sphinx_geometry *g,
 				     const struct sphinx_path_hop *path,
-				     size_t n, uint8_t *header,
-				     uint8_t *keyiv)
-	__attribute__((warn_unused_result));
+				     size_t n, uint8_t *header, uint8_t *keyiv)
+    __attribute__((warn_unused_result));
 
 /*
  * Build a forward packet of g->packet_len bytes into pkt (pkt_len must be
@@ -80,7 +79,7 @@ enum sphinx_err sphinx_packet_create(const struct sphinx_geometry *g,
 				     size_t n, const uint8_t *user,
 				     size_t user_len, uint8_t *pkt,
 				     size_t pkt_len)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* What an unwrapped packet asks of this hop. */
 enum sphinx_hop_kind {
@@ -102,14 +101,15 @@ struct sphinx_unwrap_result {
 struct sphinx_unwrap_ctx;
 
 /* A context for packets of geometry g (copied); never NULL. */
-struct sphinx_unwrap_ctx *sphinx_unwrap_ctx_new(const struct sphinx_geometry *g);
+struct sphinx_unwrap_ctx *
+sphinx_unwrap_ctx_new(const struct sphinx_geometry *g);
 
 /* Wipe and release; NULL is accepted. */
 void sphinx_unwrap_ctx_free(struct sphinx_unwrap_ctx *ctx);
-#define SPHINX_UNWRAP_CTX_FREE(c)            \
-	do {                                 \
-		sphinx_unwrap_ctx_free(c);   \
-		(c) = NULL;                  \
+#define SPHINX_UNWRAP_CTX_FREE(c)          \
+	do {                               \
+		sphinx_unwrap_ctx_free(c); \
+		(c) = NULL;                \
 	} while (0)
 
 /*
@@ -123,6 +123,6 @@ enum sphinx_err sphinx_unwrap(struct sphinx_unwrap_ctx *ctx,
 			      const uint8_t priv[static 32], uint8_t *pkt,
 			      size_t len, uint32_t max_delay_ms,
 			      struct sphinx_unwrap_result *res)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_WIRE_SPHINX_PACKET_H */

@@ -6,6 +6,7 @@
 #include "crypto/aez.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
+
 #include "wire/sphinx_keys.h"
 
 enum sphinx_err
@@ -87,8 +88,7 @@ sphinx_surb_decrypt(const struct sphinx_geometry *g, const uint8_t *token,
 		const uint8_t *k = token + i * SPHINX_KEY_IV_LEN;
 
 		if (sphinx_sprp_encrypt(aez, k, k + SPHINX_SPRP_KEY_LEN,
-					payload, payload,
-					g->payload_len) != 0)
+					payload, payload, g->payload_len) != 0)
 			err = SPHINX_ERR_PAYLOAD;
 	}
 	const uint8_t *k = token + n * SPHINX_KEY_IV_LEN;

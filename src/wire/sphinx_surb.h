@@ -22,9 +22,9 @@
  * the token is secret: keep it in secret memory and wipe it after use.
  */
 enum sphinx_err sphinx_surb_create(const struct sphinx_geometry *g,
-				   const struct sphinx_path_hop *path,
-				   size_t n, uint8_t *surb, uint8_t *token)
-	__attribute__((warn_unused_result));
+				   const struct sphinx_path_hop *path, size_t n,
+				   uint8_t *surb, uint8_t *token)
+    __attribute__((warn_unused_result));
 
 /*
  * Use a SURB: write the reply packet (g->packet_len bytes) for user_len <=
@@ -34,7 +34,7 @@ enum sphinx_err sphinx_surb_packet(const struct sphinx_geometry *g,
 				   const uint8_t *surb, const uint8_t *user,
 				   size_t user_len, uint8_t *pkt,
 				   uint8_t first_hop[static SPHINX_NODE_ID_LEN])
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * The creator's side: decrypt, in place, the payload (g->payload_len bytes)
@@ -46,6 +46,6 @@ enum sphinx_err sphinx_surb_packet(const struct sphinx_geometry *g,
 enum sphinx_err sphinx_surb_decrypt(const struct sphinx_geometry *g,
 				    const uint8_t *token, size_t token_len,
 				    uint8_t *payload)
-	__attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif /* BC_WIRE_SPHINX_SURB_H */

@@ -4,19 +4,20 @@
  * to the context's scratch first, and are copied over the packet only once
  * the packet has passed everything.
  */
-#include "wire/sphinx_packet.h"
-
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/alloc.h"
+#include "lib/bytes.h"
 
 #include "crypto/aes_ctr.h"
 #include "crypto/aez.h"
 #include "crypto/secret.h"
 #include "crypto/x25519.h"
-#include "lib/alloc.h"
-#include "lib/bytes.h"
+
 #include "wire/sphinx_keys.h"
+#include "wire/sphinx_packet.h"
 
 /* Secret scratch, in locked memory. */
 struct unwrap_secrets {
