@@ -11,47 +11,9 @@
 #                                        make soak-delivery: 2000)
 # net-suites: gcc
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "delivery: $BIN missing"; exit 1; }
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init delivery delivery "$@"
 N=${DELIVERY_N:-100}
-W=$(mktemp -d /tmp/bc-delivery.XXXXXX)
-D=$W/net
-FAILS=0
-T0=$(date +%s)
-
-cleanup() {
-	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
-	if [ -f "$D/testnet.state" ]; then
-		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
-			while read -r p; do kill -9 "$p" 2>/dev/null; done
-	fi
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "delivery: logs kept in $W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
-at() { local who=$1; shift; "$BIN" "$@" --socket "$D/$who/client.sock"; }
-
-until_ok() { # until_ok SECONDS CMD...
-	local end=$(($(date +%s) + $1))
-	shift
-	while [ "$(date +%s)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	return 1
-}
-
-contact_ready() {
-	at "$1" contacts --json | python3 -c '
-import json, sys
-c = [c for c in json.load(sys.stdin)["contacts"] if c["name"] == sys.argv[1]]
-sys.exit(0 if c and c[0]["state"] == "ready" else 1)' "$2"
-}
 
 # The texts a message i carries: most short, every 25th 5 kB, the 50th 20 kB.
 text_of() {
@@ -65,9 +27,9 @@ text_of() {
 	fi
 }
 
-# check WHO CONTACT PREFIX COUNT: WHO's incoming rows from CONTACT are
+# inbox_is WHO CONTACT PREFIX COUNT: WHO's incoming rows from CONTACT are
 # exactly PREFIX1..PREFIXCOUNT (the long ones by their repeated text), in order.
-check() {
+inbox_is() {
 	at "$1" inbox --json --peek --contact "$2" 2>/dev/null | python3 -c '
 import json, sys
 who, n = sys.argv[1], int(sys.argv[2])
@@ -112,12 +74,12 @@ T1=$(date +%s)
 # The sending stream runs at 5/s on the test network; a 5 kB message is 3
 # fragments, a 20 kB one 11: allow three times the pure sending time.
 LIMIT=$(((N + N / 25 * 2 + N / 50 * 8) * 3 / 5 + 60))
-until_ok "$LIMIT" check bob alice a "$N" && ok "bob has alice's $N messages, each once, in order ($(($(date +%s) - T1)) s)" ||
-	{ check bob alice a "$N"; bad "bob's inbox after $LIMIT s"; }
-until_ok 60 check alice bob b "$NB" && ok "alice has bob's $NB messages, each once, in order" ||
-	{ check alice bob b "$NB"; bad "alice's inbox"; }
+until_ok "$LIMIT" inbox_is bob alice a "$N" && ok "bob has alice's $N messages, each once, in order ($(($(date +%s) - T1)) s)" ||
+	{ inbox_is bob alice a "$N"; bad "bob's inbox after $LIMIT s"; }
+until_ok 60 inbox_is alice bob b "$NB" && ok "alice has bob's $NB messages, each once, in order" ||
+	{ inbox_is alice bob b "$NB"; bad "alice's inbox"; }
 sleep 2
-check bob alice a "$N" 2>/dev/null && check alice bob b "$NB" 2>/dev/null &&
+inbox_is bob alice a "$N" 2>/dev/null && inbox_is alice bob b "$NB" 2>/dev/null &&
 	ok "still exactly once two seconds later (no late duplicates)" || bad "a late duplicate"
 OA=$(outcome alice) OB=$(outcome bob)
 say "alice's outgoing: $OA; bob's: $OB"

@@ -10,15 +10,11 @@
 # authority restarted mid-epoch does not sign a second document.
 #   tests/net/directory.sh BUILD_DIR
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "directory: $BIN missing"; exit 1; }
-W=$(mktemp -d /tmp/bc-directory.XXXXXX)
-PIDS=()
-FAILS=0
-T0=$(date +%s)
-
-cleanup() {
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init directory directory "$@"
+PIDS=() # the authorities and nodes started by hand (no testnet here)
+on_cleanup() {
+	local p
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done
@@ -27,18 +23,6 @@ cleanup() {
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "directory: logs kept in $W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
 }
 
 # A free TCP port on loopback (nothing listening), distinct from earlier picks.
@@ -131,13 +115,13 @@ done
 say "3 authorities ($A1 $A2 $A3), 6 nodes, epoch $E0 began at -2s"
 
 get() { curl -s --max-time 5 "http://$1$2"; }
-field() { get "$1" "$2" | sed -n "s/^$3 //p" | head -1; }
+doc_field() { get "$1" "$2" | sed -n "s/^$3 //p" | head -1; }
 nsigs() { get "$1" "$2" | grep -c '^authority-signature '; }
 # consensus_ok ADDR PATH EPOCH NODES MINSIGS (NODES: a count or "6|7")
 consensus_ok() {
 	local e n s
-	e=$(field "$1" "$2" epoch)
-	n=$(field "$1" "$2" node-count)
+	e=$(doc_field "$1" "$2" epoch)
+	n=$(doc_field "$1" "$2" node-count)
 	s=$(nsigs "$1" "$2")
 	[ "$e" = "$3" ] && [[ "$n" =~ ^($4)$ ]] && [ "$s" -ge "$5" ] ||
 		{ say "  $1$2: epoch '$e' nodes '$n' signatures $s (want $3, $4, >= $5)"; return 1; }

@@ -7,38 +7,9 @@
 # sender's reply queue at gw1, decrypted with its reply block's token. Then
 # gw2 is killed with SIGKILL, started again, and the same works again.
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "gateway: $BIN missing"; exit 1; }
-W=$(mktemp -d /tmp/bc-gateway.XXXXXX)
-D=$W/net
-FAILS=0
-T0=$(date +%s)
-
-cleanup() {
-	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
-	if [ -f "$D/testnet.state" ]; then
-		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
-			while read -r p; do kill -9 "$p" 2>/dev/null; done
-	fi
-	if [ "$FAILS" -gt 0 ]; then
-		echo "gateway: last warnings of the daemons:"
-		grep -h -E '\[(warn|err)\]' "$D"/*.log 2>/dev/null | tail -15
-	fi
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "gateway: logs kept in $W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
-
-field() { awk -v n="$1" -v c="$2" '$2 == n {print $c}' "$D/testnet.state"; }
-metric() {
-	curl -s --max-time 3 "http://$(field "$1" 5)/metrics" |
-		awk -v m="$2" '$1 == m {print $2; f=1} END {if (!f) print 0}'
-}
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init gateway gateway "$@"
+on_cleanup() { [ "$FAILS" -gt 0 ] && net_warnings; }
 
 say "starting the network"
 if ! "$BIN" testnet up --dir "$D" >"$W/up.log" 2>&1; then

@@ -13,43 +13,12 @@
 #   6. the CLI's other paths: receipts off, block, and its one-line errors
 #   tests/net/messaging-faults.sh BUILD_DIR
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "messaging-faults: $BIN missing"; exit 1; }
-W=$(mktemp -d /tmp/bc-msgfaults.XXXXXX)
-D=$W/net
-FAILS=0
-T0=$(date +%s)
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init messaging-faults msgfaults "$@"
 FPID=
-
-cleanup() {
-	[ -n "$FPID" ] && kill "$FPID" 2>/dev/null
-	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
-	if [ -f "$D/testnet.state" ]; then
-		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
-			while read -r p; do kill -9 "$p" 2>/dev/null; done
-	fi
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "messaging-faults: logs kept in $W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
-at() { local who=$1; shift; "$BIN" "$@" --socket "$D/$who/client.sock"; }
+on_cleanup() { [ -n "$FPID" ] && kill "$FPID" 2>/dev/null; }
+UNTIL_STEP=0.5 # until_ok polls every half second
 tn() { "$BIN" testnet "$@" --dir "$D" >>"$W/testnet.log" 2>&1; }
-
-# until_ok SECONDS CMD...: poll every half second until CMD succeeds.
-until_ok() {
-	local end=$(($(date +%s) + $1))
-	shift
-	while [ "$(date +%s)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	return 1
-}
 
 # rows WHO: the conversation as JSON rows (inbox --json --peek), in order.
 rows() { at "$1" inbox --json --peek 2>/dev/null; }
@@ -79,13 +48,6 @@ import json, sys
 out = [json.loads(l) for l in sys.stdin]
 out = [r for r in out if r["dir"] == "out"]
 sys.exit(0 if out and all(r["state"] in sys.argv[1:] for r in out) else 1)' "${@:2}"
-}
-
-contact_ready() {
-	at "$1" contacts --json | python3 -c '
-import json, sys
-c = [c for c in json.load(sys.stdin)["contacts"] if c["name"] == sys.argv[1]]
-sys.exit(0 if c and c[0]["state"] == "ready" else 1)' "$2"
 }
 
 if ! "$BIN" testnet up --dir "$D" --clients 2 >"$W/up.log" 2>&1; then

@@ -13,38 +13,15 @@
 # Everything through the control socket (JSON lines, docs/client-api.md).
 #   tests/net/messaging.sh BUILD_DIR
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "messaging: $BIN missing"; exit 1; }
-W=$(mktemp -d /tmp/bc-messaging.XXXXXX)
-D=$W/net
-FAILS=0
-T0=$(date +%s)
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init messaging messaging "$@"
 PA= PB=
-
-cleanup() {
+on_cleanup() {
 	[ -n "$PA" ] && kill "$PA" 2>/dev/null
 	[ -n "$PB" ] && kill "$PB" 2>/dev/null
-	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
-	if [ -f "$D/testnet.state" ]; then
-		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
-			while read -r p; do kill -9 "$p" 2>/dev/null; done
-	fi
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "messaging: logs kept in $W"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
+# A failure here may quote a whole 20 kB message: cut it.
 bad() { local m="$*"; say "FAIL: ${m:0:600}"; FAILS=$((FAILS + 1)); }
-
-pubkey() {
-	local raw
-	raw=$(awk '$1 == "private" {print $2}' "$1" | base64 -d | xxd -p | tr -d '\n')
-	printf '302e020100300506032b656e04220420%s' "$raw" | xxd -r -p |
-		openssl pkey -inform DER -pubout -outform DER | tail -c 32 | base64
-}
 
 # ctl WHO JSON: one request on WHO's control socket, the answer on stdout.
 ctl() {
@@ -66,8 +43,6 @@ except OSError as e:
     print('{"ok":false,"error":"%s"}' % e)
 PY
 }
-# py EXPR: evaluate with j = the JSON on stdin.
-py() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)" 2>/dev/null; }
 
 # wait_for SECONDS WHO JSON EXPR: poll until EXPR is True.
 wait_for() {
@@ -80,23 +55,9 @@ wait_for() {
 	return 1
 }
 
-start_client() { # start_client NAME GW
-	local gw key
-	gw=$(awk -v g="$2" '$2 == g {print $4}' "$D/testnet.state")
-	key=$(pubkey "$D/$2/link.key")
+start_client() { # start_client NAME GW VAR: its pid in P$VAR
 	echo "passphrase of $1" >"$W/$1.pass"
-	cat >"$W/$1.ini" <<INI
-[client]
-gateway = $gw
-gateway_key = $key
-authorities = $AUTH
-store = $W/$1.db
-passphrase_file = $W/$1.pass
-control_socket = $W/$1.sock
-store_cost_mib = 8
-log_level = info
-name = $1
-INI
+	client_ini "$2" "$W/$1" "$1" >"$W/$1.ini"
 	"$BIN" client --config "$W/$1.ini" >>"$W/$1.log" 2>&1 &
 	eval "P$3=\$!"
 }
@@ -105,7 +66,6 @@ if ! "$BIN" testnet up --dir "$D" >"$W/up.log" 2>&1; then
 	bad "testnet up"; cat "$W/up.log"; exit 1
 fi
 ok "testnet up"
-AUTH=$(awk '$1 == "authorities" {sub(/^authorities /, ""); print}' "$D/testnet.state")
 start_client alice gw1 A
 start_client bob gw2 B
 for who in alice bob; do
@@ -165,7 +125,7 @@ wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I4" in recei
 
 # Alice moves to gw2: she tells bob in-band, the conversation goes on.
 kill "$PA"; wait "$PA" 2>/dev/null
-GW2=$(awk '$2 == "gw2" {print $4}' "$D/testnet.state")
+GW2=$(field gw2 4)
 sed -i "s|^gateway = .*|gateway = $GW2|; s|^gateway_key = .*|gateway_key = $(pubkey "$D/gw2/link.key")|" "$W/alice.ini"
 "$BIN" client --config "$W/alice.ini" >>"$W/alice.log" 2>&1 &
 PA=$!

@@ -16,38 +16,10 @@
 #   - down: everything stops cleanly
 #   tests/net/mixnet.sh BUILD_DIR
 set -u
-B=${1:-build/gcc}
-BIN=$(cd "$(dirname "$B/backchannel")" && pwd)/backchannel
-[ -x "$BIN" ] || { echo "mixnet: $BIN missing"; exit 1; }
+. "$(dirname "$0")/lib/common.sh" || exit 1
+net_init mixnet mixnet "$@"
 FLOOD_S=${SOAK:-20}
-W=$(mktemp -d /tmp/bc-mixnet.XXXXXX)
-D=$W/net
-FAILS=0
-T0=$(date +%s)
-
-cleanup() {
-	"$BIN" testnet down --dir "$D" >/dev/null 2>&1
-	# Anything still running from this network (state file pids).
-	if [ -f "$D/testnet.state" ]; then
-		awk '$1 != "#" && $1 != "authorities" {print $3}' "$D/testnet.state" |
-			while read -r p; do kill -9 "$p" 2>/dev/null; done
-	fi
-	[ -n "${BG:-}" ] && kill "$BG" 2>/dev/null
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$W"; else echo "mixnet: logs kept in $W"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-say() { echo "[$(($(date +%s) - T0))s] $*"; }
-ok() { say "ok: $*"; }
-bad() { say "FAIL: $*"; FAILS=$((FAILS + 1)); }
-
-field() { awk -v n="$1" -v c="$2" '$2 == n {print $c}' "$D/testnet.state"; }
-murl() { echo "http://$(field "$1" 5)/metrics"; }
-# metric NODE NAME-WITH-LABELS: its value (0 if absent or down)
-metric() {
-	curl -s --max-time 3 "$(murl "$1")" | awk -v m="$2" '$1 == m {print $2; f=1} END {if (!f) print 0}'
-}
+on_cleanup() { [ -n "${BG:-}" ] && kill "$BG" 2>/dev/null; }
 # sum of a metric over every node
 metric_all() {
 	local s=0 n v
