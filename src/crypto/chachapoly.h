@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHACHAPOLY_KEY_LEN 32
+#define CHACHAPOLY_KEY_LEN   32
 #define CHACHAPOLY_NONCE_LEN 12
-#define CHACHAPOLY_TAG_LEN 16
+#define CHACHAPOLY_TAG_LEN   16
 
 /*
  * Plaintexts shorter than this go through libsodium, longer ones through

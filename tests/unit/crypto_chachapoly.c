@@ -64,9 +64,8 @@ sodium_seal(const uint8_t *k, size_t len, size_t adlen, uint8_t *out)
 						  adlen, NULL, nonce, k);
 }
 
-static const size_t lens[] = {0,    1,    15,   16,   17,   63,
-			      64,   65,   1023, 1024, 1025, 3146,
-			      4096, 9000, 65535};
+static const size_t lens[] = {0,    1,    15,   16,   17,   63,   64,   65,
+			      1023, 1024, 1025, 3146, 4096, 9000, 65535};
 
 /* Every length and ad length on the path selected by min. */
 static void
@@ -136,14 +135,13 @@ Test(chachapoly, one_context_two_keys_both_directions)
 		chachapoly_seal(c, k, nonce, NULL, 0, msg, n, got);
 		cr_assert(memcmp(got, w, n + 16) == 0, "round %d", i);
 		/* The other key's message opens; this key's does not. */
-		cr_assert_eq(chachapoly_open(c, i % 2 ? key : key2, nonce,
-					     NULL, 0, i % 2 ? want : want2,
-					     n + 16, box),
+		cr_assert_eq(chachapoly_open(c, i % 2 ? key : key2, nonce, NULL,
+					     0, i % 2 ? want : want2, n + 16,
+					     box),
 			     0);
 		cr_assert(memcmp(box, msg, n) == 0);
 		cr_assert_eq(chachapoly_open(c, k, nonce, NULL, 0,
-					     i % 2 ? want : want2, n + 16,
-					     box),
+					     i % 2 ? want : want2, n + 16, box),
 			     -1);
 	}
 	chachapoly_free(c);
@@ -212,9 +210,9 @@ Test(chachapoly, short_input_refused)
 	struct chachapoly *c = chachapoly_new();
 
 	for (size_t len = 0; len < 16; len++)
-		cr_assert_eq(chachapoly_open(c, key, nonce, NULL, 0, want, len,
-					     got),
-			     -1);
+		cr_assert_eq(
+		    chachapoly_open(c, key, nonce, NULL, 0, want, len, got),
+		    -1);
 	/* A non-empty plaintext needs somewhere to go. */
 	sodium_seal(key, 1, 0, want);
 	cr_assert_eq(chachapoly_open(c, key, nonce, NULL, 0, want, 17, NULL),
@@ -241,7 +239,7 @@ Test(chachapoly, noise_transport_at_link_size)
 		for (int b = 0; b < 8; b++)
 			nc[4 + b] = (uint8_t)(ns[i] >> (8 * b));
 		crypto_aead_chacha20poly1305_ietf_encrypt(
-			want, NULL, msg, n, NULL, 0, NULL, nc, key);
+		    want, NULL, msg, n, NULL, 0, NULL, nc, key);
 		cr_assert_eq(noise_cipher_set_nonce(tx, ns[i]), 0);
 		cr_assert_eq(noise_cipher_set_nonce(rx, ns[i]), 0);
 		cr_assert_eq(noise_cipher_encrypt(tx, NULL, 0, msg, n, got,
@@ -249,8 +247,8 @@ Test(chachapoly, noise_transport_at_link_size)
 			     0);
 		cr_assert(outlen == n + 16 && memcmp(got, want, n + 16) == 0,
 			  "frame at nonce %zu differs", i);
-		cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, got, n + 16,
-						  got, n + 16, &outlen),
+		cr_assert_eq(noise_cipher_decrypt(rx, NULL, 0, got, n + 16, got,
+						  n + 16, &outlen),
 			     0);
 		cr_assert(outlen == n && memcmp(got, msg, n) == 0);
 	}

@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/vecfile.h"
 #include "crypto/chachapoly.h"
 #include "crypto/secret.h"
+
+#include "common/vecfile.h"
 
 struct ctx {
 	struct vec_tally t;
@@ -50,12 +51,14 @@ check_seal(struct ctx *x, const struct tc *c, uint8_t *box, long long id)
 	chachapoly_seal(x->cp, c->key, c->nonce, c->ad, c->adlen, c->msg, n,
 			box);
 	vec_check(&x->t,
-		  memcmp(box, c->ct, n) == 0 && memcmp(box + n, c->tag, 16) == 0,
+		  memcmp(box, c->ct, n) == 0 &&
+		      memcmp(box + n, c->tag, 16) == 0,
 		  "tcId %lld: seal differs", id);
 	memcpy(box, c->msg, n);
 	chachapoly_seal(x->cp, c->key, c->nonce, c->ad, c->adlen, box, n, box);
 	vec_check(&x->t,
-		  memcmp(box, c->ct, n) == 0 && memcmp(box + n, c->tag, 16) == 0,
+		  memcmp(box, c->ct, n) == 0 &&
+		      memcmp(box + n, c->tag, 16) == 0,
 		  "tcId %lld: in-place seal differs", id);
 }
 
@@ -107,8 +110,8 @@ check(const json_t *g, const json_t *v, void *arg)
 	    vec_hex(v, "msg", &c.msg, &c.msglen) != 0 ||
 	    vec_hex(v, "aad", &c.ad, &c.adlen) != 0 ||
 	    vec_hex(v, "ct", &c.ct, &c.ctlen) != 0 ||
-	    vec_hex(v, "tag", &c.tag, &c.taglen) != 0 ||
-	    c.ctlen != c.msglen || c.taglen != 16) {
+	    vec_hex(v, "tag", &c.tag, &c.taglen) != 0 || c.ctlen != c.msglen ||
+	    c.taglen != 16) {
 		vec_fail(&x->t, "tcId %lld: malformed vector", id);
 		goto done;
 	}
@@ -142,12 +145,12 @@ main(int argc, char **argv)
 	if (root == NULL)
 		return 2;
 	chachapoly_set_ctx_min(strcmp(argv[2], "--path=ctx") == 0 ? 0
-								   : SIZE_MAX);
+								  : SIZE_MAX);
 	x.cp = chachapoly_new();
 	if (vec_wycheproof_each(root, check, &x) != 0)
 		vec_fail(&x.t, "malformed Wycheproof file");
-	printf("path %s; %lu cases of other nonce sizes skipped\n",
-	       argv[2] + 7, x.skipped);
+	printf("path %s; %lu cases of other nonce sizes skipped\n", argv[2] + 7,
+	       x.skipped);
 	CHACHAPOLY_FREE(x.cp);
 	json_decref(root);
 	return vec_finish(&x.t);
