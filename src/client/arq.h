@@ -193,61 +193,133 @@ enum arq_rx_result {
 	ARQ_RX_DUPLICATE, /* seen before: dropped */
 	ARQ_RX_MALFORMED, /* bad header, lengths or nonzero padding */
 	ARQ_RX_CONFLICT,  /* same id, different count or sequence */
-	ARQ_RX_FULL,      /* too many incomplete messages: dropped */
+	ARQ_RX_PARKED,    /* no room now: the caller keeps it (refeed) */
 };
 
 /* Decode a fragment plaintext of plain_len bytes; ARQ_RX_OK or MALFORMED. */
 enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
 				   const uint8_t *plain, size_t plain_len);
 
+/*
+ * Parking.  A fragment the receiver has no room for is not dropped: its
+ * item stays where the caller keeps it (the client store) and the receiver
+ * remembers only this, the fragment's header and the caller's tag for the
+ * item.  So do the fragments of a message it unloads to make room for a
+ * lower sequence number: the lowest numbers are held (they are the ones
+ * that can be handed up), the rest wait.  arq_rx_refeed names the parked
+ * item to give back once it fits.  Parked items are bounded per stream and
+ * per budget; beyond that arq_rx_trim gives up whole messages, the highest
+ * sequence numbers first (what completes the earliest messages is kept),
+ * and their numbers are skipped when their turn comes.
+ */
+#define ARQ_RX_PARK_MAX   4096  /* parked items per stream: 8 MB of blobs */
+#define ARQ_RX_PARK_TOTAL 16384 /* and over a budget: 33 MB */
+
+struct arq_rx_park {
+	uint64_t seq, tag;
+	uint8_t id[ARQ_ID_LEN];
+	uint16_t index, count;
+	uint32_t full;
+};
+
+/* The parking record of fragment v, kept under the caller's tag. */
+void arq_rx_park_of(struct arq_rx_park *p, const struct arq_frag_view *v,
+		    uint64_t tag);
+
 struct arq_rx_msg; /* internal */
 struct arq_rx;
 
-/* Bytes held by every receiving stream that joined it, and their cap. */
+/* Bytes held and items parked by every receiving stream that joined it. */
 struct arq_rx_budget {
 	size_t held, max;
-	uint64_t dropped;    /* incomplete messages dropped to stay under max */
+	size_t parked, park_max;
+	uint64_t unloaded;   /* messages of another stream parked for room */
+	uint64_t dropped;    /* messages given up to stay under park_max */
 	struct arq_rx *head; /* the streams that joined */
 };
 
+/* max bytes held; ARQ_RX_PARK_TOTAL parked items. */
 void arq_rx_budget_init(struct arq_rx_budget *b, size_t max);
 
 /*
  * One contact's receiving side.  A new message needs count * (bytes of a
- * full fragment) at its first fragment; when that would take this stream
- * past max_bytes, or its budget past the budget's max, incomplete messages
- * are dropped to make room: this stream's oldest first, and for the budget
- * the oldest of the stream that holds the most (a flooding contact loses
- * its own).  A dropped message is lost: its fragments were acknowledged by
- * our gateway and are not sent again; its sequence number is skipped when
- * its turn comes (counted in skipped), so the contact's later messages
- * still come through.
+ * full fragment) at its first fragment, and one of ARQ_RX_PENDING_MAX
+ * slots.  When that does not fit under max_bytes, or the budget's max, the
+ * messages of this stream with higher sequence numbers are unloaded
+ * (parked) to make room, then, for the budget, the highest of the stream
+ * holding the most bytes if it holds more than this one would; if there
+ * is still no room the fragment is parked (ARQ_RX_PARKED).  Nothing is
+ * lost to room: only arq_rx_trim gives messages up (dropped; counted), and
+ * their sequence numbers are skipped when their turn comes (skipped).
  */
 struct arq_rx {
 	uint64_t next_seq; /* the next sequence number to hand up */
 	size_t n;
 	struct arq_rx_msg *pending[ARQ_RX_PENDING_MAX];
-	size_t held, max_bytes; /* bytes of the pending messages; cap */
-	uint64_t dropped, skipped;
-	uint64_t gone[ARQ_RX_PENDING_MAX]; /* dropped, not yet passed */
+	size_t held, max_bytes;   /* bytes of the pending messages; cap */
+	struct arq_rx_park *park; /* parked items, sorted when park_sorted */
+	size_t npark, park_cap, park_max;
+	bool park_sorted;
+	uint64_t parked;   /* fragments parked on arrival (no room) */
+	uint64_t unloaded; /* held messages parked to make room */
+	uint64_t dropped;  /* items given up (beyond park_max) */
+	uint64_t dropped_msgs, skipped;
+	uint64_t gone[ARQ_RX_PENDING_MAX]; /* given up, not yet passed */
 	size_t ngone;
 	struct arq_rx_budget *budget;
 	struct arq_rx *next; /* in the budget's list */
 };
 
 /* next_seq: 1 for a new contact, or what the store kept.  max_bytes is
- * ARQ_RX_BYTES_MAX; no budget. */
+ * ARQ_RX_BYTES_MAX, park_max ARQ_RX_PARK_MAX; no budget. */
 void arq_rx_init(struct arq_rx *r, uint64_t next_seq);
 /* Share budget b (after init; arq_rx_free leaves it). */
 void arq_rx_join(struct arq_rx *r, struct arq_rx_budget *b);
 void arq_rx_free(struct arq_rx *r);
 
-/* Take one decoded fragment. */
-enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v);
+/*
+ * Take one decoded fragment, which the caller keeps under tag until its
+ * message is handed up (arq_rx_pop: every item of that sequence number and
+ * below may then go) or the receiver gives it up (arq_rx_trim).  OK and
+ * PARKED: keep the item; any other result: it may be deleted.
+ */
+enum arq_rx_result arq_rx_add(struct arq_rx *r, const struct arq_frag_view *v,
+			      uint64_t tag);
+
+/*
+ * Park an item without trying to hold it (a restart: the caller parks every
+ * stored item, then refeeds, so the lowest sequence numbers are held
+ * whatever order the store lists them in).  Stale entries are harmless:
+ * arq_rx_add answers DUPLICATE when they come back.
+ */
+void arq_rx_park_put(struct arq_rx *r, const struct arq_rx_park *p);
+
+/*
+ * The tag of a parked item that now has room (first a fragment of a held
+ * message, then the lowest sequence number if its message fits), removed
+ * from the parked list: the caller gives it back with arq_rx_add (which may
+ * park it again).  false when none fits.
+ */
+bool arq_rx_refeed(struct arq_rx *r, uint64_t *tag);
+
+/*
+ * Give up messages until r's parked items are under its park_max and the
+ * budget's under its park_max (the stream with the most parked items gives
+ * first): each time the parked message with the highest sequence number,
+ * all of its items (fn is called with each tag and the stream it was in;
+ * the caller deletes them), and its number is skipped.  Returns the
+ * messages given up.
+ */
+typedef void (*arq_rx_drop_fn)(void *ctx, struct arq_rx *from, uint64_t tag);
+size_t arq_rx_trim(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx);
+
+/* Sequence number seq was given up (restored from the caller's store). */
+void arq_rx_mark_gone(struct arq_rx *r, uint64_t seq);
 
 /*
  * The next message in sequence if it is complete: *data (caller frees with
- * free()) and *len, and next_seq advances. false when it is not there yet.
+ * free()) and *len, and next_seq advances (parked entries below it are
+ * forgotten). false when it is not there yet.
  */
 bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq);
 

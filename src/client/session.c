@@ -100,6 +100,7 @@ ss_reload(struct sessions *s, struct contact *c)
 			arq_rx_join(&f->rx[0], &s->rxb);
 			arq_rx_join(&f->rx[1], &s->rxb);
 			contact_free(c);
+			ss_rx_restore(s, f);
 			return;
 		}
 	contact_free(f);
@@ -453,47 +454,6 @@ ss_row_cmp(const void *a, const void *b)
 	const struct msg_row *x = *(struct msg_row *const *)a;
 	const struct msg_row *y = *(struct msg_row *const *)b;
 	return x->row < y->row ? -1 : x->row > y->row;
-}
-
-struct ss_inbox {
-	char (*names)[48];
-	size_t n;
-};
-
-static int
-ss_list_inbox(void *ctx, const char *name, const uint8_t *v, size_t n)
-{
-	struct ss_inbox *l = ctx;
-
-	(void)v;
-	(void)n;
-	if (strlen(name) >= 48)
-		return 0;
-	l->names = bc_realloc(l->names, (l->n + 1) * sizeof(*l->names));
-	snprintf(l->names[l->n++], 48, "%s", name);
-	return 0;
-}
-
-/* Items stored before a restart: their messages were not consumed yet. */
-static void
-ss_replay_inbox(struct sessions *s)
-{
-	struct ss_inbox l = {0};
-
-	client_store_each(s->store, "inbox/", ss_list_inbox, &l);
-	for (size_t i = 0; i < l.n; i++) {
-		uint8_t *v = NULL;
-		size_t n = 0;
-		if (client_store_get(s->store, l.names[i], &v, &n) != 0)
-			continue;
-		if (n >= 33)
-			ss_process_item(s, l.names[i], v[0] ? v + 1 : NULL,
-					v + 33, n - 33);
-		else
-			client_store_del(s->store, l.names[i]);
-		free(v);
-	}
-	free(l.names);
 }
 
 static int

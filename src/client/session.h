@@ -54,6 +54,10 @@ struct sessions {
 	uint64_t rev, next_contact, next_row;
 	struct session_item *items; /* fetched items not consumed yet */
 	size_t nitems;
+	uint64_t item_tag;     /* the last tag given to an item */
+	uint64_t park_dropped; /* messages given up beyond the parking bounds */
+	uint64_t park_dropped_items;
+	bool rx_failed;    /* a received message did not store: stop for now */
 	uint64_t link_gen; /* bumped when the link to our gateway closes */
 	uint64_t dropped;  /* items no key opened */
 	struct ss_pending *pend; /* outbox rows of the open transaction */

@@ -4,12 +4,14 @@
 
 #include "client/session.h"
 
-/* A fetched item kept in the store until its message is consumed. */
+/* A fetched item kept in the store until its message is consumed (or
+ * given up beyond the parking bounds); its fragment's header and tag (the
+ * ARQ receiver holds it, or it is parked: client/arq.h). Sorted by tag. */
 struct session_item {
 	char name[48]; /* "inbox/<hex id>" */
 	uint64_t contact;
 	int stream;
-	uint64_t seq;
+	struct arq_rx_park f;
 };
 
 /* An ARQ message written to the outbox in the open transaction, handed
@@ -60,5 +62,14 @@ int ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
 /* session_rx.c */
 void ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
 		     const uint8_t *blob, size_t len);
+/* At start: every stored item parked, then fed to the receivers lowest
+ * sequence numbers first. */
+void ss_replay_inbox(struct sessions *s);
+/* c was reloaded from the store: its given-up numbers and its items
+ * (parked) back into its receivers. */
+void ss_rx_restore(struct sessions *s, struct contact *c);
+/* c's stream starts again at 1 (a move): its items and given-up numbers
+ * are deleted (in the caller's transaction) and forgotten. */
+int ss_rx_reset(struct sessions *s, struct contact *c, int stream);
 
 #endif /* BC_CLIENT_SESSION_INTERNAL_H */

@@ -52,7 +52,9 @@ ss_move_one(struct sessions *s, struct contact *c, const struct e2e_gateway *gw)
 	if (ss_begin(s) < 0)
 		goto done;
 	r = ss_ratchet_send(s, c, E2E_KIND_CONTROL, id, b.data, b.len, arq_id);
-	if (r != 0 || ss_put_contact(s, c) < 0) {
+	/* The old sequence's items (held or parked) go with it. */
+	if (r != 0 || ss_put_contact(s, c) < 0 ||
+	    ss_rx_reset(s, c, CONTACT_RX_RATCHET) < 0) {
 		ss_rollback(s);
 		rc = r > 0 ? 1 : -1;
 		goto done;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/bytes.h"
 #include "lib/codec.h"
 #include "lib/log.h"
 
@@ -229,7 +230,46 @@ done:
 	return rc;
 }
 
-/* Forget (in the store, inside the transaction) the items of a message. */
+/* ---- Fetched items: the store is the truth ---- */
+
+/* The item with this tag (items are sorted by tag), or s->nitems. */
+static size_t
+ss_item_find(const struct sessions *s, uint64_t tag)
+{
+	size_t lo = 0, hi = s->nitems;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->items[mid].f.tag < tag)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nitems && s->items[lo].f.tag == tag ? lo : s->nitems;
+}
+
+static void
+ss_item_add(struct sessions *s, const char *name, const struct contact *c,
+	    int stream, const struct arq_rx_park *f)
+{
+	s->items = bc_realloc(s->items, (s->nitems + 1) * sizeof(*s->items));
+	struct session_item *it = &s->items[s->nitems++];
+	snprintf(it->name, sizeof(it->name), "%s", name);
+	it->contact = c->id;
+	it->stream = stream;
+	it->f = *f;
+}
+
+static void
+ss_item_remove(struct sessions *s, size_t i)
+{
+	memmove(&s->items[i], &s->items[i + 1],
+		(s->nitems - i - 1) * sizeof(*s->items));
+	s->nitems--;
+}
+
+/* Forget (in the store, inside the transaction) the items of a message
+ * and of every message before it (stale parked copies included). */
 static int
 ss_items_del(struct sessions *s, const struct contact *c, int stream,
 	     uint64_t seq)
@@ -237,7 +277,8 @@ ss_items_del(struct sessions *s, const struct contact *c, int stream,
 	for (size_t i = 0; i < s->nitems; i++) {
 		struct session_item *it = &s->items[i];
 		if (it->contact == c->id && it->stream == stream &&
-		    it->seq <= seq && client_store_del(s->store, it->name) < 0)
+		    it->f.seq <= seq &&
+		    client_store_del(s->store, it->name) < 0)
 			return -1;
 	}
 	return 0;
@@ -250,7 +291,7 @@ ss_items_forget(struct sessions *s, uint64_t contact, int stream, uint64_t seq)
 	for (size_t i = 0; i < s->nitems; i++) {
 		struct session_item *it = &s->items[i];
 		if (it->contact == contact && it->stream == stream &&
-		    it->seq <= seq)
+		    it->f.seq <= seq)
 			continue;
 		s->items[k++] = *it;
 	}
@@ -265,8 +306,10 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 	uint64_t id = c->id;
 	int r;
 
-	if (ss_begin(s) < 0)
+	if (ss_begin(s) < 0) {
+		s->rx_failed = true;
 		return;
+	}
 	c->rx_next[stream] = seq + 1;
 	if (stream == CONTACT_RX_HS)
 		r = (c->flags & CONTACT_F_INVITER)
@@ -278,11 +321,13 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 	    ss_items_del(s, c, stream, seq) < 0) {
 		ss_rollback(s);
 		log_warn("client: could not store a received message; it "
-			 "is handled again at the next start");
+			 "is handled again later");
+		s->rx_failed = true;
 		ss_reload(s, c);
 		return;
 	}
 	if (ss_commit(s) < 0) {
+		s->rx_failed = true;
 		ss_reload(s, c);
 		return;
 	}
@@ -290,20 +335,240 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 	ss_flush(s, c);
 }
 
-/* Which contact's stream takes this item's fragment; NULL: drop it. */
-static struct contact *
-ss_take_frag(struct sessions *s, const uint8_t *queue, const uint8_t *item,
-	     size_t len, int *stream, uint64_t *seq)
+/* The key that seals the fragments of c's stream (NULL: none yet). */
+static const uint8_t *
+ss_stream_key(const struct contact *c, int stream)
+{
+	if (stream == CONTACT_RX_HS)
+		return c->hs_key;
+	return (c->flags & CONTACT_F_HAVE_KEYS) ? c->rx_key : NULL;
+}
+
+/* Give a parked item back to c's stream: its result (MALFORMED when it
+ * does not read or open any more). */
+static enum arq_rx_result
+ss_feed(struct sessions *s, struct contact *c, int stream,
+	const struct session_item *it)
 {
 	size_t blen = s->arq->blob_len;
-	struct arq_frag_view v;
-	struct contact *c = NULL;
+	const uint8_t *key = ss_stream_key(c, stream);
 	enum arq_rx_result r = ARQ_RX_MALFORMED;
+	struct arq_frag_view v;
+	uint8_t *val = NULL;
+	size_t n = 0;
 
-	memset(&v, 0, sizeof(v));
+	int g = client_store_get(s->store, it->name, &val, &n);
+	if (g < 0) { /* the store failed: parked again, tried later */
+		arq_rx_park_put(&c->rx[stream], &it->f);
+		return ARQ_RX_PARKED;
+	}
+	if (g == 0 && key != NULL && n >= 33 + blen) {
+		uint8_t *plain = bc_malloc(blen - XAEAD_OVERHEAD);
+		if (arq_unwrap(plain, val + 33, blen, key) == 0 &&
+		    arq_frag_decode(&v, plain, blen - XAEAD_OVERHEAD) ==
+			ARQ_RX_OK)
+			r = arq_rx_add(&c->rx[stream], &v, it->f.tag);
+		free(plain);
+	}
+	free(val);
+	return r;
+}
+
+/* Parked items of contact cid's stream that now fit; true if any did. */
+static bool
+ss_refeed(struct sessions *s, uint64_t cid, int stream)
+{
+	struct contact *c = sessions_find_id(s, cid);
+	bool any = false;
+	uint64_t tag;
+
+	while (c != NULL && arq_rx_refeed(&c->rx[stream], &tag)) {
+		size_t i = ss_item_find(s, tag);
+		if (i == s->nitems)
+			continue;
+		enum arq_rx_result r = ss_feed(s, c, stream, &s->items[i]);
+		if (r == ARQ_RX_OK) {
+			any = true;
+		} else if (r == ARQ_RX_PARKED) {
+			break; /* it does not fit after all */
+		} else {
+			client_store_del(s->store, s->items[i].name);
+			ss_item_remove(s, i);
+		}
+	}
+	return any;
+}
+
+/* Hand up what contact cid's stream has complete; true if anything. */
+static bool
+ss_pop_all(struct sessions *s, uint64_t cid, int stream)
+{
+	struct contact *c;
+	uint8_t *data;
+	size_t dlen;
+	uint64_t seq;
+	bool any = false;
+
+	while (!s->rx_failed && (c = sessions_find_id(s, cid)) != NULL &&
+	       arq_rx_pop(&c->rx[stream], &data, &dlen, &seq)) {
+		ss_handle(s, c, stream, data, dlen, seq);
+		free(data);
+		any = true;
+	}
+	return any;
+}
+
+/*
+ * Hand up everything complete, and after every message handed up give
+ * back the parked items that now fit (which may complete more).  Room
+ * freed in one stream may let another's in (the budget): another round
+ * while anything was handed up.  Ends: every round hands a message up.
+ */
+static void
+ss_drain(struct sessions *s)
+{
+	bool popped;
+
+	s->rx_failed = false;
+	do {
+		popped = false;
+		for (size_t i = 0; i < s->nc && !s->rx_failed; i++) {
+			uint64_t cid = s->c[i]->id;
+			for (int st = 0; st < 2 && !s->rx_failed; st++)
+				do
+					popped |= ss_pop_all(s, cid, st);
+				while (!s->rx_failed && ss_refeed(s, cid, st));
+		}
+	} while (popped && !s->rx_failed);
+}
+
+static void
+ss_gone_name(char *out, size_t cap, uint64_t cid, int stream)
+{
+	snprintf(out, cap, "rxgone/%llu/%d", (unsigned long long)cid, stream);
+}
+
+/* The given-up sequence numbers of c's stream (inside a transaction). */
+static int
+ss_put_gone(struct sessions *s, const struct contact *c, int stream)
+{
+	const struct arq_rx *r = &c->rx[stream];
+	char name[48];
+	struct buf b;
+
+	ss_gone_name(name, sizeof(name), c->id, stream);
+	if (r->ngone == 0) {
+		int d = client_store_del(s->store, name);
+		return d < 0 ? -1 : 0;
+	}
+	buf_init(&b);
+	for (size_t i = 0; i < r->ngone; i++)
+		buf_append_u64be(&b, r->gone[i]);
+	int rc = client_store_put(s->store, name, b.data, b.len);
+	buf_free(&b);
+	return rc;
+}
+
+static void
+ss_load_gone(struct sessions *s, struct contact *c, int stream)
+{
+	char name[48];
+	uint8_t *v = NULL;
+	size_t n = 0;
+
+	ss_gone_name(name, sizeof(name), c->id, stream);
+	if (client_store_get(s->store, name, &v, &n) != 0)
+		return;
+	for (size_t off = 0; off + 8 <= n; off += 8)
+		arq_rx_mark_gone(&c->rx[stream], be64_get(v + off));
+	free(v);
+}
+
+/* arq_rx_trim's callback: the item goes (inside the transaction). */
+static void
+ss_drop_item(void *ctx, struct arq_rx *from, uint64_t tag)
+{
+	struct sessions *s = ctx;
+	size_t i = ss_item_find(s, tag);
+
+	(void)from;
+	s->park_dropped_items++;
+	if (i == s->nitems)
+		return;
+	client_store_del(s->store, s->items[i].name);
+	ss_item_remove(s, i);
+}
+
+static bool
+ss_over_bounds(const struct sessions *s)
+{
+	if (s->rxb.parked > s->rxb.park_max)
+		return true;
+	for (size_t i = 0; i < s->nc; i++)
+		for (int k = 0; k < 2; k++)
+			if (s->c[i]->rx[k].npark > s->c[i]->rx[k].park_max)
+				return true;
+	return false;
+}
+
+/*
+ * Beyond the parking bounds (client/arq.h): whole messages are given up,
+ * the highest sequence numbers first, in one transaction that deletes
+ * their items and keeps the numbers to skip.  Counted and logged.
+ */
+static void
+ss_trim_all(struct sessions *s)
+{
+	static struct log_ratelim rl = LOG_RATELIM_INIT(60000);
+	size_t n = 0;
+	int rc = 0;
+
+	if (!ss_over_bounds(s))
+		return;
+	uint64_t *before = bc_calloc(2 * s->nc, sizeof(*before));
+	for (size_t i = 0; i < s->nc; i++)
+		for (int k = 0; k < 2; k++)
+			before[2 * i + k] = s->c[i]->rx[k].dropped_msgs;
+	if (ss_begin(s) < 0) {
+		free(before);
+		return;
+	}
+	for (size_t i = 0; i < s->nc; i++)
+		for (int k = 0; k < 2; k++)
+			n += arq_rx_trim(&s->c[i]->rx[k], ss_drop_item, s);
+	for (size_t i = 0; i < s->nc; i++)
+		for (int k = 0; k < 2; k++)
+			if (s->c[i]->rx[k].dropped_msgs != before[2 * i + k] &&
+			    ss_put_gone(s, s->c[i], k) < 0)
+				rc = -1;
+	free(before);
+	if (rc < 0)
+		ss_rollback(s);
+	else
+		rc = ss_commit(s);
+	s->park_dropped += n;
+	if (rc < 0)
+		log_warn("client: could not store what was given up of the "
+			 "parked fragments; done again at the next start");
+	log_ratelim(&rl, LOG_LVL_WARN,
+		    "client: more message fragments "
+		    "waiting than the bound (%d per contact, %d in all): "
+		    "%zu message(s) of the latest given up, %llu so far",
+		    ARQ_RX_PARK_MAX, ARQ_RX_PARK_TOTAL, n,
+		    (unsigned long long)s->park_dropped);
+}
+
+/* Open and decode an item: its contact and stream, the fragment in v
+ * (pointing into plain); NULL when it is not one of ours. */
+static struct contact *
+ss_decode(struct sessions *s, const uint8_t *queue, const uint8_t *item,
+	  size_t len, uint8_t *plain, int *stream, struct arq_frag_view *v)
+{
+	size_t blen = s->arq->blob_len;
+	struct contact *c;
+
 	if (len < blen)
 		return NULL;
-	uint8_t *plain = bc_malloc(blen - XAEAD_OVERHEAD);
 	c = ss_open_blob(s, queue, item, plain, stream);
 	if (c == NULL) {
 		static struct log_ratelim rl_nokey = LOG_RATELIM_INIT(60000);
@@ -313,40 +578,146 @@ ss_take_frag(struct sessions *s, const uint8_t *queue, const uint8_t *item,
 			    "our queues opens under no contact's key "
 			    "(damaged, forged, or for a blocked contact); "
 			    "dropped");
-	} else if (arq_frag_decode(&v, plain, blen - XAEAD_OVERHEAD) ==
-		   ARQ_RX_OK)
-		r = arq_rx_add(&c->rx[*stream], &v);
-	*seq = v.seq;
-	free(plain);
-	return r == ARQ_RX_OK ? c : NULL;
+		return NULL;
+	}
+	if (arq_frag_decode(v, plain, blen - XAEAD_OVERHEAD) != ARQ_RX_OK)
+		return NULL;
+	return c;
 }
 
+/*
+ * A fetched item (stored under name): its fragment goes to its stream,
+ * which holds it or parks it; either way the item stays in the store until
+ * its message is handed up.  Duplicates and what does not open go.
+ */
 void
 ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
 		const uint8_t *item, size_t len)
 {
+	static struct log_ratelim rl = LOG_RATELIM_INIT(60000);
+	uint8_t *plain = bc_malloc(s->arq->blob_len);
+	enum arq_rx_result r = ARQ_RX_MALFORMED;
+	struct arq_frag_view v;
+	struct arq_rx_park f;
 	int stream = 0;
-	uint64_t seq = 0;
-	uint8_t *data;
-	size_t dlen;
-	struct contact *c = ss_take_frag(s, queue, item, len, &stream, &seq);
+	struct contact *c = ss_decode(s, queue, item, len, plain, &stream, &v);
 
-	if (c == NULL) {
+	if (c != NULL) {
+		uint64_t tag = ++s->item_tag;
+		r = arq_rx_add(&c->rx[stream], &v, tag);
+		if (r == ARQ_RX_OK || r == ARQ_RX_PARKED) {
+			arq_rx_park_of(&f, &v, tag);
+			ss_item_add(s, name, c, stream, &f);
+		}
+		if (r == ARQ_RX_PARKED)
+			log_ratelim(&rl, LOG_LVL_NOTICE,
+				    "client: no room for "
+				    "a message from %s now (%zu waiting in "
+				    "all); kept in the store",
+				    c->name, s->rxb.parked);
+	}
+	free(plain);
+	if (r != ARQ_RX_OK && r != ARQ_RX_PARKED)
+		client_store_del(s->store, name);
+	ss_drain(s);
+	ss_trim_all(s);
+}
+
+/* An item read back at start: parked (0), or deleted. */
+static void
+ss_replay_one(struct sessions *s, const char *name, const uint8_t *v, size_t n,
+	      uint8_t *plain)
+{
+	struct arq_frag_view fv;
+	struct arq_rx_park f;
+	int stream = 0;
+	struct contact *c = NULL;
+
+	if (n >= 33)
+		c = ss_decode(s, v[0] ? v + 1 : NULL, v + 33, n - 33, plain,
+			      &stream, &fv);
+	if (c == NULL || fv.seq < c->rx[stream].next_seq) {
 		client_store_del(s->store, name);
 		return;
 	}
-	s->items = bc_realloc(s->items, (s->nitems + 1) * sizeof(*s->items));
-	struct session_item *it = &s->items[s->nitems++];
-	snprintf(it->name, sizeof(it->name), "%s", name);
-	it->contact = c->id;
-	it->stream = stream;
-	it->seq = seq;
-	uint64_t cid = c->id;
-	while ((c = sessions_find_id(s, cid)) != NULL &&
-	       arq_rx_pop(&c->rx[stream], &data, &dlen, &seq)) {
-		ss_handle(s, c, stream, data, dlen, seq);
-		free(data);
+	arq_rx_park_of(&f, &fv, ++s->item_tag);
+	arq_rx_park_put(&c->rx[stream], &f);
+	ss_item_add(s, name, c, stream, &f);
+}
+
+struct ss_inbox {
+	char (*names)[48];
+	size_t n;
+};
+
+static int
+ss_list_inbox(void *ctx, const char *name, const uint8_t *v, size_t n)
+{
+	struct ss_inbox *l = ctx;
+
+	(void)v;
+	(void)n;
+	if (strlen(name) >= 48)
+		return 0;
+	l->names = bc_realloc(l->names, (l->n + 1) * sizeof(*l->names));
+	snprintf(l->names[l->n++], 48, "%s", name);
+	return 0;
+}
+
+/*
+ * Items stored before a restart: their messages were not handed up yet.
+ * All are parked first and then fed lowest sequence numbers first, so what
+ * is held does not depend on the order the store lists them in.
+ */
+void
+ss_replay_inbox(struct sessions *s)
+{
+	struct ss_inbox l = {0};
+	uint8_t *plain = bc_malloc(s->arq->blob_len);
+
+	for (size_t i = 0; i < s->nc; i++)
+		for (int k = 0; k < 2; k++)
+			ss_load_gone(s, s->c[i], k);
+	client_store_each(s->store, "inbox/", ss_list_inbox, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		uint8_t *v = NULL;
+		size_t n = 0;
+		if (client_store_get(s->store, l.names[i], &v, &n) != 0)
+			continue;
+		ss_replay_one(s, l.names[i], v, n, plain);
+		free(v);
 	}
+	free(l.names);
+	free(plain);
+	ss_drain(s);
+	ss_trim_all(s);
+}
+
+void
+ss_rx_restore(struct sessions *s, struct contact *c)
+{
+	for (int k = 0; k < 2; k++)
+		ss_load_gone(s, c, k);
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].contact == c->id &&
+		    s->items[i].f.seq >= c->rx[s->items[i].stream].next_seq)
+			arq_rx_park_put(&c->rx[s->items[i].stream],
+					&s->items[i].f);
+}
+
+int
+ss_rx_reset(struct sessions *s, struct contact *c, int stream)
+{
+	char name[48];
+
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].contact == c->id &&
+		    s->items[i].stream == stream &&
+		    client_store_del(s->store, s->items[i].name) < 0)
+			return -1;
+	ss_items_forget(s, c->id, stream, UINT64_MAX);
+	ss_gone_name(name, sizeof(name), c->id, stream);
+	return client_store_del(s->store, name) < 0 ? -1 : 0;
 }
 
 int

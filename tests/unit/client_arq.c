@@ -156,7 +156,7 @@ static enum arq_rx_result feed(struct arq_rx *r, const uint8_t *blob,
 
 	cr_assert_eq(arq_unwrap(plain, blob, BLOB, key), 0);
 	cr_assert_eq(arq_frag_decode(&v, plain, PLAIN), ARQ_RX_OK);
-	return arq_rx_add(r, &v);
+	return arq_rx_add(r, &v, 0);
 }
 
 Test(client_arq, resend_wraps_afresh)
@@ -253,26 +253,28 @@ Test(client_arq, bad_fragments_are_refused)
 	struct arq_rx r;
 	arq_rx_init(&r, 1);
 	cr_assert_eq(arq_frag_decode(&v, plain, PLAIN), ARQ_RX_OK);
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+	cr_assert_eq(arq_rx_add(&r, &v, 0), ARQ_RX_OK);
 	v.id[0] ^= 1;
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_CONFLICT);
+	cr_assert_eq(arq_rx_add(&r, &v, 0), ARQ_RX_CONFLICT);
 	v.id[0] ^= 1;
 	v.count = 3;
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_CONFLICT);
-	/* Too many incomplete messages: the next is refused, memory bounded. */
+	cr_assert_eq(arq_rx_add(&r, &v, 0), ARQ_RX_CONFLICT);
+	/* Too many incomplete messages: a later one is parked, not held. */
 	for (uint64_t s = 2; s < 2 + ARQ_RX_PENDING_MAX - 1; s++) {
 		struct arq_frag_view w = v;
 		w.count = 2;
 		w.seq = s;
 		w.id[1] = (uint8_t)s;
 		w.id[3] = (uint8_t)(s >> 8);
-		cr_assert_eq(arq_rx_add(&r, &w), ARQ_RX_OK);
+		cr_assert_eq(arq_rx_add(&r, &w, 0), ARQ_RX_OK);
 	}
 	v.seq = 1000;
 	v.id[2] = 1;
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_FULL);
-	cr_assert_str_eq(arq_rx_strerror(ARQ_RX_FULL),
-			 "too many incomplete messages");
+	cr_assert_eq(arq_rx_add(&r, &v, 0), ARQ_RX_PARKED);
+	cr_assert_eq(r.n, ARQ_RX_PENDING_MAX);
+	cr_assert_eq(r.npark, 1);
+	cr_assert_str_eq(arq_rx_strerror(ARQ_RX_PARKED),
+			 "no room now: parked");
 	arq_rx_free(&r);
 	arq_free(&a);
 }
@@ -298,6 +300,7 @@ static struct arq_frag_view frag_view(uint64_t seq, uint16_t count,
 /* The largest message a sender makes, in fragments of PER bytes. */
 #define BIG ((ARQ_MSG_MAX + PER - 1) / PER)
 
+
 Test(client_arq, receiver_caps_bytes_per_contact)
 {
 	struct arq_rx r;
@@ -307,116 +310,200 @@ Test(client_arq, receiver_caps_bytes_per_contact)
 	arq_rx_init(&r, 1);
 	/* A count no sender uses (above 4 MiB) is refused outright. */
 	v = frag_view(1, 4096, 0, 1);
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_MALFORMED);
+	cr_assert_eq(arq_rx_add(&r, &v, 0), ARQ_RX_MALFORMED);
 	cr_assert_eq(r.held, 0);
-	/* Two of the largest messages fit the 8 MiB; a third drops the
-	 * oldest incomplete one, and its fragments are duplicates from then
-	 * on. 64 such messages were about 500 MB before the cap. */
+	/* Two of the largest messages fit the 8 MiB; a third waits parked
+	 * (its item stays with the caller), nothing is lost. 64 such
+	 * messages were about 500 MB before the cap. */
 	for (uint64_t s = 1; s <= 3; s++) {
 		v = frag_view(s, BIG, 0, 1);
-		cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+		cr_assert_eq(arq_rx_add(&r, &v, s), s < 3 ? ARQ_RX_OK
+							  : ARQ_RX_PARKED);
 		cr_assert_leq(r.held, ARQ_RX_BYTES_MAX);
 	}
 	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.held, 2 * cost);
-	cr_assert_eq(r.dropped, 1);
+	cr_assert_eq(r.npark, 1);
+	/* The same fragment again is a duplicate, parked or held. */
+	cr_assert_eq(arq_rx_add(&r, &v, 9), ARQ_RX_DUPLICATE);
+	v = frag_view(1, BIG, 0, 1);
+	cr_assert_eq(arq_rx_add(&r, &v, 9), ARQ_RX_DUPLICATE);
 	v = frag_view(1, BIG, 1, 1);
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_DUPLICATE);
+	cr_assert_eq(arq_rx_add(&r, &v, 4), ARQ_RX_OK);
 	for (uint64_t s = 4; s < 4 + 2 * ARQ_RX_PENDING_MAX; s++) {
 		v = frag_view(s, BIG, 0, 1);
-		cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+		cr_assert_eq(arq_rx_add(&r, &v, s + 10), ARQ_RX_PARKED);
 	}
 	cr_assert_leq(r.held, ARQ_RX_BYTES_MAX);
-	cr_assert_eq(r.dropped, 1 + 2 * ARQ_RX_PENDING_MAX);
+	cr_assert_eq(r.npark, 1 + 2 * ARQ_RX_PENDING_MAX);
+	cr_assert_eq(r.dropped, 0);
 	arq_rx_free(&r);
 	cr_assert_eq(r.held, 0);
+	cr_assert_eq(r.npark, 0);
 }
 
-Test(client_arq, dropped_message_is_skipped_in_sequence)
+Test(client_arq, lower_number_unloads_a_higher_one)
+{
+	struct arq_rx r;
+	struct arq_frag_view v;
+	uint64_t tag;
+
+	arq_rx_init(&r, 1);
+	r.max_bytes = 2 * 2 * PER; /* two messages of two fragments */
+	for (uint64_t s = 3; s >= 2; s--) {
+		v = frag_view(s, 2, 0, 1);
+		cr_assert_eq(arq_rx_add(&r, &v, 10 * s), ARQ_RX_OK);
+	}
+	/* 1 comes: 3, the highest, is parked (not lost) to make room. */
+	v = frag_view(1, 2, 1, 1);
+	cr_assert_eq(arq_rx_add(&r, &v, 11), ARQ_RX_OK);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.unloaded, 1);
+	cr_assert_eq(r.npark, 1);
+	cr_assert_eq(r.park[0].tag, 30);
+	/* 4 has no room and nothing above it to give way: parked. */
+	v = frag_view(4, 2, 0, 1);
+	cr_assert_eq(arq_rx_add(&r, &v, 40), ARQ_RX_PARKED);
+	cr_assert(!arq_rx_refeed(&r, &tag), "nothing fits yet");
+	cr_assert_eq(r.npark, 2);
+	arq_rx_free(&r);
+}
+
+/* The items a trim gives up (the caller deletes them). */
+struct drops {
+	uint64_t tag[1024];
+	size_t n;
+	const struct arq_rx *from[1024];
+};
+
+static void on_drop(void *ctx, struct arq_rx *from, uint64_t tag)
+{
+	struct drops *d = ctx;
+
+	cr_assert_lt(d->n, 1024);
+	d->from[d->n] = from;
+	d->tag[d->n++] = tag;
+}
+
+Test(client_arq, given_up_message_is_skipped_in_sequence)
 {
 	struct arq_rx r;
 	struct arq_frag_view v;
 	uint8_t *out;
 	size_t len;
-	uint64_t seq;
+	uint64_t seq, tag;
+	struct drops d = { .n = 0 };
 
 	arq_rx_init(&r, 1);
-	r.max_bytes = 3 * 2 * PER; /* three messages of two fragments */
-	v = frag_view(1, 2, 0, 1); /* 1: incomplete */
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
-	for (uint64_t s = 2; s <= 3; s++) /* 2, 3: complete, waiting */
+	r.max_bytes = 2 * 2 * PER; /* two messages of two fragments */
+	r.park_max = 2;
+	for (uint64_t s = 2; s <= 5; s++) /* 2, 3 held; 4, 5 parked */
 		for (uint16_t i = 0; i < 2; i++) {
 			v = frag_view(s, 2, i, 1);
-			cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
+			arq_rx_add(&r, &v, 10 * s + i);
 		}
-	cr_assert(!arq_rx_pop(&r, &out, &len, &seq), "1 is missing");
-	v = frag_view(4, 2, 0, 1); /* no room: 1 goes, not 2 or 3 */
-	cr_assert_eq(arq_rx_add(&r, &v), ARQ_RX_OK);
-	cr_assert_eq(r.dropped, 1);
-	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
-	cr_assert_eq(seq, 2);
-	cr_assert_eq(len, 2 * PER);
-	free(out);
-	cr_assert(arq_rx_pop(&r, &out, &len, &seq));
-	cr_assert_eq(seq, 3);
-	free(out);
-	cr_assert(!arq_rx_pop(&r, &out, &len, &seq), "4 is incomplete");
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.npark, 4);
+	/* Over the bound: 5, the highest, is given up, all its items. */
+	cr_assert_eq(arq_rx_trim(&r, on_drop, &d), 1);
+	cr_assert_eq(d.n, 2);
+	cr_assert(d.tag[0] + d.tag[1] == 50 + 51 && d.from[0] == &r);
+	cr_assert_eq(r.npark, 2);
+	cr_assert_eq(r.dropped, 2);
+	cr_assert_eq(r.dropped_msgs, 1);
+	cr_assert_eq(r.ngone, 1);
+	cr_assert_eq(r.gone[0], 5);
+	v = frag_view(5, 2, 0, 1);
+	cr_assert_eq(arq_rx_add(&r, &v, 99), ARQ_RX_DUPLICATE);
+	/* 1 arrives: 1, 2, 3 go up; 4 comes back from parked; 5 skipped. */
+	for (uint16_t i = 0; i < 2; i++) {
+		v = frag_view(1, 2, i, 1);
+		cr_assert_eq(arq_rx_add(&r, &v, 10 + i), ARQ_RX_OK);
+	}
+	cr_assert_eq(r.unloaded, 1, "3 made room for 1");
+	uint64_t want = 1;
+	for (;;) {
+		while (arq_rx_pop(&r, &out, &len, &seq)) {
+			cr_assert_eq(seq, want++);
+			cr_assert_eq(len, 2 * PER);
+			free(out);
+		}
+		if (!arq_rx_refeed(&r, &tag))
+			break;
+		v = frag_view(tag / 10, 2, (uint16_t)(tag % 10), 1);
+		cr_assert_eq(arq_rx_add(&r, &v, tag), ARQ_RX_OK);
+	}
+	cr_assert_eq(want, 5);
+	cr_assert_eq(r.next_seq, 6, "5 passed over");
 	cr_assert_eq(r.skipped, 1);
-	cr_assert_eq(r.next_seq, 4);
-	cr_assert_eq(r.held, 2 * PER);
+	cr_assert_eq(r.npark + r.n + r.ngone, 0);
 	arq_rx_free(&r);
 }
 
-Test(client_arq, receiver_caps_bytes_in_total_flooder_loses_its_own)
+Test(client_arq, receiver_caps_bytes_in_total_flooder_gives_way)
 {
 	struct arq_rx_budget b;
 	struct arq_rx rx[9], flood, quiet;
 	struct arq_frag_view v;
-	size_t cost = (size_t)BIG * PER;
+	size_t cost = (size_t)BIG * PER, parked = 0;
 
 	/* The default total: nine contacts each at their 8 MiB cap would be
-	 * 75 MB; the budget keeps the sum under 64 MiB. */
+	 * 75 MB; the budget keeps the sum under 64 MiB (the rest parked). */
 	arq_rx_budget_init(&b, ARQ_RX_TOTAL_MAX);
 	for (int c = 0; c < 9; c++) {
 		arq_rx_init(&rx[c], 1);
 		arq_rx_join(&rx[c], &b);
 		for (uint64_t s = 1; s <= 2; s++) {
 			v = frag_view(s, BIG, 0, (uint8_t)c);
-			cr_assert_eq(arq_rx_add(&rx[c], &v), ARQ_RX_OK);
+			enum arq_rx_result e = arq_rx_add(&rx[c], &v, s);
+			cr_assert(e == ARQ_RX_OK || e == ARQ_RX_PARKED);
+			parked += e == ARQ_RX_PARKED;
 			cr_assert_leq(b.held, ARQ_RX_TOTAL_MAX);
 		}
 	}
-	cr_assert_geq(b.dropped, 1);
-	size_t sum = 0;
-	for (int c = 0; c < 9; c++)
+	size_t sum = 0, npark = 0;
+	for (int c = 0; c < 9; c++) {
 		sum += rx[c].held;
+		npark += rx[c].npark;
+	}
 	cr_assert_eq(sum, b.held);
+	cr_assert_eq(npark, b.parked);
+	cr_assert_geq(b.parked, 1);
 	for (int c = 0; c < 9; c++)
 		arq_rx_free(&rx[c]);
 	cr_assert_eq(b.held, 0);
+	cr_assert_eq(b.parked, 0);
 	cr_assert_null(b.head);
 
-	/* Room for five messages: the stream holding the most gives way. */
+	/* Room for five messages: the stream holding the most gives way
+	 * (its highest is parked) while it holds more than the other. */
 	arq_rx_budget_init(&b, 5 * cost);
 	arq_rx_init(&flood, 1);
 	arq_rx_init(&quiet, 1);
 	flood.max_bytes = quiet.max_bytes = 4 * cost;
 	arq_rx_join(&flood, &b);
 	arq_rx_join(&quiet, &b);
-	for (uint64_t s = 1; s <= 3; s++) {
+	for (uint64_t s = 1; s <= 4; s++) {
 		v = frag_view(s, BIG, 0, 1);
-		cr_assert_eq(arq_rx_add(&flood, &v), ARQ_RX_OK);
+		cr_assert_eq(arq_rx_add(&flood, &v, s), ARQ_RX_OK);
 	}
 	for (uint64_t s = 1; s <= 3; s++) {
 		v = frag_view(s, BIG, 0, 2);
-		cr_assert_eq(arq_rx_add(&quiet, &v), ARQ_RX_OK);
+		cr_assert_eq(arq_rx_add(&quiet, &v, s),
+			     s < 3 ? ARQ_RX_OK : ARQ_RX_PARKED);
 	}
-	cr_assert_eq(flood.dropped, 1, "the flooder lost its oldest");
-	cr_assert_eq(quiet.dropped, 0);
+	cr_assert_eq(flood.unloaded, 1, "the flooder's latest waits");
+	cr_assert_eq(flood.npark, 1);
+	cr_assert_eq(flood.park[0].seq, 4);
+	cr_assert_eq(quiet.unloaded, 0);
+	cr_assert_eq(flood.n, 3);
+	cr_assert_eq(quiet.n, 2);
 	cr_assert_eq(b.held, 5 * cost);
-	cr_assert_eq(b.dropped, 1);
+	cr_assert_eq(b.unloaded, 1);
+	cr_assert_eq(b.parked, 2);
 	arq_rx_free(&quiet);
-	cr_assert_eq(b.held, 2 * cost);
+	cr_assert_eq(b.held, 3 * cost);
 	arq_rx_free(&flood);
 	cr_assert_eq(b.held, 0);
+	cr_assert_eq(b.parked, 0);
 }
