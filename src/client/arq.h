@@ -16,6 +16,8 @@
  * Receiver: fragments are decoded, duplicates dropped (by message id and
  * index, and by sequence number once delivered), messages reassembled
  * whatever order the fragments arrive in and handed up in sequence order.
+ * What has no room is parked (kept by the caller), never dropped, until
+ * the parking bound (see arq_rx_trim).
  *
  * Each fragment's plaintext (what is sealed under the contact's transport
  * key, fresh nonce per send, see arq_wrap) is:
@@ -212,8 +214,8 @@ enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
  * sequence numbers first (what completes the earliest messages is kept),
  * and their numbers are skipped when their turn comes.
  */
-#define ARQ_RX_PARK_MAX   4096  /* parked items per stream: 8 MB of blobs */
-#define ARQ_RX_PARK_TOTAL 16384 /* and over a budget: 33 MB */
+#define ARQ_RX_PARK_MAX   4096  /* parked items per stream: 11 MB stored */
+#define ARQ_RX_PARK_TOTAL 16384 /* and over a budget: 45 MB */
 
 struct arq_rx_park {
 	uint64_t seq, tag;

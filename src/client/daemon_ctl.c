@@ -23,7 +23,8 @@ ctl_status(const struct daemon *d)
 	}
 	return json_pack(
 	    "{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
-	    " s:{s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:f, s:b, s:f, s:I},"
+	    " s:{s:I, s:I, s:I, s:I}, s:o, s:o,"
+	    " s:{s:I, s:I, s:f, s:b, s:f, s:I},"
 	    " s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:f, s:f, s:f},"
 	    " s:f}",
 	    "ok", 1, "gateway", "link",
@@ -34,8 +35,10 @@ ctl_status(const struct daemon *d)
 	    (json_int_t)(d->have_cons ? d->cons.epoch : 0), "nodes",
 	    (json_int_t)(d->have_cons ? d->cons.n_nodes : 0), "rtt_p99_ms",
 	    (json_int_t)d->rtt_p99_ms, "queues", "outbox", (json_int_t)d->arq.n,
-	    "inbox_kept", (json_int_t)d->items_kept, "rates_per_s", rates,
-	    "sent", sent, "loops", "sent", (json_int_t)loops, "back",
+	    "inbox_kept", (json_int_t)d->items_kept, "inbox_waiting",
+	    (json_int_t)d->ss.rxb.parked, "inbox_given_up",
+	    (json_int_t)d->ss.park_dropped, "rates_per_s", rates, "sent", sent,
+	    "loops", "sent", (json_int_t)loops, "back",
 	    (json_int_t)d->loops_back, "return_ratio",
 	    loops ? (double)d->loops_back / (double)loops : 0.0, "alarm",
 	    d->loopmon.alarm, "window_ratio", loopmon_ratio(&d->loopmon),

@@ -730,6 +730,12 @@ sessions_on_item(struct sessions *s, const uint8_t item_id[16],
 	buf_init(&b);
 	if (hex_encode(name + 6, sizeof(name) - 6, item_id, 16) < 0)
 		return -1;
+	/* Sent again (we stored it, but its confirmation never left): it
+	 * is ours already; handling it again would delete it as its own
+	 * duplicate. */
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].name, name) == 0)
+			return 0;
 	static const uint8_t none[32];
 
 	buf_append_u8(&b, queue != NULL);

@@ -469,6 +469,8 @@ Test(client_arq, receiver_caps_bytes_in_total_flooder_gives_way)
 	cr_assert_eq(sum, b.held);
 	cr_assert_eq(npark, b.parked);
 	cr_assert_geq(b.parked, 1);
+	cr_assert_eq(parked + b.unloaded, b.parked, "parked on arrival, or "
+		     "given way for another");
 	for (int c = 0; c < 9; c++)
 		arq_rx_free(&rx[c]);
 	cr_assert_eq(b.held, 0);

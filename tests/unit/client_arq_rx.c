@@ -121,7 +121,8 @@ static void settle(struct world *w)
 		moved = false;
 		for (int s = 0; s < w->nrx; s++)
 			for (;;) {
-				while (arq_rx_pop(w->rx[s], &data, &len, &seq)) {
+				while (arq_rx_pop(w->rx[s], &data, &len,
+						  &seq)) {
 					handed(w, s, data, len, seq);
 					moved = true;
 				}
@@ -298,9 +299,10 @@ Test(client_arq_rx, past_the_byte_caps_two_streams_hostile_order)
 					order[n++] = s << 32 | q << 8 | i;
 	shuffle(order, n, 11);
 	for (size_t k = 0; k < n; k++) {
+		int s = (int)(order[k] >> 32);
+		uint64_t q = order[k] >> 8 & 0xffffff;
 		enum arq_rx_result e =
-			give(&w, (int)(order[k] >> 32), order[k] >> 8 & 0xffffff,
-			     4, (uint16_t)(order[k] & 0xff));
+			give(&w, s, q, 4, (uint16_t)(order[k] & 0xff));
 		cr_assert(e == ARQ_RX_OK || e == ARQ_RX_PARKED);
 		settle(&w);
 		check(&w);
@@ -325,7 +327,7 @@ Test(client_arq_rx, parked_items_survive_a_restart)
 {
 	static struct world w;
 	struct arq_rx r;
-	uint64_t order[2 * (N - 1)];
+	uint64_t order[2 * N];
 	size_t n = 0;
 
 	arq_rx_init(&r, 1);
