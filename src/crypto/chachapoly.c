@@ -21,6 +21,7 @@
 
 #include <limits.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 #include <string.h>
 
 #include "lib/alloc.h"
+#include "lib/log.h"
 
 #include "crypto/secret.h"
 
@@ -57,8 +59,12 @@ cp_fetch(void)
 {
 	/* Fetched once: an implicit fetch per init costs more than 1 KB. */
 	cp_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	if (cp_cipher == NULL)
-		cp_die("ChaCha20-Poly1305 fetch");
+	if (cp_cipher != NULL)
+		return;
+	/* Not an error: libsodium computes the same function, slower. */
+	ERR_clear_error();
+	log_warn("crypto: OpenSSL offers no ChaCha20-Poly1305 (a FIPS-only "
+		 "configuration?): libsodium's is used for every message");
 }
 
 /*
@@ -92,6 +98,8 @@ chachapoly_new(void)
 	struct chachapoly *c = bc_calloc(1, sizeof(*c));
 
 	pthread_once(&cp_once, cp_fetch);
+	if (cp_cipher == NULL)
+		return c; /* no context: everything through libsodium */
 	c->ctx = EVP_CIPHER_CTX_new();
 	if (c->ctx == NULL)
 		cp_die("EVP_CIPHER_CTX_new");
@@ -118,11 +126,12 @@ chachapoly_set_ctx_min(size_t min)
 }
 
 static bool
-use_ctx(size_t len, size_t adlen)
+use_ctx(const struct chachapoly *c, size_t len, size_t adlen)
 {
 	size_t min = atomic_load_explicit(&cp_ctx_min, memory_order_relaxed);
 
-	return len > 0 && len >= min && len <= INT_MAX && adlen <= INT_MAX;
+	return c->ctx != NULL && len > 0 && len >= min && len <= INT_MAX &&
+	       adlen <= INT_MAX;
 }
 
 void
@@ -132,7 +141,7 @@ chachapoly_seal(struct chachapoly *c, const uint8_t key[static 32],
 {
 	int n = 0;
 
-	if (!use_ctx(len, adlen)) {
+	if (!use_ctx(c, len, adlen)) {
 		crypto_aead_chacha20poly1305_ietf_encrypt(
 		    out, NULL, in, len, ad, adlen, NULL, nonce, key);
 		return;
@@ -188,7 +197,7 @@ chachapoly_open(struct chachapoly *c, const uint8_t key[static 32],
 			return -1;
 		out = dummy; /* somewhere for nothing to go */
 	}
-	if (use_ctx(mlen, adlen))
+	if (use_ctx(c, mlen, adlen))
 		r = ctx_open(c, key, nonce, ad, adlen, in, mlen, out);
 	else
 		r = crypto_aead_chacha20poly1305_ietf_decrypt(

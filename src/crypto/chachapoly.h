@@ -28,7 +28,11 @@
 
 struct chachapoly;
 
-/* A new context; never NULL (aborts on OOM or without ChaCha20-Poly1305). */
+/*
+ * A new context; never NULL (aborts on OOM). Where OpenSSL offers no
+ * ChaCha20-Poly1305 (a FIPS-only configuration), one warning is logged and
+ * every context uses libsodium for everything.
+ */
 struct chachapoly *chachapoly_new(void);
 
 /* Free (OpenSSL cleanses its context); NULL is accepted. */
