@@ -775,6 +775,8 @@ main(int argc, char **argv)
 	printf("ratio forwarded / (1/unwrap during the flood), CPU time: %.3f "
 	       "(target >= 0.85)\n",
 	       ref / mix_cpu);
+	/* Every epoch's tag file goes with the store. */
+	replay_erase_before(mx.rs, (uint64_t)INT64_MAX);
 	REPLAY_CLOSE(mx.rs);
 	store_unlink(path);
 	return 0;
