@@ -63,6 +63,9 @@ LIBBC   := $(BUILD)/libbc.a
 
 COMMON_SRC := $(wildcard tests/common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+# An archive, so that a test links only the helpers it uses (a vector
+# checker has no need of the fake gateway and the link code it pulls in).
+COMMON_LIB := $(BUILD)/libtestcommon.a
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -99,19 +102,23 @@ $(LIBBC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(COMMON_LIB): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/backchannel: $(APP_OBJ) $(LIBBC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(LIBBC) $(APP_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_OBJ) $(LIBBC)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(COMMON_LIB) $(LIBBC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_OBJ) $(LIBBC) $(CRIT_LIBS) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LIBBC) $(CRIT_LIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/vectors/%.o $(COMMON_OBJ) $(LIBBC)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/vectors/%.o $(COMMON_LIB) $(LIBBC)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_OBJ) $(LIBBC) $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LIBBC) $(LDLIBS)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBBC)
 	@mkdir -p $(dir $@)
