@@ -26,9 +26,9 @@
  * Tags loaded at open are durable already.
  *
  * Thread safety: every function may be called from any thread; the set and
- * the pending batch are under one mutex held for a hash probe, and the
- * database under a second one held by flush and erase, so workers adding
- * tags are not blocked while a flush waits for fsync.
+ * the pending batch are under one mutex held for a hash probe, and the tag
+ * files and the database under a second one held by flush and erase, so
+ * workers adding tags are not blocked while a flush waits for fsync.
  *
  * The mailbox writes the tag of each stored item in the same transaction as
  * the item (table replay_tags of the node store); those tags are loaded
