@@ -22,6 +22,7 @@
 #include "node/metrics.h"
 
 #define PIPELINE_MAX_WORKERS 64
+#define NO_SLOT              UINT32_MAX
 #define PIPELINE_DRAIN_BATCH 32
 
 /*
@@ -65,7 +66,8 @@ struct worker {
 	bool started;
 	struct pipeline *p;
 	struct sphinx_unwrap_ctx *ux;
-	uint8_t *pkt;
+	uint8_t *pkt;  /* the packet being unwrapped (in place) */
+	uint32_t slot; /* its inbox slot, or NO_SLOT (inline: own buffer) */
 	uint8_t *keys; /* PIPELINE_MAX_KEYS x 32, secret memory */
 	uint64_t epochs[PIPELINE_MAX_KEYS];
 };
@@ -87,9 +89,18 @@ struct pipeline {
 
 	pthread_mutex_t in_lock;
 	pthread_cond_t in_cond, idle_cond;
-	uint8_t *inbox;  /* inbox_cap slots of pkt_len */
-	uint8_t *in_src; /* each slot's source bucket */
-	size_t in_cap, in_head, in_count, busy;
+	/*
+	 * The inbox: in_cap packets queued (in_ring, oldest first, by slot),
+	 * in slots of pkt_len; a worker unwraps in its slot and then frees it.
+	 * Free slots are a stack, so the slot used next is the one freed last
+	 * (still in the cache): a lightly loaded node touches a few slots, not
+	 * the whole inbox in turn.
+	 */
+	uint8_t *inbox;    /* in_slots slots of pkt_len */
+	uint8_t *in_src;   /* each slot's source bucket */
+	uint32_t *in_ring; /* in_cap queued slots, FIFO */
+	uint32_t *in_free; /* free slots, last freed on top */
+	size_t in_cap, in_slots, in_nfree, in_head, in_count, busy;
 	size_t src_count[PIPELINE_SOURCES]; /* slots held per source bucket */
 	size_t src_active;                  /* buckets with slots held */
 	bool stop;
@@ -289,11 +300,14 @@ worker_process(struct worker *w)
 	return true;
 }
 
-/* A packet's processing is over (worker or inline). */
+/* A packet's processing is over (worker or inline); its inbox slot, if
+ * any, is free again. */
 static void
-busy_done(struct pipeline *p, bool tagged)
+busy_done(struct pipeline *p, uint32_t slot, bool tagged)
 {
 	pthread_mutex_lock(&p->in_lock);
+	if (slot != NO_SLOT)
+		p->in_free[p->in_nfree++] = slot;
 	p->busy--;
 	if (p->busy == 0 && p->in_count == 0)
 		pthread_cond_broadcast(&p->idle_cond);
@@ -317,8 +331,9 @@ worker_main(void *arg)
 			pthread_mutex_unlock(&p->in_lock);
 			return NULL;
 		}
-		memcpy(w->pkt, p->inbox + p->in_head * p->pkt_len, p->pkt_len);
-		if (--p->src_count[p->in_src[p->in_head]] == 0)
+		w->slot = p->in_ring[p->in_head];
+		w->pkt = p->inbox + (size_t)w->slot * p->pkt_len;
+		if (--p->src_count[p->in_src[w->slot]] == 0)
 			p->src_active--;
 		p->in_head = (p->in_head + 1) % p->in_cap;
 		p->in_count--;
@@ -328,7 +343,7 @@ worker_main(void *arg)
 		metric_gauge_set(p->m.inbox_depth, (double)depth);
 
 		bool tagged = worker_process(w);
-		busy_done(p, tagged);
+		busy_done(p, w->slot, tagged);
 	}
 }
 
@@ -416,7 +431,6 @@ workers_stop(struct pipeline *p)
 		if (w->started)
 			pthread_join(w->thread, NULL);
 		sphinx_unwrap_ctx_free(w->ux);
-		free(w->pkt);
 		SECRET_FREE(w->keys);
 	}
 	p->n_workers = 0;
@@ -430,7 +444,6 @@ threads_start(struct pipeline *p)
 		struct worker *w = &p->workers[i];
 		w->p = p;
 		w->ux = sphinx_unwrap_ctx_new(&p->cfg.geom);
-		w->pkt = bc_malloc(p->pkt_len);
 		w->keys = secret_alloc(32 * PIPELINE_MAX_KEYS);
 		p->n_workers++;
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -443,6 +456,7 @@ threads_start(struct pipeline *p)
 		p->lw.p = p;
 		p->lw.ux = sphinx_unwrap_ctx_new(&p->cfg.geom);
 		p->lw.pkt = bc_malloc(p->pkt_len);
+		p->lw.slot = NO_SLOT;
 		p->lw.keys = secret_alloc(32 * PIPELINE_MAX_KEYS);
 	}
 	if (pthread_create(&p->committer, NULL, committer_main, p) != 0) {
@@ -451,6 +465,32 @@ threads_start(struct pipeline *p)
 	}
 	p->committer_started = true;
 	return 0;
+}
+
+/* Every queued packet and every one a worker holds has a slot, so a
+ * submit admitted by inbox_admit always finds one free. */
+static void
+inbox_init(struct pipeline *p)
+{
+	p->in_cap = p->cfg.inbox_capacity ? p->cfg.inbox_capacity : 1024;
+	p->in_slots = p->in_cap + p->cfg.workers;
+	p->inbox = bc_malloc(p->in_slots * p->pkt_len);
+	p->in_src = bc_calloc(p->in_slots, 1);
+	p->in_ring = bc_calloc(p->in_cap, sizeof(*p->in_ring));
+	p->in_free = bc_calloc(p->in_slots, sizeof(*p->in_free));
+	/* Slot 0 on top: the first packets go to the start of the inbox. */
+	for (size_t i = 0; i < p->in_slots; i++)
+		p->in_free[i] = (uint32_t)(p->in_slots - 1 - i);
+	p->in_nfree = p->in_slots;
+}
+
+static void
+inbox_free(struct pipeline *p)
+{
+	free(p->inbox);
+	free(p->in_src);
+	free(p->in_ring);
+	free(p->in_free);
 }
 
 struct pipeline *
@@ -470,15 +510,12 @@ pipeline_new(const struct pipeline_cfg *cfg)
 	if (!mx)
 		mx = p->own_metrics = metrics_new();
 	metrics_init(p, mx);
-	p->in_cap = cfg->inbox_capacity ? cfg->inbox_capacity : 1024;
-	p->inbox = bc_malloc(p->in_cap * p->pkt_len);
-	p->in_src = bc_calloc(p->in_cap, 1);
+	inbox_init(p);
 	p->q = delayq_new(cfg->queue_capacity, p->pkt_len,
 			  sizeof(struct fwd_meta), NULL, NULL);
 	if (!p->q) {
 		log_err("pipeline: bad queue geometry");
-		free(p->inbox);
-		free(p->in_src);
+		inbox_free(p);
 		metrics_free(p->own_metrics);
 		free(p);
 		return NULL;
@@ -523,8 +560,7 @@ pipeline_free_(struct pipeline *p)
 	SECRET_FREE(p->lw.keys);
 	delayq_free(p->q);
 	free(p->workers);
-	free(p->inbox);
-	free(p->in_src);
+	inbox_free(p);
 	free(p->drain_buf);
 	pthread_mutex_destroy(&p->in_lock);
 	pthread_cond_destroy(&p->in_cond);
@@ -667,7 +703,7 @@ inline_process(struct pipeline *p, const uint8_t *pkt)
 		return false;
 	memcpy(p->lw.pkt, pkt, p->pkt_len);
 	p->inl_tagged |= worker_process(&p->lw);
-	busy_done(p, false);
+	busy_done(p, NO_SLOT, false);
 	p->inl_tokens -= time_mono_ns() - now;
 	atomic_fetch_add(&p->inlined, 1);
 	return true;
@@ -714,9 +750,10 @@ pipeline_submit_from(struct pipeline *p, uint32_t source, const uint8_t *pkt,
 		metric_counter_inc(p->m.d_inbox);
 		return false;
 	}
-	size_t tail = (p->in_head + p->in_count) % p->in_cap;
-	memcpy(p->inbox + tail * p->pkt_len, pkt, len);
-	p->in_src[tail] = src;
+	uint32_t slot = p->in_free[--p->in_nfree];
+	memcpy(p->inbox + (size_t)slot * p->pkt_len, pkt, len);
+	p->in_src[slot] = src;
+	p->in_ring[(p->in_head + p->in_count) % p->in_cap] = slot;
 	if (p->src_count[src]++ == 0)
 		p->src_active++;
 	p->in_count++;
