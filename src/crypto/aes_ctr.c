@@ -8,6 +8,16 @@
  * Reusing one EVP_CIPHER_CTX and re-keying it (cipher argument NULL after
  * the first time) costs about two thirds of creating a context per call
  * (docs/crypto.md).
+ *
+ * Keys: OpenSSL keeps the key schedule (whose first two round keys are the
+ * key itself) in a provider context from its ordinary heap, neither locked
+ * nor kept out of core dumps. So aes_ctr_wipe() does not free that context
+ * (the next aes_ctr_init would pay for a new one) but loads an all-zero
+ * key and IV over it, as chachapoly.c's forget() does: the schedule is
+ * rebuilt in place for the zero key. What stays is at most one block of
+ * the last keystream (CTR's partial-block buffer); in a Sphinx hop that is
+ * the tail of the header stream, which goes out in the next hop's routing
+ * information anyway.
  */
 #include "crypto/aes_ctr.h"
 
@@ -26,6 +36,9 @@ struct aes_ctr {
 
 static pthread_once_t cipher_once = PTHREAD_ONCE_INIT;
 static EVP_CIPHER *cipher;
+/* What a context holds between keys instead of one. */
+static const uint8_t zero_key[AES_CTR_KEY_LEN];
+static const uint8_t zero_iv[AES_CTR_IV_LEN];
 
 static _Noreturn void
 aes_die(const char *what)
@@ -102,9 +115,19 @@ aes_ctr_xor(struct aes_ctr *c, uint8_t *out, const uint8_t *in, size_t len)
 void
 aes_ctr_wipe(struct aes_ctr *c)
 {
-	if (EVP_CIPHER_CTX_reset(c->ctx) != 1)
-		aes_die("EVP_CIPHER_CTX_reset");
-	c->has_cipher = false;
+	if (!c->has_cipher)
+		return; /* never keyed: no provider context yet */
+	if (EVP_EncryptInit_ex2(c->ctx, NULL, zero_key, zero_iv, NULL) != 1)
+		aes_die("EVP_EncryptInit_ex2 (wipe)");
+}
+
+void
+aes_ctr_once(struct aes_ctr *c, uint8_t *out, const uint8_t *in, size_t len,
+	     const uint8_t key[static 32], const uint8_t iv[static 16])
+{
+	aes_ctr_init(c, key, iv);
+	aes_ctr_xor(c, out, in, len);
+	aes_ctr_wipe(c);
 }
 
 void
@@ -113,7 +136,6 @@ aes256_ctr(uint8_t *out, const uint8_t *in, size_t len,
 {
 	struct aes_ctr *c = aes_ctr_new();
 
-	aes_ctr_init(c, key, iv);
-	aes_ctr_xor(c, out, in, len);
+	aes_ctr_once(c, out, in, len, key, iv);
 	aes_ctr_free(c);
 }

@@ -51,10 +51,9 @@ void
 sphinx_header_stream(struct aes_ctr *aes, const struct sphinx_hop_keys *keys,
 		     uint8_t *out, const uint8_t *in, size_t len)
 {
-	/* Re-keying a context reuses its memory; the key stays in it until
-	 * the next packet re-keys it or the owner frees it. */
-	aes_ctr_init(aes, keys->hdr_key, keys->hdr_iv);
-	aes_ctr_xor(aes, out, in, len);
+	/* Re-keying a context reuses its memory; the key is overwritten
+	 * with zeros before this returns (OpenSSL's heap is not locked). */
+	aes_ctr_once(aes, out, in, len, keys->hdr_key, keys->hdr_iv);
 }
 
 void

@@ -42,7 +42,7 @@ void sphinx_header_mac(uint8_t mac[static 32],
 /*
  * out = in XOR the header stream of keys (len bytes, in == out allowed,
  * in == NULL for the raw keystream), through the caller's reusable context,
- * which keeps the key until re-keyed, wiped or freed by its owner.
+ * which holds the key only while this runs (aes_ctr_once).
  */
 void sphinx_header_stream(struct aes_ctr *aes,
 			  const struct sphinx_hop_keys *keys, uint8_t *out,

@@ -3,8 +3,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/osslheap.h"
 #include "crypto/aes_ctr.h"
 #include "crypto/crypto.h"
+#include "crypto/rand.h"
+#include "wire/sphinx_keys.h"
 
 static void setup(void)
 {
@@ -131,4 +134,53 @@ Test(aes_ctr, rekey_reuse_inplace_and_keystream)
 	cr_assert_arr_eq(buf, ks, sizeof(buf));
 	aes_ctr_free(c);
 	aes_ctr_free(NULL);
+}
+
+/*
+ * OpenSSL keeps the key schedule (whose first two round keys are the key)
+ * in its ordinary heap: after a wipe, a whole stream (aes_ctr_once) and a
+ * Sphinx hop's header stream, no live OpenSSL block may hold the key, and
+ * the context still gives the right keystream for the next key.
+ */
+Test(aes_ctr, no_key_copy_in_openssl_after_wipe)
+{
+	struct sphinx_hop_keys hk;
+	uint8_t k[32], iv[16], buf[492], ref[492];
+
+	cr_assert(osslheap_hooks_ok(),
+		  "OpenSSL allocated before the constructor ran");
+	osslheap_track(true);
+	rand_bytes(k, sizeof(k));
+	rand_bytes(iv, sizeof(iv));
+	osslheap_watch(k);
+	struct aes_ctr *c = aes_ctr_new();
+
+	/* The scan sees a keyed context (as a schedule, whatever the AES). */
+	aes_ctr_init(c, k, iv);
+	cr_assert(osslheap_has_key(k), "scan does not find a keyed context");
+	aes_ctr_wipe(c);
+	cr_assert(!osslheap_has_key(k), "key left after aes_ctr_wipe");
+
+	memset(buf, 0x33, sizeof(buf));
+	memset(ref, 0x33, sizeof(ref));
+	aes_ctr_once(c, buf, buf, sizeof(buf), k, iv);
+	cr_assert(!osslheap_has_key(k), "key left after aes_ctr_once");
+	ref_ctr(ref, ref, sizeof(ref), k, iv);
+	cr_assert_arr_eq(buf, ref, sizeof(buf));
+
+	/* The Sphinx header stream, as every hop runs it. */
+	rand_bytes(&hk, sizeof(hk));
+	sphinx_header_stream(c, &hk, buf, NULL, sizeof(buf));
+	cr_assert(!osslheap_has_key(hk.hdr_key),
+		  "the hop's header key left in OpenSSL's heap");
+	memset(ref, 0, sizeof(ref));
+	ref_ctr(ref, ref, sizeof(ref), hk.hdr_key, hk.hdr_iv);
+	cr_assert_arr_eq(buf, ref, sizeof(buf));
+
+	aes_ctr_free(c);
+	cr_assert(!osslheap_freed_with_key(), "a freed block held the key");
+	cr_assert(!osslheap_overflow(),
+		  "more OpenSSL blocks than the table holds");
+	osslheap_track(false);
+	osslheap_watch(NULL);
 }

@@ -21,6 +21,7 @@
 #include "crypto/noise.h"
 #include "crypto/rand.h"
 #include "crypto/secret.h"
+#include "common/osslheap.h"
 
 #define BIG 65536
 
@@ -256,126 +257,15 @@ Test(chachapoly, noise_transport_at_link_size)
 	NOISE_CIPHER_FREE(rx);
 }
 
-/* ---- OpenSSL's heap between calls ---- */
-
-/*
- * OpenSSL's allocator is replaced by one that can list the blocks it hands
- * out while tracking is on. It must be installed before OpenSSL's first
- * allocation, which Criterion's own start-up makes (libgit2 initialises
- * libssh2, which initialises OpenSSL): hence a constructor, which runs
- * before main.
- */
-#define NBLK 4096
-
-static struct {
-	void *p;
-	size_t n;
-} blk[NBLK];
-static bool hooks_ok, tracking, overflow, freed_with_key;
-static const uint8_t *watch; /* a key freed blocks must not hold */
-
-static bool has_key(const uint8_t *p, size_t n, const uint8_t k[32]);
-
-static void
-blk_track(void *p, size_t n)
-{
-	if (!tracking || p == NULL)
-		return;
-	for (size_t i = 0; i < NBLK; i++) {
-		if (blk[i].p == NULL) {
-			blk[i].p = p;
-			blk[i].n = n;
-			return;
-		}
-	}
-	overflow = true;
-}
-
-/* Forget a block; its size, or 0 if it was not tracked. */
-static size_t
-blk_untrack(void *p)
-{
-	for (size_t i = 0; tracking && p != NULL && i < NBLK; i++) {
-		if (blk[i].p == p) {
-			blk[i].p = NULL;
-			return blk[i].n;
-		}
-	}
-	return 0;
-}
-
-static void *
-t_malloc(size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	void *p = malloc(n);
-	blk_track(p, n);
-	return p;
-}
-
-static void *
-t_realloc(void *p, size_t n, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	void *q = realloc(p, n);
-	if (q != NULL || n == 0)
-		blk_untrack(p);
-	blk_track(q, n);
-	return q;
-}
-
-static void
-t_free(void *p, const char *file, int line)
-{
-	(void)file;
-	(void)line;
-	size_t n = blk_untrack(p);
-	if (watch != NULL && n > 0 && has_key(p, n, watch))
-		freed_with_key = true;
-	free(p);
-}
-
-__attribute__((constructor)) static void
-hooks_install(void)
-{
-	hooks_ok = CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free) == 1;
-}
-
-/* True if p holds 8 bytes of k in a row, as bytes or as 32-bit words of
- * the other byte order. */
-static bool
-has_key(const uint8_t *p, size_t n, const uint8_t k[32])
-{
-	uint8_t sw[32];
-
-	for (int i = 0; i < 32; i++)
-		sw[i] = k[(i & ~3) + 3 - (i & 3)];
-	for (size_t off = 0; off + 8 <= n; off++)
-		for (int w = 0; w < 32; w += 8)
-			if (memcmp(p + off, k + w, 8) == 0 ||
-			    memcmp(p + off, sw + w, 8) == 0)
-				return true;
-	return false;
-}
-
-/* True if any live tracked OpenSSL block holds the key. */
-static bool
-heap_has_key(const uint8_t k[32])
-{
-	for (size_t i = 0; i < NBLK; i++)
-		if (blk[i].p != NULL && has_key(blk[i].p, blk[i].n, k))
-			return true;
-	return false;
-}
+/* ---- OpenSSL's heap between calls (tests/common/osslheap.h) ---- */
 
 Test(chachapoly, no_key_copy_in_openssl_between_calls)
 {
 	uint8_t k[32], nc[12] = {0}, buf[3146 + 16] = {0};
 
-	cr_assert(hooks_ok, "OpenSSL allocated before the constructor ran");
-	tracking = true;
+	cr_assert(osslheap_hooks_ok(),
+		  "OpenSSL allocated before the constructor ran");
+	osslheap_track(true);
 	rand_bytes(k, sizeof(k));
 	chachapoly_set_ctx_min(0);
 
@@ -388,36 +278,40 @@ Test(chachapoly, no_key_copy_in_openssl_between_calls)
 	EVP_CIPHER *ci = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	cr_assert(ci != NULL && x != NULL);
-	watch = k;
+	osslheap_watch(k);
 	uint8_t *copy = OPENSSL_malloc(32);
 	cr_assert(copy != NULL);
 	memcpy(copy, k, 32);
 	OPENSSL_free(copy);
-	cr_assert(freed_with_key, "the free watch misses a plain copy");
-	freed_with_key = false;
+	cr_assert(osslheap_freed_with_key(),
+		  "the free watch misses a plain copy");
+	osslheap_watch(k);
 	cr_assert_eq(EVP_CipherInit_ex2(x, ci, k, nc, 1, NULL), 1);
-	cr_assert(heap_has_key(k), "scan does not find a keyed context");
+	cr_assert(osslheap_has_key(k), "scan does not find a keyed context");
 	cr_assert_eq(EVP_CIPHER_CTX_reset(x), 1);
-	cr_assert(!heap_has_key(k) && !freed_with_key, "reset left the key");
+	cr_assert(!osslheap_has_key(k) && !osslheap_freed_with_key(),
+		  "reset left the key");
 	cr_assert_eq(EVP_CipherInit_ex2(x, ci, k, nc, 0, NULL), 1);
-	cr_assert(heap_has_key(k));
+	cr_assert(osslheap_has_key(k));
 	EVP_CIPHER_CTX_free(x);
 	EVP_CIPHER_free(ci);
-	cr_assert(!heap_has_key(k) && !freed_with_key, "free left the key");
+	cr_assert(!osslheap_has_key(k) && !osslheap_freed_with_key(),
+		  "free left the key");
 
 	struct chachapoly *c = chachapoly_new();
 	chachapoly_seal(c, k, nc, NULL, 0, buf, 3146, buf);
-	cr_assert(!heap_has_key(k), "key left after seal");
+	cr_assert(!osslheap_has_key(k), "key left after seal");
 	cr_assert_eq(chachapoly_open(c, k, nc, NULL, 0, buf, sizeof(buf), buf),
 		     0);
-	cr_assert(!heap_has_key(k), "key left after open");
+	cr_assert(!osslheap_has_key(k), "key left after open");
 	buf[0] ^= 1;
 	cr_assert_eq(chachapoly_open(c, k, nc, NULL, 0, buf, sizeof(buf), buf),
 		     -1);
-	cr_assert(!heap_has_key(k), "key left after a failed open");
+	cr_assert(!osslheap_has_key(k), "key left after a failed open");
 	chachapoly_free(c);
-	cr_assert(!freed_with_key, "a freed block held the key");
-	cr_assert(!overflow, "more OpenSSL blocks than the table holds");
-	tracking = false;
-	watch = NULL;
+	cr_assert(!osslheap_freed_with_key(), "a freed block held the key");
+	cr_assert(!osslheap_overflow(),
+		  "more OpenSSL blocks than the table holds");
+	osslheap_track(false);
+	osslheap_watch(NULL);
 }
