@@ -425,6 +425,103 @@ Test(gateway, queues_of_others_and_services_refused)
 	gateway_close(gw);
 }
 
+/* The tag (queue id) and first blob byte of the one item a FETCH gave. */
+static void
+item_is(const struct link_cmd *out, const uint8_t q[32], uint8_t mark)
+{
+	const struct link_item *it = &out->u.fetch_resp.items[0];
+	cr_assert_eq(memcmp(it->data + 1, q, LINK_ITEM_TAG_LEN), 0,
+		     "an item of another queue");
+	cr_assert_eq(it->data[GATEWAY_ITEM_HDR], mark);
+}
+
+/*
+ * QUEUE_DELETE (how a client blocks a contact) takes the queue's waiting
+ * items with it, also one fetched and not yet confirmed, and only those:
+ * the account's other queue and another account keep theirs, the account
+ * gets the room back, and a restart brings nothing back.
+ */
+Test(gateway, queue_delete_removes_its_waiting_items)
+{
+	struct gateway_cfg c = {.account_max_items = 4};
+	struct gateway *gw = open_gw(&c);
+	struct gateway_client a, b;
+	struct link_cmd out;
+	struct mailbox_counters mc;
+	struct gateway_stats st;
+	uint8_t q1[32], q2[32], qb[32], pkt[4096], inflight[LINK_ID_LEN];
+	client(gw, &a, 11);
+	client(gw, &b, 12);
+	cr_assert_eq(reg(gw, &a, NULL), LINK_OK);
+	cr_assert_eq(reg(gw, &b, NULL), LINK_OK);
+	rand_bytes(q1, 32);
+	rand_bytes(q2, 32);
+	rand_bytes(qb, 32);
+	cr_assert_eq(queue_op(gw, &a, LINK_CMD_QUEUE_CREATE, q1), LINK_OK);
+	cr_assert_eq(queue_op(gw, &a, LINK_CMD_QUEUE_CREATE, q2), LINK_OK);
+	cr_assert_eq(queue_op(gw, &b, LINK_CMD_QUEUE_CREATE, qb), LINK_OK);
+	for (uint8_t m = 0x11; m <= 0x13; m++) {
+		make_packet(pkt, q1, m, true);
+		arrive(gw, pkt);
+	}
+	make_packet(pkt, q2, 0x21, true);
+	arrive(gw, pkt);
+	make_packet(pkt, qb, 0x31, true);
+	arrive(gw, pkt);
+	cr_assert(gateway_wait_idle(gw, 5000));
+	/* a's account is full: one more for q2 is dropped. */
+	make_packet(pkt, q2, 0x22, true);
+	arrive(gw, pkt);
+	cr_assert(gateway_wait_idle(gw, 5000));
+	gateway_stats(gw, &st);
+	cr_assert_eq(st.stored, 5);
+	cr_assert_eq(st.dropped_full, 1);
+	cr_assert_eq(mailbox_counters(gateway_mailbox(gw), &mc), MAILBOX_OK);
+	cr_assert_eq(mc.items, 5);
+
+	/* The oldest of q1 is fetched (in flight, not confirmed). */
+	cr_assert_eq(fetch(gw, &a, &out), 1);
+	cr_assert_eq(out.u.fetch_resp.remaining, 3);
+	item_is(&out, q1, 0x11);
+	memcpy(inflight, out.u.fetch_resp.items[0].id, LINK_ID_LEN);
+
+	cr_assert_eq(queue_op(gw, &a, LINK_CMD_QUEUE_DELETE, q1), LINK_OK);
+	cr_assert_eq(mailbox_counters(gateway_mailbox(gw), &mc), MAILBOX_OK);
+	cr_assert_eq(mc.items, 2, "q1's three items still stored");
+	cr_assert_eq(fetch(gw, &a, &out), 1);
+	cr_assert_eq(out.u.fetch_resp.remaining, 0);
+	item_is(&out, q2, 0x21);
+	cr_assert_eq(fetch(gw, &b, &out), 1, "b's item went too");
+	item_is(&out, qb, 0x31);
+	/* Confirming the fetched item of the deleted queue deletes nothing
+	 * more. */
+	struct link_cmd conf = {.type = LINK_CMD_CONFIRM};
+	conf.u.confirm.count = 1;
+	memcpy(conf.u.confirm.ids[0], inflight, LINK_ID_LEN);
+	cr_assert_eq(status(gw, &a, &conf), LINK_OK);
+	gateway_stats(gw, &st);
+	cr_assert_eq(st.confirmed, 0);
+	/* The room is a's again: q2 takes the packet it dropped. */
+	make_packet(pkt, q2, 0x22, true);
+	arrive(gw, pkt);
+	cr_assert(gateway_wait_idle(gw, 5000));
+	gateway_stats(gw, &st);
+	cr_assert_eq(st.stored, 6);
+	cr_assert_eq(st.dropped_full, 1);
+	gateway_close(gw);
+
+	/* After a restart: q2's two, nothing of q1. */
+	gw = open_gw(&c);
+	client(gw, &a, 11);
+	cr_assert_eq(reg(gw, &a, NULL), LINK_OK);
+	cr_assert_eq(mailbox_counters(gateway_mailbox(gw), &mc), MAILBOX_OK);
+	cr_assert_eq(mc.items, 3);
+	cr_assert_eq(fetch(gw, &a, &out), 1);
+	cr_assert_eq(out.u.fetch_resp.remaining, 1);
+	item_is(&out, q2, 0x21);
+	gateway_close(gw);
+}
+
 Test(gateway, malformed_payload_dropped_nothing_stored)
 {
 	struct gateway *gw = open_gw(NULL);
