@@ -216,6 +216,19 @@ enum arq_rx_result arq_frag_decode(struct arq_frag_view *v,
  */
 #define ARQ_RX_PARK_MAX   4096  /* parked items per stream: 11 MB stored */
 #define ARQ_RX_PARK_TOTAL 16384 /* and over a budget: 45 MB */
+/*
+ * Given-up numbers not yet passed over are kept as ranges [lo, hi], at most
+ * this many per stream (and so in the store: 16 bytes each). A message is
+ * given up when it is the highest parked, so they mostly extend one range.
+ * A contact that scatters them past the bound costs itself: the two ranges
+ * closest together are joined, and whatever lies between is given up with
+ * them (no number is ever forgotten, so the stream never waits for one).
+ */
+#define ARQ_RX_GONE_MAX   256
+
+struct arq_rx_gone {
+	uint64_t lo, hi;
+};
 
 struct arq_rx_park {
 	uint64_t seq, tag;
@@ -265,8 +278,11 @@ struct arq_rx {
 	uint64_t parked;   /* fragments parked on arrival (no room) */
 	uint64_t unloaded; /* held messages parked to make room */
 	uint64_t dropped;  /* items given up (beyond park_max) */
-	uint64_t dropped_msgs, skipped;
-	uint64_t gone[ARQ_RX_PENDING_MAX]; /* given up, not yet passed */
+	uint64_t dropped_msgs; /* messages given up */
+	uint64_t skipped;      /* given-up numbers passed over */
+	/* Given up, not yet passed: sorted, disjoint, not adjacent, all at
+	 * or above next_seq (one more slot while one is being joined). */
+	struct arq_rx_gone gone[ARQ_RX_GONE_MAX + 1];
 	size_t ngone;
 	struct arq_rx_budget *budget;
 	struct arq_rx *next; /* in the budget's list */
@@ -315,8 +331,11 @@ bool arq_rx_refeed(struct arq_rx *r, uint64_t *tag);
 typedef void (*arq_rx_drop_fn)(void *ctx, struct arq_rx *from, uint64_t tag);
 size_t arq_rx_trim(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx);
 
-/* Sequence number seq was given up (restored from the caller's store). */
-void arq_rx_mark_gone(struct arq_rx *r, uint64_t seq);
+/*
+ * Sequence numbers lo..hi were given up (restored from the caller's store,
+ * before any item is parked: nothing held or parked is dropped here).
+ */
+void arq_rx_mark_gone(struct arq_rx *r, uint64_t lo, uint64_t hi);
 
 /*
  * The next message in sequence if it is complete: *data (caller frees with

@@ -325,33 +325,156 @@ arq_rx_room(struct arq_rx *r, uint64_t seq, size_t cost)
 	return 0;
 }
 
+/* ---- Given-up numbers: ranges ---- */
+
+/* The first range with hi >= seq (r->ngone if none). */
+static size_t
+arq_rx_gone_find(const struct arq_rx *r, uint64_t seq)
+{
+	size_t lo = 0, hi = r->ngone;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->gone[mid].hi < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool
 arq_rx_is_gone(const struct arq_rx *r, uint64_t seq)
 {
-	for (size_t i = 0; i < r->ngone; i++)
-		if (r->gone[i] == seq)
+	size_t i = arq_rx_gone_find(r, seq);
+
+	return i < r->ngone && r->gone[i].lo <= seq;
+}
+
+/* Add lo..hi (lo <= hi), joined with every range it overlaps or touches;
+ * may leave one range more than ARQ_RX_GONE_MAX (the caller joins two). */
+static void
+arq_rx_gone_insert(struct arq_rx *r, uint64_t lo, uint64_t hi)
+{
+	/* The first range that ends at or after lo - 1 (touches or above). */
+	size_t i = arq_rx_gone_find(r, lo > 0 ? lo - 1 : 0), j = i;
+
+	/* Ranges i..j-1 overlap or touch lo..hi: one range replaces them. */
+	while (j < r->ngone && (hi == UINT64_MAX || r->gone[j].lo <= hi + 1)) {
+		if (r->gone[j].lo < lo)
+			lo = r->gone[j].lo;
+		if (r->gone[j].hi > hi)
+			hi = r->gone[j].hi;
+		j++;
+	}
+	if (j == i) { /* none: make room at i */
+		memmove(&r->gone[i + 1], &r->gone[i],
+			(r->ngone - i) * sizeof(r->gone[0]));
+		r->ngone++;
+	} else if (j > i + 1) {
+		memmove(&r->gone[i + 1], &r->gone[j],
+			(r->ngone - j) * sizeof(r->gone[0]));
+		r->ngone -= j - i - 1;
+	}
+	r->gone[i].lo = lo;
+	r->gone[i].hi = hi;
+}
+
+/* Whether seq is among the n numbers in list. */
+static bool
+arq_rx_seq_in(const uint64_t *list, size_t n, uint64_t seq)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == seq)
 			return true;
 	return false;
 }
 
-void
-arq_rx_mark_gone(struct arq_rx *r, uint64_t seq)
+/* Give up what r holds or has parked of lo..hi (fn may be NULL: nothing
+ * to tell, as at a restore, when nothing is held or parked yet). */
+static void
+arq_rx_drop_between(struct arq_rx *r, uint64_t lo, uint64_t hi,
+		    arq_rx_drop_fn fn, void *ctx)
 {
-	size_t top = 0;
+	uint64_t held[ARQ_RX_PENDING_MAX], last = 0;
+	size_t nheld = 0, k = 0;
 
-	if (seq < r->next_seq || arq_rx_is_gone(r, seq))
-		return;
-	if (r->ngone < ARQ_RX_PENDING_MAX) {
-		r->gone[r->ngone++] = seq;
-		return;
+	for (size_t i = 0; i < r->n;) {
+		struct arq_rx_msg *m = r->pending[i];
+		if (m->seq < lo || m->seq > hi) {
+			i++;
+			continue;
+		}
+		for (uint16_t f = 0; f < m->count; f++)
+			if (m->seen[f]) {
+				if (fn != NULL)
+					fn(ctx, r, m->tags[f]);
+				r->dropped++;
+			}
+		held[nheld++] = m->seq;
+		r->dropped_msgs++;
+		arq_rx_drop(r, i);
 	}
-	/* Full: keep the lowest, whose turn comes first (a message far
-	 * ahead that is forgotten only holds back its own contact). */
-	for (size_t i = 1; i < r->ngone; i++)
-		if (r->gone[i] > r->gone[top])
-			top = i;
-	if (seq < r->gone[top])
-		r->gone[top] = seq;
+	arq_rx_park_sort(r);
+	for (size_t i = 0; i < r->npark; i++) {
+		const struct arq_rx_park *p = &r->park[i];
+		if (p->seq < lo || p->seq > hi) {
+			r->park[k++] = *p;
+			continue;
+		}
+		if (fn != NULL)
+			fn(ctx, r, p->tag);
+		r->dropped++;
+		/* A message counts once, held fragments or parked ones. */
+		if (p->seq != last && !arq_rx_seq_in(held, nheld, p->seq))
+			r->dropped_msgs++;
+		last = p->seq;
+	}
+	if (r->budget != NULL)
+		r->budget->parked -= r->npark - k;
+	r->npark = k;
+}
+
+/*
+ * One range too many: the two closest together become one, and what lies
+ * between them is given up (the lowest such pair on a tie: what is given
+ * up is as few numbers as can be, and the earliest messages are kept).
+ */
+static void
+arq_rx_gone_join(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx)
+{
+	size_t best = 0;
+
+	if (r->ngone <= ARQ_RX_GONE_MAX)
+		return;
+	for (size_t i = 1; i + 1 < r->ngone; i++)
+		if (r->gone[i + 1].lo - r->gone[i].hi <
+		    r->gone[best + 1].lo - r->gone[best].hi)
+			best = i;
+	uint64_t lo = r->gone[best].hi + 1, hi = r->gone[best + 1].lo - 1;
+	r->gone[best].hi = r->gone[best + 1].hi;
+	memmove(&r->gone[best + 1], &r->gone[best + 2],
+		(r->ngone - best - 2) * sizeof(r->gone[0]));
+	r->ngone--;
+	arq_rx_drop_between(r, lo, hi, fn, ctx);
+}
+
+static void
+arq_rx_gone_add(struct arq_rx *r, uint64_t lo, uint64_t hi, arq_rx_drop_fn fn,
+		void *ctx)
+{
+	if (hi < r->next_seq || lo > hi)
+		return;
+	if (lo < r->next_seq)
+		lo = r->next_seq;
+	arq_rx_gone_insert(r, lo, hi);
+	arq_rx_gone_join(r, fn, ctx);
+}
+
+void
+arq_rx_mark_gone(struct arq_rx *r, uint64_t lo, uint64_t hi)
+{
+	arq_rx_gone_add(r, lo, hi, NULL, NULL);
 }
 
 /* A fragment for a message not held: hold it, or park it. */
@@ -464,8 +587,8 @@ arq_rx_give_up(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx)
 		arq_rx_drop(r, i);
 		break;
 	}
-	arq_rx_mark_gone(r, seq);
 	r->dropped_msgs++;
+	arq_rx_gone_add(r, seq, seq, fn, ctx);
 }
 
 size_t
@@ -492,21 +615,17 @@ arq_rx_trim(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx)
 	return k;
 }
 
-/* Pass over a given-up message whose turn has come. */
+/* Pass over the given-up numbers whose turn has come. */
 static bool
 arq_rx_skip_gone(struct arq_rx *r)
 {
-	for (size_t i = 0; i < r->ngone; i++) {
-		if (r->gone[i] != r->next_seq)
-			continue;
-		memmove(r->gone + i, r->gone + i + 1,
-			(r->ngone - i - 1) * sizeof(r->gone[0]));
-		r->ngone--;
-		r->next_seq++;
-		r->skipped++;
-		return true;
-	}
-	return false;
+	if (r->ngone == 0 || r->gone[0].lo != r->next_seq)
+		return false;
+	r->skipped += r->gone[0].hi - r->gone[0].lo + 1;
+	r->next_seq = r->gone[0].hi + 1;
+	memmove(&r->gone[0], &r->gone[1], (r->ngone - 1) * sizeof(r->gone[0]));
+	r->ngone--;
+	return true;
 }
 
 /* Parked entries below next_seq are stale: the caller deletes their items

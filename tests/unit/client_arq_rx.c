@@ -191,7 +191,8 @@ static void shuffle(uint64_t *a, size_t n, uint64_t seed)
 static void restart(struct world *w, int s, struct arq_rx *r,
 		    uint64_t seed)
 {
-	uint64_t gone[ARQ_RX_PENDING_MAX], *tags;
+	struct arq_rx_gone gone[ARQ_RX_GONE_MAX];
+	uint64_t *tags;
 	size_t ngone = r->ngone, nt = 0, park_max = r->park_max;
 	size_t max_bytes = r->max_bytes;
 	uint64_t next = r->next_seq;
@@ -205,7 +206,7 @@ static void restart(struct world *w, int s, struct arq_rx *r,
 	if (b != NULL)
 		arq_rx_join(r, b);
 	for (size_t i = 0; i < ngone; i++)
-		arq_rx_mark_gone(r, gone[i]);
+		arq_rx_mark_gone(r, gone[i].lo, gone[i].hi);
 	tags = calloc(w->nit, sizeof(*tags));
 	for (size_t t = 1; t <= w->nit; t++)
 		if (w->it[t].kept && w->it[t].who == s)
@@ -397,13 +398,14 @@ Test(client_arq_rx, parking_is_bounded_latest_given_up_and_skipped)
 	cr_assert_eq(r.dropped, 243);
 	cr_assert_eq(w.gave_up_items, 243);
 	cr_assert_eq(kept(&w), ARQ_RX_PENDING_MAX + 100);
-	cr_assert_eq(r.ngone, 243);
-	for (size_t i = 0; i < r.ngone; i++)
-		cr_assert_geq(r.gone[i], 358, "the latest go first");
+	/* The latest go first: one range of numbers. */
+	cr_assert_eq(r.ngone, 1);
+	cr_assert_eq(r.gone[0].lo, 358);
+	cr_assert_eq(r.gone[0].hi, 600);
 	cr_assert_eq(give(&w, 0, 400, 1, 0), ARQ_RX_DUPLICATE);
 	/* The store survives: so do the numbers given up. */
 	restart(&w, 0, &r, 4);
-	cr_assert_eq(r.ngone, 243);
+	cr_assert_eq(r.ngone, 1);
 	give(&w, 0, 1, 1, 0);
 	settle(&w);
 	cr_assert_eq(w.got[0], 357);
@@ -459,4 +461,97 @@ Test(client_arq_rx, budget_bound_the_stream_parking_most_gives_up)
 	cr_assert_eq(kept(&w), 0);
 	arq_rx_free(&quiet);
 	arq_rx_free(&flood);
+}
+
+/*
+ * More given up than 256 (the number of ranges of given-up numbers the
+ * receiver keeps): 300 of them, in a row. Every one must still be passed
+ * over when its turn comes (the stream does not stall on a number it has
+ * forgotten), a late copy of one is a duplicate (not handed up as if it
+ * filled its gap), and so after a restart.
+ */
+Test(client_arq_rx, more_than_256_given_up_all_passed_over)
+{
+	static struct world w;
+	struct arq_rx r;
+	const uint64_t last = 1 + ARQ_RX_PENDING_MAX + 100 + 300;
+
+	arq_rx_init(&r, 1);
+	r.park_max = 100;
+	w.rx[0] = &r;
+	w.nrx = 1;
+	/* 1 missing; 2..657 in order: 256 held, 100 parked, 358..657 given
+	 * up, the latest each time. */
+	for (uint64_t q = 2; q <= last; q++) {
+		give(&w, 0, q, 1, 0);
+		settle(&w);
+		check(&w);
+	}
+	cr_assert_eq(r.dropped_msgs, 300);
+	cr_assert_eq(w.gave_up_items, 300);
+	/* Late copies of given-up messages, the first and the last. */
+	cr_assert_eq(give(&w, 0, 358, 1, 0), ARQ_RX_DUPLICATE);
+	cr_assert_eq(give(&w, 0, last, 1, 0), ARQ_RX_DUPLICATE);
+	settle(&w);
+	restart(&w, 0, &r, 12);
+	cr_assert_eq(give(&w, 0, last - 1, 1, 0), ARQ_RX_DUPLICATE);
+	give(&w, 0, 1, 1, 0);
+	settle(&w);
+	check(&w);
+	cr_assert_eq(w.got[0], 357);
+	cr_assert_eq(w.last[0], 357);
+	cr_assert_eq(r.next_seq, last + 1, "stalled at %llu",
+		     (unsigned long long)r.next_seq);
+	cr_assert_eq(r.skipped, 300);
+	give(&w, 0, last + 1, 1, 0);
+	settle(&w);
+	cr_assert_eq(w.last[0], last + 1);
+	cr_assert_eq(r.n + r.npark + kept(&w), 0);
+	arq_rx_free(&r);
+}
+
+/*
+ * A contact that makes the given-up numbers scattered: only even numbers
+ * at first, so each one given up is a range of its own, well over 256;
+ * then the odd ones, then message 1. Whatever the receiver gives up to
+ * stay in its bounds, the stream must reach the end: every number handed
+ * up at most once and in order (the harness checks), or given up and
+ * passed over; nothing left held, parked or kept.
+ */
+Test(client_arq_rx, scattered_given_up_numbers_never_stall)
+{
+	static struct world w;
+	struct arq_rx r;
+	const uint64_t last = 2 * (ARQ_RX_PENDING_MAX + 10 + 400) + 1;
+
+	arq_rx_init(&r, 1);
+	r.park_max = 10;
+	w.rx[0] = &r;
+	w.nrx = 1;
+	for (uint64_t q = 2; q <= last; q += 2) {
+		give(&w, 0, q, 1, 0);
+		settle(&w);
+		check(&w);
+	}
+	cr_assert_geq(r.dropped_msgs, 400);
+	cr_assert_eq(r.ngone, ARQ_RX_GONE_MAX, "ranges joined at the bound");
+	cr_log_info("evens: %llu given up in %zu ranges, %zu held, %zu parked",
+		    (unsigned long long)r.dropped_msgs, r.ngone, r.n, r.npark);
+	for (uint64_t q = 3; q <= last; q += 2) {
+		give(&w, 0, q, 1, 0);
+		settle(&w);
+		check(&w);
+	}
+	give(&w, 0, 1, 1, 0);
+	settle(&w);
+	check(&w);
+	cr_assert_eq(r.next_seq, last + 1, "stalled at %llu",
+		     (unsigned long long)r.next_seq);
+	cr_assert_eq(w.got[0] + r.skipped, last, "%zu handed up, %llu skipped",
+		     w.got[0], (unsigned long long)r.skipped);
+	cr_log_info("then all: %zu handed up, %llu passed over, %llu given up",
+		    w.got[0], (unsigned long long)r.skipped,
+		    (unsigned long long)r.dropped_msgs);
+	cr_assert_eq(r.n + r.npark + kept(&w), 0);
+	arq_rx_free(&r);
 }
