@@ -127,6 +127,8 @@ daemon_on_consensus(void *ctx, const struct dir_consensus *c)
 		log_debug("client: consensus of epoch %llu again (no newer "
 			  "one yet)",
 			  (unsigned long long)d->cons.epoch);
+	/* Ready now: a move is noticed before any request sees "ready". */
+	daemon_sessions_tick(d);
 }
 
 /* A slot for a new reply block; the oldest is overwritten. */
@@ -366,6 +368,7 @@ daemon_tick(void *ctx)
 		arq_remove(&d->arq, m);
 	}
 	daemon_sessions_tick(d);
+	daemon_drain_tick(d);
 	uint64_t next = d->sched_on ? sched_next_us(&d->sched) : UINT64_MAX;
 	uint64_t wait = next > now ? (next - now) / 1000 : 0;
 	evtimer_start(d->tick, wait > 200 ? 200 : wait + 1, 0);
@@ -448,7 +451,7 @@ daemon_keep(struct daemon *d, const uint8_t id[LINK_ID_LEN],
 	return 0;
 }
 
-static int
+int
 daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN], uint8_t kind,
 	       const uint8_t tag[static LINK_ITEM_TAG_LEN], const uint8_t *data,
 	       size_t len)
@@ -486,6 +489,10 @@ daemon_on_open(struct link_conn *c, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	if (daemon_drain_is(d, c)) {
+		daemon_drain_opened(d);
+		return;
+	}
 	d->conn = c;
 	d->connects++;
 	log_notice("client: link to the gateway is up");
@@ -497,7 +504,8 @@ daemon_on_cmd(struct link_conn *c, const struct link_cmd *cmd, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	(void)c;
+	if (daemon_drain_is(d, c))
+		return daemon_drain_cmd(d, cmd);
 	enum link_err e = gwlink_on_cmd(&d->gw, cmd, time_wall_ms());
 	if (d->gw.state == GWLINK_FATAL)
 		daemon_fatal(d, d->gw.err);
@@ -509,7 +517,10 @@ daemon_on_close(struct link_conn *c, const struct link_close_info *i, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	(void)c;
+	if (daemon_drain_is(d, c)) {
+		daemon_drain_closed(d, c, i);
+		return;
+	}
 	if (i->was_open)
 		d->disconnects++;
 	gwlink_closed(&d->gw);
@@ -758,6 +769,8 @@ daemon_cleanup(struct daemon *d)
 	if (d->ev != NULL)
 		evloop_free(d->ev);
 	gwlink_free(&d->gw);
+	if (d->dgw_on)
+		gwlink_free(&d->dgw);
 	if (d->ss_open)
 		sessions_close(&d->ss);
 	arq_free(&d->arq);

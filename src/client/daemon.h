@@ -23,6 +23,9 @@ struct client_config {
 	char *log_level;
 	char *name;             /* our name in invitations and acceptances */
 	int64_t store_cost_mib; /* Argon2id memory of a new store */
+	/* After a move: how long the old gateway is drained at most (the
+	 * mailbox retention: nothing is kept there longer). */
+	int64_t old_gateway_drain_ms;
 };
 
 /* Load and check; 0, or -1 with a one-line reason. */

@@ -36,6 +36,9 @@ static const struct config_key client_keys[] = {
       "how we call ourselves in invitations and acceptances"),
     K("client", "store_cost_mib", CONFIG_INT, store_cost_mib, "256", 1, 4096,
       "Argon2id memory for a new store's passphrase key"),
+    K("client", "old_gateway_drain", CONFIG_DURATION_MS, old_gateway_drain_ms,
+      "21d", 1000, 366LL * 86400 * 1000,
+      "after a move, keep fetching from the old gateway this long at most"),
 };
 #define N_KEYS (sizeof(client_keys) / sizeof(client_keys[0]))
 

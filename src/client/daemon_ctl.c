@@ -21,7 +21,7 @@ ctl_status(const struct daemon *d)
 		json_object_set_new(sent, n,
 				    json_integer((json_int_t)d->sent[i]));
 	}
-	return json_pack(
+	json_t *j = json_pack(
 	    "{s:b, s:{s:s, s:s, s:I, s:I, s:I}, s:{s:I, s:I, s:I},"
 	    " s:{s:I, s:I, s:I, s:I}, s:o, s:o,"
 	    " s:{s:I, s:I, s:f, s:b, s:f, s:I},"
@@ -50,6 +50,9 @@ ctl_status(const struct daemon *d)
 	    "p50", loopmon_rtt_quantile(&d->loopmon, 0.5), "p90",
 	    loopmon_rtt_quantile(&d->loopmon, 0.9), "p99",
 	    loopmon_rtt_quantile(&d->loopmon, 0.99), "uptime_s", up);
+	if (j != NULL)
+		json_object_set_new(j, "old_gateway", daemon_drain_status(d));
+	return j;
 }
 
 static void

@@ -75,7 +75,13 @@ struct daemon {
 	uint64_t adapt_after_ms; /* next ARQ timeout update */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
-	struct sessions ss;      /* contacts and messages (session.h) */
+	/* the drain link to our old gateway after a move (daemon_drain.c) */
+	struct link_conn *dconn;
+	struct gwlink dgw;
+	bool dgw_on;
+	uint64_t dfetch_ms, dnext_ms, dpoll_ms; /* wall clock */
+	uint64_t dseen;                         /* dgw.answers handled */
+	struct sessions ss; /* contacts and messages (session.h) */
 	bool ss_open;
 	int exit_code;
 	char fatal[300];
@@ -97,5 +103,18 @@ void daemon_on_queue(void *ctx, bool create, const uint8_t id[32],
 
 /* daemon.c: stop the loop with a fatal error (exit status 1). */
 void daemon_fatal(struct daemon *d, const char *msg);
+/* daemon.c: a fetched item (gwlink_ops.on_item), from either link. */
+int daemon_on_item(void *ctx, const uint8_t id[static LINK_ID_LEN],
+		   uint8_t kind, const uint8_t tag[static LINK_ITEM_TAG_LEN],
+		   const uint8_t *data, size_t len);
+
+/* daemon_drain.c: the link to our old gateway (gwdrain.h). */
+bool daemon_drain_is(const struct daemon *d, const struct link_conn *c);
+void daemon_drain_tick(struct daemon *d);
+void daemon_drain_opened(struct daemon *d);
+enum link_err daemon_drain_cmd(struct daemon *d, const struct link_cmd *cmd);
+void daemon_drain_closed(struct daemon *d, struct link_conn *c,
+			 const struct link_close_info *i);
+struct json_t *daemon_drain_status(const struct daemon *d);
 
 #endif /* BC_CLIENT_DAEMON_INTERNAL_H */

@@ -376,8 +376,13 @@ daemon_sessions_tick(struct daemon *d)
 
 	if (!d->ss_open)
 		return;
-	if (own_gateway(d, &g) == 0)
-		sessions_check_gateway(&d->ss, &g);
+	bool own = own_gateway(d, &g) == 0;
+	if (own)
+		sessions_check_gateway(&d->ss, &g, d->gw_key,
+				       (uint64_t)d->cfg->old_gateway_drain_ms);
+	/* Contacts are moved only once the move is recorded (the drain). */
+	gwdrain_tick(&d->ss, own && d->ss.gw_checked ? &g : NULL,
+		     (uint64_t)time_wall_ms());
 	sessions_tick(&d->ss);
 }
 

@@ -86,6 +86,10 @@ void
 gwlink_opened(struct gwlink *g, int64_t wall_ms)
 {
 	g->fetch_pending = false;
+	if (g->drain) {
+		g->state = GWLINK_READY;
+		return;
+	}
 	if (!g->registered) {
 		struct link_cmd c = {.type = LINK_CMD_REGISTER};
 		c.u.reg.token = g->token;
@@ -267,6 +271,8 @@ gwlink_on_fetched(struct gwlink *g, const struct link_cmd *cmd)
 		return LINK_ERR_FIELD;
 	g->fetch_pending = false;
 	g->remaining = cmd->u.fetch_resp.remaining;
+	g->last_count = cmd->u.fetch_resp.count;
+	g->answers++;
 	/* The gateway applied the confirmations our fetch carried. */
 	g->confirmed += g->confirm_sent;
 	g->confirm_n -= g->confirm_sent;
@@ -308,6 +314,11 @@ gwlink_on_queue(struct gwlink *g, uint8_t code, int64_t wall_ms)
 static enum link_err
 gwlink_on_error(struct gwlink *g, uint8_t code)
 {
+	if (g->drain && code == LINK_ERR_NOT_REGISTERED) {
+		/* Our old gateway dropped the account: nothing to fetch. */
+		gwlink_fatal(g, "the old gateway no longer knows our account");
+		return LINK_OK;
+	}
 	if (g->state != GWLINK_REGISTERING && code == LINK_ERR_NOT_REGISTERED) {
 		/* The gateway lost our account (a new store): register
 		 * again; what it held for us is gone either way. */

@@ -10,6 +10,12 @@
  * the configured authorities (dir/verify.h) and checked for equivocation. Once
  * ready: fetches with sequence numbers, items handed up, and confirmations
  * (carried by the next FETCH) only for items the caller has stored.
+ *
+ * A drain link (drain = true) is a fetch-only link to a gateway we moved
+ * away from (docs/e2e.md "Moving to another gateway"): the account exists
+ * there already, so it is ready as soon as it opens (no REGISTER, reply
+ * queue, clock check or consensus), and a gateway that no longer knows us
+ * stops it (GWLINK_FATAL) instead of registering us again.
  */
 #ifndef BC_CLIENT_GWLINK_H
 #define BC_CLIENT_GWLINK_H
@@ -78,6 +84,7 @@ struct gwlink {
 	const struct dir_authset *as;
 	struct gwlink_ops ops;
 	bool registered;
+	bool drain; /* fetch-only link to our old gateway (above) */
 	const uint8_t *token; /* registration token, may be NULL */
 	/* Our reply queue (32 bytes), created at the gateway on every
 	 * connection (idempotent: "exists" is fine); NULL: none. */
@@ -105,6 +112,8 @@ struct gwlink {
 	uint64_t confirm_dropped; /* list full: the item comes again */
 	uint32_t remaining;       /* items the gateway still held at its last
 				   * answer (0: none: everything before it came) */
+	uint8_t last_count;       /* items in the last answer */
+	uint64_t answers;         /* fetch answers received */
 	uint64_t fetches, items, confirmed;
 	uint64_t items_bad; /* shorter than the item header: dropped */
 	struct gwlink_ans ans[GWLINK_ANS_MAX]; /* ring of expected answers */

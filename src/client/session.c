@@ -498,7 +498,8 @@ sessions_open(struct sessions *s, struct client_store *cs, struct arq *arq,
 	}
 	if (ss_identity(s) < 0 ||
 	    client_store_each(cs, "peer/", ss_load_contact, s) != 0 ||
-	    client_store_each(cs, "msg/", ss_load_row, s) != 0) {
+	    client_store_each(cs, "msg/", ss_load_row, s) != 0 ||
+	    gwdrain_load(s) < 0) {
 		snprintf(err, errlen,
 			 "client store: a contact or message "
 			 "does not open (damaged store)");
@@ -523,6 +524,7 @@ sessions_close(struct sessions *s)
 	BC_FREE(s->c);
 	BC_FREE(s->m);
 	BC_FREE(s->items);
+	gwdrain_free(&s->drain);
 	ss_pending_clear(s);
 	SECRET_FREE(s->id_priv);
 	s->nc = s->nm = s->nitems = 0;

@@ -25,6 +25,7 @@
 
 #include "client/arq.h"
 #include "client/contact.h"
+#include "client/gwdrain.h"
 #include "client/msgrow.h"
 
 struct session_ops {
@@ -63,6 +64,7 @@ struct sessions {
 	struct ss_pending *pend; /* outbox rows of the open transaction */
 	size_t npend;
 	bool gw_checked; /* our gateway compared with the one announced */
+	struct gwdrain drain; /* our old gateway after a move (gwdrain.h) */
 };
 
 /* Load everything; 0, or -1 with a one-line reason (damaged store). */
@@ -112,11 +114,14 @@ void sessions_on_queue(struct sessions *s, bool create, const uint8_t id[32],
 		       uint8_t code);
 void sessions_link_down(struct sessions *s);
 /*
- * Our gateway (once the link is ready): if it is not the one recorded, we
- * moved: every ready contact gets a fresh queue at the new gateway and is
- * told in-band (session_move.c). Checked once per start.
+ * Our gateway (once the link is ready; link_key: its link key): if it is
+ * not the one recorded, we moved: the old one is drained for up to
+ * drain_ms (gwdrain.h), and every contact gets a fresh queue at the new
+ * gateway and is told in-band as soon as it can be (session_move.c).
+ * Checked once per start.
  */
-void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw);
+void sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw,
+			    const uint8_t link_key[32], uint64_t drain_ms);
 /* Periodic work: queue requests to (re)send. */
 void sessions_tick(struct sessions *s);
 

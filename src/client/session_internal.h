@@ -55,9 +55,14 @@ struct msg_row *ss_row_find(struct sessions *s, uint64_t contact, bool out,
 void ss_add_contact(struct sessions *s, struct contact *c);
 uint64_t ss_now_ms(void);
 
-/* session_move.c: a contact's move message; 1: not one (ignored). */
-int ss_on_move(struct sessions *s, struct contact *c, const uint8_t *content,
-	       size_t len);
+/* session_move.c: a contact's move message (p: the plaintext); 1: not
+ * one (ignored). */
+int ss_on_move(struct sessions *s, struct contact *c,
+	       const struct e2e_plain *p);
+/* c gets a fresh queue at gw and is told (one transaction). 0; 1 when
+ * the ratchet cannot send yet; -1. Either failure: ss_reload(c) after. */
+int ss_move_one(struct sessions *s, struct contact *c,
+		const struct e2e_gateway *gw);
 
 /* session_rx.c */
 void ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
@@ -68,8 +73,5 @@ void ss_replay_inbox(struct sessions *s);
 /* c was reloaded from the store: its given-up numbers and its items
  * (parked) back into its receivers. */
 void ss_rx_restore(struct sessions *s, struct contact *c);
-/* c's stream starts again at 1 (a move): its items and given-up numbers
- * are deleted (in the caller's transaction) and forgotten. */
-int ss_rx_reset(struct sessions *s, struct contact *c, int stream);
 
 #endif /* BC_CLIENT_SESSION_INTERNAL_H */

@@ -25,8 +25,11 @@ ss_open_blob(struct sessions *s, const uint8_t *queue, const uint8_t *blob,
 
 	for (size_t i = 0; i < s->nc; i++) {
 		struct contact *c = s->c[i];
+		/* Our queue for c, or one of c's being drained at our old
+		 * gateway (gwdrain.h). */
 		if (c->state == CONTACT_BLOCKED ||
-		    (queue != NULL && memcmp(queue, c->our_queue, 32) != 0))
+		    (queue != NULL && memcmp(queue, c->our_queue, 32) != 0 &&
+		     !gwdrain_has(s, c, queue)))
 			continue;
 		/* The handshake key stays valid for retransmissions. */
 		if (arq_unwrap(plain, blob, blen, c->hs_key) == 0) {
@@ -180,8 +183,7 @@ ss_on_plain(struct sessions *s, struct contact *c, const struct e2e_plain *p)
 		/* Empty: the acceptor's first message. Else a move. */
 		if (p->content_len == 0)
 			return 0;
-		return ss_on_move(s, c, p->content, p->content_len) < 0 ? -1
-									: 0;
+		return ss_on_move(s, c, p) < 0 ? -1 : 0;
 	}
 	return 0;
 }
@@ -332,6 +334,7 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 		return;
 	}
 	ss_items_forget(s, id, stream, seq);
+	s->drain.poke = true; /* maybe c can be told about a move now */
 	ss_flush(s, c);
 }
 
@@ -620,6 +623,7 @@ ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
 	struct contact *c = ss_decode(s, queue, item, len, plain, &stream, &v);
 
 	if (c != NULL) {
+		gwdrain_seen(s, c, queue);
 		uint64_t tag = ++s->item_tag;
 		r = arq_rx_add(&c->rx[stream], &v, tag);
 		if (r == ARQ_RX_OK || r == ARQ_RX_PARKED) {
@@ -640,6 +644,23 @@ ss_process_item(struct sessions *s, const char *name, const uint8_t *queue,
 	ss_trim_all(s);
 }
 
+/*
+ * The queue a stored item arrived on (v: u8 known | queue), if it is still
+ * one of ours. An old queue whose drain ended since (deleted at the old
+ * gateway) is not: the item is then opened by its key alone.
+ */
+static bool
+ss_queue_known(const struct sessions *s, const uint8_t *v)
+{
+	if (v[0] == 0)
+		return false;
+	for (size_t i = 0; i < s->nc; i++)
+		if (memcmp(s->c[i]->our_queue, v + 1, 32) == 0 ||
+		    gwdrain_has(s, s->c[i], v + 1))
+			return true;
+	return false;
+}
+
 /* An item read back at start: parked (0), or deleted. */
 static void
 ss_replay_one(struct sessions *s, const char *name, const uint8_t *v, size_t n,
@@ -651,8 +672,8 @@ ss_replay_one(struct sessions *s, const char *name, const uint8_t *v, size_t n,
 	struct contact *c = NULL;
 
 	if (n >= 33)
-		c = ss_decode(s, v[0] ? v + 1 : NULL, v + 33, n - 33, plain,
-			      &stream, &fv);
+		c = ss_decode(s, ss_queue_known(s, v) ? v + 1 : NULL, v + 33,
+			      n - 33, plain, &stream, &fv);
 	if (c == NULL || fv.seq < c->rx[stream].next_seq) {
 		client_store_del(s->store, name);
 		return;
@@ -720,21 +741,6 @@ ss_rx_restore(struct sessions *s, struct contact *c)
 		    s->items[i].f.seq >= c->rx[s->items[i].stream].next_seq)
 			arq_rx_park_put(&c->rx[s->items[i].stream],
 					&s->items[i].f);
-}
-
-int
-ss_rx_reset(struct sessions *s, struct contact *c, int stream)
-{
-	char name[48];
-
-	for (size_t i = 0; i < s->nitems; i++)
-		if (s->items[i].contact == c->id &&
-		    s->items[i].stream == stream &&
-		    client_store_del(s->store, s->items[i].name) < 0)
-			return -1;
-	ss_items_forget(s, c->id, stream, UINT64_MAX);
-	ss_gone_name(name, sizeof(name), c->id, stream);
-	return client_store_del(s->store, name) < 0 ? -1 : 0;
 }
 
 int

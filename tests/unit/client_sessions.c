@@ -44,48 +44,88 @@
 
 static char dir[64];
 
-/* The fake gateway (tests/common/fakegw.h; its own thread, what it keeps
- * here under fgw.mu): the network it plays and the queues are this. */
-static struct fakegw fgw;
+/*
+ * Two fake gateways (tests/common/fakegw.h; each its own thread, keys,
+ * consensus and mailbox), at 127.0.0.1 and 127.0.0.2: fgw2 is where a
+ * client moves to. Node 0 of both consensuses has the same identity, so a
+ * packet for a queue at either reaches it through the sender's gateway.
+ * The queues of both are this table, under qmu (taken after a gateway's
+ * own lock, never before).
+ */
+static struct fakegw fgw, fgw2;
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
 static struct queue {
 	uint8_t id[32], owner[32];
+	struct fakegw *gw; /* where it was created */
 	bool deleted;
 } queues[MAXQUEUES];
 static size_t nqueues;
 static struct buf stored; /* every message item's bytes ever stored */
 static unsigned long deletes, blocked_drops;
+static unsigned long deletes_at[2]; /* at fgw, at fgw2 */
 
-static struct queue *queue_find(const uint8_t id[32])
+/* A copy of queue id, the one at prefer if it has one; false: none. */
+static bool queue_find(const uint8_t id[32], const struct fakegw *prefer,
+		       struct queue *out)
 {
+	bool found = false;
+
+	pthread_mutex_lock(&qmu);
 	for (size_t i = 0; i < nqueues; i++)
-		if (memcmp(queues[i].id, id, 32) == 0)
-			return &queues[i];
-	return NULL;
+		if (memcmp(queues[i].id, id, 32) == 0 &&
+		    (!found || queues[i].gw == prefer)) {
+			*out = queues[i];
+			found = true;
+		}
+	pthread_mutex_unlock(&qmu);
+	return found;
 }
 
-static void store_message(const struct queue *q, const uint8_t *blob)
+/* Store an item at q's gateway; called on cur's thread with cur->mu
+ * held: another gateway's lock is taken only once cur's is released
+ * (the two threads would deadlock otherwise). */
+static void store_at(struct fakegw *cur, const struct queue *q, uint8_t kind,
+		     const uint8_t tag[32], const uint8_t *p, size_t plen)
 {
-	const struct fakegw_item *it;
+	struct fakegw *at = q->gw;
 
-	it = fakegw_store(&fgw, q->owner, LINK_ITEM_MESSAGE, q->id, blob,
-			  fgw.geo.blob_len);
-	if (it != NULL)
+	if (at != cur) {
+		pthread_mutex_unlock(&cur->mu);
+		pthread_mutex_lock(&at->mu);
+	}
+	const struct fakegw_item *it =
+		fakegw_store(at, q->owner, kind, tag, p, plen);
+	if (it != NULL && kind == LINK_ITEM_MESSAGE) {
+		pthread_mutex_lock(&qmu);
 		buf_append(&stored, it->data, it->len);
+		pthread_mutex_unlock(&qmu);
+	}
+	if (at != cur) {
+		pthread_mutex_unlock(&at->mu);
+		pthread_mutex_lock(&cur->mu);
+	}
 }
 
-/* Answer the reply block of a packet: the reply goes to its maker. */
-static void answer_surb(const uint8_t *surb, const char *what)
+static void store_message(struct fakegw *g, const struct queue *q,
+			  const uint8_t *blob)
+{
+	store_at(g, q, LINK_ITEM_MESSAGE, q->id, blob, g->geo.blob_len);
+}
+
+/* Answer the reply block of a packet sent through g: the reply goes to
+ * its maker's reply queue at g. */
+static void answer_surb(struct fakegw *g, const uint8_t *surb,
+			const char *what)
 {
 	struct sphinx_unwrap_result res;
-	uint8_t *pkt = malloc(fgw.geo.packet_len), tag[32] = { 0 };
+	uint8_t *pkt = malloc(g->geo.packet_len), tag[32] = { 0 };
+	struct queue q;
 
-	if (fakegw_reply(&fgw, surb, what, strlen(what), pkt, &res) == 0) {
-		struct queue *q = queue_find(res.cmds.recipient_id);
+	if (fakegw_reply(g, surb, what, strlen(what), pkt, &res) == 0 &&
+	    queue_find(res.cmds.recipient_id, g, &q) && !q.deleted) {
 		memcpy(tag, res.cmds.surb_id, 16);
-		if (q != NULL && !q->deleted)
-			fakegw_store(&fgw, q->owner, LINK_ITEM_REPLY, tag,
-				     pkt + res.payload_off,
-				     fgw.geo.payload_len);
+		store_at(g, &q, LINK_ITEM_REPLY, tag, pkt + res.payload_off,
+			 g->geo.payload_len);
 	}
 	free(pkt);
 }
@@ -103,14 +143,14 @@ static void network(struct fakegw *g, struct link_conn *c, const uint8_t *in)
 	    sphinx_fwd_decode(&g->geo, pkt + res.payload_off, &v) != 0)
 		goto done;
 	if (memcmp(res.cmds.recipient_id, CPACKET_ECHO_ID, 32) != 0) {
-		struct queue *q = queue_find(res.cmds.recipient_id);
-		if (q == NULL || q->deleted) {
+		struct queue q;
+		if (!queue_find(res.cmds.recipient_id, g, &q) || q.deleted) {
 			blocked_drops++;
 			goto done; /* no queue: dropped, no acknowledgement */
 		}
 		/* Twice: the client must drop the duplicate. */
-		store_message(q, v.blob);
-		store_message(q, v.blob);
+		store_message(g, &q, v.blob);
+		store_message(g, &q, v.blob);
 		/* The first one also once with a bit flipped, as a gateway
 		 * tampering with it would: refused and logged. */
 		static bool tampered;
@@ -118,12 +158,12 @@ static void network(struct fakegw *g, struct link_conn *c, const uint8_t *in)
 			tampered = true;
 			uint8_t *t = bc_memdup(v.blob, g->geo.blob_len);
 			t[g->geo.blob_len / 2] ^= 0x10;
-			store_message(q, t);
+			store_message(g, &q, t);
 			free(t);
 		}
 	}
 	if (v.surb != NULL)
-		answer_surb(v.surb, "ack");
+		answer_surb(g, v.surb, "ack");
 done:
 	free(pkt);
 }
@@ -133,30 +173,41 @@ static uint8_t queue_op(struct fakegw *g, struct link_conn *c,
 			const struct link_cmd *cmd)
 {
 	const uint8_t *who = link_conn_peer_key(c);
-	struct queue *q = queue_find(cmd->u.queue.id);
+	struct queue *q = NULL;
+	uint8_t code = LINK_OK;
 
+	pthread_mutex_lock(&qmu);
+	for (size_t i = 0; i < nqueues; i++)
+		if (memcmp(queues[i].id, cmd->u.queue.id, 32) == 0 &&
+		    queues[i].gw == g)
+			q = &queues[i];
 	if (cmd->type == LINK_CMD_QUEUE_CREATE) {
 		if (q != NULL)
-			return LINK_ERR_EXISTS;
-		if (nqueues == MAXQUEUES)
-			return LINK_ERR_QUOTA;
-		q = &queues[nqueues++];
-		memcpy(q->id, cmd->u.queue.id, 32);
-		memcpy(q->owner, who, 32);
-		return LINK_OK;
+			code = LINK_ERR_EXISTS;
+		else if (nqueues == MAXQUEUES)
+			code = LINK_ERR_QUOTA;
+		else {
+			q = &queues[nqueues++];
+			memcpy(q->id, cmd->u.queue.id, 32);
+			memcpy(q->owner, who, 32);
+			q->gw = g;
+		}
+	} else if (q == NULL || q->deleted || memcmp(q->owner, who, 32) != 0) {
+		code = LINK_ERR_NO_QUEUE;
+	} else {
+		q->deleted = true;
+		deletes++;
+		deletes_at[g == &fgw2]++;
+		fakegw_drop_tagged(g, LINK_ITEM_MESSAGE, q->id);
 	}
-	if (q == NULL || q->deleted || memcmp(q->owner, who, 32) != 0)
-		return LINK_ERR_NO_QUEUE;
-	q->deleted = true;
-	deletes++;
-	fakegw_drop_tagged(g, LINK_ITEM_MESSAGE, q->id);
-	return LINK_OK;
+	pthread_mutex_unlock(&qmu);
+	return code;
 }
 
 static const struct fakegw_ops ops = { .packet = network, .queue = queue_op };
 
-/* A consensus valid now (epochs of ten minutes), fast rates, then the
- * gateway on every address: 127.0.0.2 is "another gateway" for the move. */
+/* A consensus valid now (epochs of ten minutes), fast rates, then both
+ * gateways on every address. */
 static void start_gateway(void)
 {
 	const struct dir_params p = {
@@ -167,6 +218,8 @@ static void start_gateway(void)
 	};
 	cr_assert_eq(fakegw_make_consensus(&fgw, &p, false), 0);
 	cr_assert_eq(fakegw_start(&fgw, "0.0.0.0", 0), 0);
+	cr_assert_eq(fakegw_make_consensus(&fgw2, &p, false), 0);
+	cr_assert_eq(fakegw_start(&fgw2, "0.0.0.0", 0), 0);
 }
 
 static void write_file(const char *name, const char *text)
@@ -180,27 +233,29 @@ static void write_file(const char *name, const char *text)
 }
 
 /* Config of client who (alice, bob), pointing at the fake gateway at
- * 127.0.0.HOST. */
-static void configure_at(const char *who, int host)
+ * 127.0.0.HOST (1: fgw, 2: fgw2); extra: more lines. */
+static void configure_at(const char *who, int host, const char *extra)
 {
 	char text[2048], auth[512], b64[64], one[128];
+	struct fakegw *g = host == 2 ? &fgw2 : &fgw;
 	cr_assert_eq(
-		fakegw_keys_b64(&fgw, auth, sizeof(auth), b64, sizeof(b64)), 0);
+		fakegw_keys_b64(g, auth, sizeof(auth), b64, sizeof(b64)), 0);
 	snprintf(one, sizeof(one), "%s.pass", who);
 	write_file(one, "a passphrase\n");
 	snprintf(text, sizeof(text),
 		 "[client]\ngateway = 127.0.0.%d:%u\ngateway_key = %s\n"
 		 "authorities = %s\nstore = %s/%s.db\n"
 		 "passphrase_file = %s/%s.pass\ncontrol_socket = %s/%s.sock\n"
-		 "store_cost_mib = 8\nlog_level = notice\nname = %s\n",
-		 host, fgw.port, b64, auth, dir, who, dir, who, dir, who, who);
+		 "store_cost_mib = 8\nlog_level = info\nname = %s\n%s",
+		 host, g->port, b64, auth, dir, who, dir, who, dir, who, who,
+		 extra);
 	snprintf(one, sizeof(one), "%s.ini", who);
 	write_file(one, text);
 }
 
 static void configure(const char *who)
 {
-	configure_at(who, 1);
+	configure_at(who, 1, "");
 }
 
 /* The backchannel binary: BUILD/tests/unit/NAME -> BUILD/backchannel. */
@@ -244,6 +299,7 @@ static pid_t start_client(const char *who)
 
 static json_t *ctl(const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static bool log_has(const char *who, const char *text);
 
 static json_t *ctl(const char *who, const char *fmt, ...)
 {
@@ -377,11 +433,11 @@ static void send_text(const char *from, const char *to, const char *text,
 /* A public key's bytes anywhere in what the gateway stored? */
 static bool gateway_stored(const uint8_t key[32])
 {
-	pthread_mutex_lock(&fgw.mu);
+	pthread_mutex_lock(&qmu);
 	bool found = false;
 	for (size_t i = 0; i + 32 <= stored.len && !found; i++)
 		found = memcmp(stored.data + i, key, 32) == 0;
-	pthread_mutex_unlock(&fgw.mu);
+	pthread_mutex_unlock(&qmu);
 	return found;
 }
 
@@ -419,6 +475,7 @@ static void setup(void)
 	snprintf(dir, sizeof(dir), "/tmp/bc-sessions-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	cr_assert_eq(fakegw_init(&fgw, &ops), 0);
+	cr_assert_eq(fakegw_init(&fgw2, &ops), 0);
 	buf_init(&stored);
 }
 
@@ -571,27 +628,125 @@ static void phase_restart(void)
 	cr_assert(msg_state("alice", i1, "out", "delivered"));
 }
 
-/* Alice moves (same keys, another address: to the client another
- * gateway): bob learns her new queue in-band; talk goes on. */
+/* A number from who's status: section.key (-1 if absent). */
+static long long status_int(const char *who, const char *sec, const char *key)
+{
+	json_t *j = ctl(who, "{\"cmd\":\"status\"}");
+	json_t *v = j ? json_object_get(json_object_get(j, sec), key) : NULL;
+	long long n = json_is_integer(v) ? json_integer_value(v) : -1;
+	json_decref(j);
+	return n;
+}
+
+/* The state of who's old gateway (status "old_gateway"). */
+static bool old_gateway(const char *who, const char *state)
+{
+	json_t *j = ctl(who, "{\"cmd\":\"status\"}");
+	const char *st = j ? jstr(json_object_get(j, "old_gateway"), "state")
+			   : NULL;
+	bool ok = st != NULL && strcmp(st, state) == 0;
+	json_decref(j);
+	return ok;
+}
+
+static unsigned long deleted_at(int k)
+{
+	pthread_mutex_lock(&qmu);
+	unsigned long n = deletes_at[k];
+	pthread_mutex_unlock(&qmu);
+	return n;
+}
+
+/* Messages of alice's still at her old gateway (fgw), any queue. */
+static size_t items_at_old(void)
+{
+	pthread_mutex_lock(&fgw.mu);
+	size_t n = 0;
+	for (size_t i = 0; i < fgw.nitems; i++)
+		n += fgw.items[i].data[0] == LINK_ITEM_MESSAGE;
+	pthread_mutex_unlock(&fgw.mu);
+	return n;
+}
+
+static char invite2[600];
+
+/*
+ * Before alice moves: an invitation of hers still open, a text of hers
+ * whose delivery receipt, and a text of bob's, both wait at her old queue
+ * (she is down when bob sends them).
+ */
+static void phase_before_move(char i6[33], char i7[33])
+{
+	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"bob2\","
+				 "\"expires_s\":3600}");
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	snprintf(invite2, sizeof(invite2), "%s", jstr(j, "code"));
+	json_decref(j);
+	cr_assert_eq(stop(pb, SIGTERM), 0);
+	send_text("alice", "bob", "before my move", i6);
+	WAIT(msg_state("alice", i6, "out", "acknowledged"), 30);
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	pb = start_client("bob");
+	WAIT(ready("bob"), 20);
+	WAIT(msg_state("bob", i6, "in", "received"), 30);
+	send_text("bob", "alice", "to your old queue", i7);
+	WAIT(msg_state("bob", i7, "out", "acknowledged") &&
+		     status_int("bob", "queues", "outbox") == 0,
+	     30);
+	cr_assert_gt(items_at_old(), 0, "waiting at the old gateway");
+}
+
+/*
+ * Alice moves to the other gateway (same keys; fgw2): what waited at her
+ * old queue arrives (once), bob learns her new queue in-band, talk goes
+ * on; the open invitation keeps the drain going over a SIGKILL and
+ * restart and is accepted after the move; then every old queue is deleted
+ * at the old gateway and it is forgotten.
+ */
 static void phase_move(void)
 {
-	char i3[33], i4[33], gw2[64];
+	char i3[33], i4[33], i6[33], i7[33], i8[33], gw2[64];
 	int n;
 
-	cr_assert_eq(stop(pa, SIGTERM), 0);
-	size_t queues_before = nqueues;
-	configure_at("alice", 2);
+	phase_before_move(i6, i7);
+	configure_at("alice", 2, "");
 	pa = start_client("alice");
-	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", fgw.port);
+	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", fgw2.port);
+	WAIT(msg_state("alice", i6, "out", "delivered"), 30);
+	WAIT(msg_state("alice", i7, "in", "received"), 30);
+	json_t *m = message("alice", i7, "in", &n);
+	cr_assert_eq(n, 1, "the text from the old queue once");
+	json_decref(m);
 	WAIT(contact_gateway("bob", "alice", gw2), 30);
-	cr_assert_gt(nqueues, queues_before, "a new queue for bob");
 	send_text("bob", "alice", "after your move", i3);
 	send_text("alice", "bob", "from the new address", i4);
 	WAIT(msg_state("bob", i3, "out", "delivered"), 30);
 	WAIT(msg_state("alice", i4, "out", "delivered"), 30);
-	json_t *m = message("alice", i3, "in", &n);
+	m = message("alice", i3, "in", &n);
 	cr_assert_eq(n, 1);
 	json_decref(m);
+	WAIT(deleted_at(0) == 1, 30); /* bob's old queue: drained, deleted */
+	/* The open invitation's queue keeps the drain going, also over a
+	 * SIGKILL and restart. */
+	cr_assert(old_gateway("alice", "draining"));
+	cr_assert_eq(status_int("alice", "old_gateway", "queues_left"), 1);
+	stop(pa, SIGKILL);
+	pa = start_client("alice");
+	WAIT(ready("alice"), 20);
+	cr_assert(old_gateway("alice", "draining"));
+	json_t *j = ctl("bob", "{\"cmd\":\"accept\",\"code\":\"%s\","
+			       "\"name\":\"alice2\"}", invite2);
+	cr_assert(json_is_true(json_object_get(j, "ok")), "accept: %s",
+		  jstr(j, "error"));
+	json_decref(j);
+	WAIT(contact_state("alice", "bob2", "ready"), 30);
+	WAIT(contact_gateway("bob", "alice2", gw2), 30);
+	send_text("bob", "alice2", "accepted after your move", i8);
+	WAIT(msg_state("bob", i8, "out", "delivered"), 30);
+	WAIT(old_gateway("alice", "none"), 30);
+	cr_assert_eq(deleted_at(0), 2, "both old queues deleted there");
+	cr_assert_eq(items_at_old(), 0);
+	cr_assert(log_has("alice", "drained the old gateway"));
 }
 
 /* Block: alice's queue deleted; bob's next message never arrives. */
@@ -599,10 +754,11 @@ static void phase_block(void)
 {
 	int n;
 
+	unsigned long before = deleted_at(1);
 	json_t *j = ctl("alice", "{\"cmd\":\"block\",\"name\":\"bob\"}");
 	cr_assert(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
-	WAIT(deletes == 1, 10);
+	WAIT(deleted_at(1) == before + 1, 10);
 	cr_assert(contact_state("alice", "bob", "blocked"));
 	j = ctl("alice", "{\"cmd\":\"send\",\"to\":\"bob\",\"text\":\"x\"}");
 	cr_assert(json_is_false(json_object_get(j, "ok")));
@@ -659,6 +815,43 @@ Test(client_sessions, contacts_messages_restart_move_block)
 	cr_assert(!gateway_stored(ka), "the inviter's identity key");
 
 	cr_assert_eq(fakegw_stop(&fgw), 0);
+	cr_assert_eq(fakegw_stop(&fgw2), 0);
 	fakegw_free(&fgw);
+	fakegw_free(&fgw2);
+	buf_free(&stored);
+}
+
+/*
+ * The old gateway is gone when alice moves: the drain keeps trying until
+ * its deadline (4 s here), then gives up with one log line and says so in
+ * status; a restart after that does not try again.
+ */
+Test(client_sessions, unreachable_old_gateway_given_up)
+{
+	start_gateway();
+	configure("alice");
+	pa = start_client("alice");
+	WAIT(ready("alice"), 20);
+	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"x\"}");
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	json_decref(j);
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	cr_assert_eq(fakegw_stop(&fgw), 0);
+	configure_at("alice", 2, "old_gateway_drain = 4s\n");
+	pa = start_client("alice");
+	WAIT(old_gateway("alice", "draining"), 20);
+	WAIT(old_gateway("alice", "given_up"), 20);
+	cr_assert_eq(status_int("alice", "old_gateway", "queues_left"), 1);
+	cr_assert(log_has("alice", "gave up draining the old gateway"));
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	pa = start_client("alice");
+	WAIT(ready("alice"), 20);
+	nap(1000);
+	cr_assert(old_gateway("alice", "given_up"));
+	cr_assert_eq(status_int("alice", "old_gateway", "fetches"), 0);
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	cr_assert_eq(fakegw_stop(&fgw2), 0);
+	fakegw_free(&fgw);
+	fakegw_free(&fgw2);
 	buf_free(&stored);
 }
