@@ -347,9 +347,19 @@ gwdrain_give_up(struct sessions *s, const char *why)
 	log_warn("client: gave up draining the old gateway %s:%u (%s): %zu "
 		 "queue(s) not drained; what they still held is lost",
 		 g->gw.host, g->gw.port, why, g->nq);
-	BC_FREE(g->q);
+	struct gwdrain_queue *q = g->q;
+	size_t nq = g->nq;
+	g->q = NULL;
 	g->nq = 0;
 	g->state = GWDRAIN_GIVEN_UP;
 	if (gwdrain_save(s) < 0)
 		log_warn("client: could not store the drain's state");
+	/* What those contacts sent later waits in sequence behind what is
+	 * lost there: it is handed up now. */
+	for (size_t i = 0; i < nq; i++) {
+		struct contact *c = sessions_find_id(s, q[i].contact);
+		if (c != NULL && (c->flags & CONTACT_F_HAVE_KEYS))
+			ss_rx_skip_gaps(s, c, CONTACT_RX_RATCHET);
+	}
+	free(q);
 }

@@ -73,5 +73,9 @@ void ss_replay_inbox(struct sessions *s);
 /* c was reloaded from the store: its given-up numbers and its items
  * (parked) back into its receivers. */
 void ss_rx_restore(struct sessions *s, struct contact *c);
+/* What c's stream misses below the highest number it has will never come
+ * (the old gateway's drain was given up): skipped, stored, and what
+ * waited behind it handed up. */
+void ss_rx_skip_gaps(struct sessions *s, struct contact *c, int stream);
 
 #endif /* BC_CLIENT_SESSION_INTERNAL_H */

@@ -743,6 +743,47 @@ ss_rx_restore(struct sessions *s, struct contact *c)
 					&s->items[i].f);
 }
 
+/* Does c's stream hold or park a fragment of message seq? */
+static bool
+ss_have_seq(const struct sessions *s, uint64_t cid, int stream, uint64_t seq)
+{
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].contact == cid &&
+		    s->items[i].stream == stream && s->items[i].f.seq == seq)
+			return true;
+	return false;
+}
+
+void
+ss_rx_skip_gaps(struct sessions *s, struct contact *c, int stream)
+{
+	struct arq_rx *r = &c->rx[stream];
+	uint64_t top = 0, n = 0;
+
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].contact == c->id &&
+		    s->items[i].stream == stream && s->items[i].f.seq > top)
+			top = s->items[i].f.seq;
+	/* Bounded: the contact's numbers are its own, but not trusted. */
+	for (uint64_t seq = r->next_seq; seq < top && n < ARQ_RX_PARK_MAX;
+	     seq++)
+		if (!ss_have_seq(s, c->id, stream, seq)) {
+			arq_rx_mark_gone(r, seq);
+			n++;
+		}
+	if (n == 0)
+		return;
+	log_warn("client: %llu message(s) from %s were left at the old "
+		 "gateway: skipped",
+		 (unsigned long long)n, c->name);
+	if (ss_begin(s) < 0 || ss_put_gone(s, c, stream) < 0 ||
+	    ss_commit(s) < 0) {
+		ss_rollback(s);
+		log_warn("client: could not store the skipped numbers");
+	}
+	ss_drain(s);
+}
+
 int
 sessions_on_item(struct sessions *s, const uint8_t item_id[16],
 		 const uint8_t *queue, const uint8_t *blob, size_t len)

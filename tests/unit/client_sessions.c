@@ -822,27 +822,51 @@ Test(client_sessions, contacts_messages_restart_move_block)
 }
 
 /*
- * The old gateway is gone when alice moves: the drain keeps trying until
- * its deadline (4 s here), then gives up with one log line and says so in
- * status; a restart after that does not try again.
+ * The old gateway is gone when alice moves, with a message of bob's left
+ * in her queue there: the drain keeps trying until its deadline (8 s
+ * here), then gives up with one log line and says so in status; what bob
+ * sent after her move, held in sequence behind the lost message, is then
+ * handed up. A restart after that does not try again.
  */
 Test(client_sessions, unreachable_old_gateway_given_up)
 {
+	char code[600], k1[33], k2[33], k3[33], gw2[64];
+	int n;
+
 	start_gateway();
 	configure("alice");
+	configure_at("bob", 2, "");
 	pa = start_client("alice");
-	WAIT(ready("alice"), 20);
-	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"x\"}");
+	pb = start_client("bob");
+	WAIT(ready("alice") && ready("bob"), 20);
+	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"bob\"}");
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	snprintf(code, sizeof(code), "%s", jstr(j, "code"));
+	json_decref(j);
+	j = ctl("bob", "{\"cmd\":\"accept\",\"code\":\"%s\",\"name\":"
+		       "\"alice\"}", code);
 	cr_assert(json_is_true(json_object_get(j, "ok")));
 	json_decref(j);
+	WAIT(contact_state("alice", "bob", "ready"), 30);
+	send_text("alice", "bob", "hello", k1);
+	WAIT(msg_state("alice", k1, "out", "delivered"), 30);
 	cr_assert_eq(stop(pa, SIGTERM), 0);
+	send_text("bob", "alice", "left at the old gateway", k2);
+	WAIT(msg_state("bob", k2, "out", "acknowledged"), 30);
 	cr_assert_eq(fakegw_stop(&fgw), 0);
-	configure_at("alice", 2, "old_gateway_drain = 4s\n");
+	configure_at("alice", 2, "old_gateway_drain = 8s\n");
 	pa = start_client("alice");
 	WAIT(old_gateway("alice", "draining"), 20);
+	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", fgw2.port);
+	WAIT(contact_gateway("bob", "alice", gw2), 30);
+	send_text("bob", "alice", "after your move", k3);
+	WAIT(msg_state("bob", k3, "out", "acknowledged"), 30);
+	cr_assert(old_gateway("alice", "draining"), "deadline too short");
 	WAIT(old_gateway("alice", "given_up"), 20);
 	cr_assert_eq(status_int("alice", "old_gateway", "queues_left"), 1);
 	cr_assert(log_has("alice", "gave up draining the old gateway"));
+	WAIT(msg_state("alice", k3, "in", "received"), 20);
+	cr_assert_null(message("alice", k2, "in", &n));
 	cr_assert_eq(stop(pa, SIGTERM), 0);
 	pa = start_client("alice");
 	WAIT(ready("alice"), 20);
@@ -850,6 +874,7 @@ Test(client_sessions, unreachable_old_gateway_given_up)
 	cr_assert(old_gateway("alice", "given_up"));
 	cr_assert_eq(status_int("alice", "old_gateway", "fetches"), 0);
 	cr_assert_eq(stop(pa, SIGTERM), 0);
+	cr_assert_eq(stop(pb, SIGTERM), 0);
 	cr_assert_eq(fakegw_stop(&fgw2), 0);
 	fakegw_free(&fgw);
 	fakegw_free(&fgw2);
