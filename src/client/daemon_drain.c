@@ -110,14 +110,12 @@ drain_connect(struct daemon *d)
 	link_conn_set_user(d->dconn, &d->dgw);
 	d->dpoll_ms = DRAIN_POLL_MIN_MS;
 	d->dnext_ms = 0;
+	uint64_t now = (uint64_t)time_wall_ms();
+	uint64_t left =
+	    g->deadline_ms > now ? (g->deadline_ms - now) / 1000 : 0;
 	log_notice("client: draining our old gateway %s:%u: %zu queue(s), "
 		   "for at most %llu s more",
-		   g->gw.host, g->gw.port, g->nq,
-		   (unsigned long long)(g->deadline_ms > (uint64_t)time_wall_ms()
-					    ? (g->deadline_ms -
-					       (uint64_t)time_wall_ms()) /
-						  1000
-					    : 0));
+		   g->gw.host, g->gw.port, g->nq, (unsigned long long)left);
 }
 
 /* A fetch answered: empty, or more to come at once. */

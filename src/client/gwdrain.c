@@ -223,8 +223,7 @@ gwdrain_unneeded(const struct contact *c, uint64_t now_ms)
 }
 
 void
-gwdrain_tick(struct sessions *s, const struct e2e_gateway *own,
-	     uint64_t now_ms)
+gwdrain_tick(struct sessions *s, const struct e2e_gateway *own, uint64_t now_ms)
 {
 	struct gwdrain *g = &s->drain;
 	bool poke = g->poke, again = false;

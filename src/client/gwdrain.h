@@ -51,11 +51,11 @@ struct gwdrain_queue {
 
 struct gwdrain {
 	enum gwdrain_state state;
-	struct e2e_gateway gw;  /* the old gateway: identity, host, port */
-	uint8_t link_key[32];   /* its link key; all zero: unknown */
-	uint64_t deadline_ms;   /* wall clock: give up then */
-	uint64_t started_ms;    /* wall clock of the move */
-	uint32_t left;          /* queues not drained when given up */
+	struct e2e_gateway gw; /* the old gateway: identity, host, port */
+	uint8_t link_key[32];  /* its link key; all zero: unknown */
+	uint64_t deadline_ms;  /* wall clock: give up then */
+	uint64_t started_ms;   /* wall clock of the move */
+	uint32_t left;         /* queues not drained when given up */
 	struct gwdrain_queue *q;
 	size_t nq;
 	bool poke; /* a contact may be movable now: try at the next tick */

@@ -84,7 +84,7 @@ struct gwlink {
 	const struct dir_authset *as;
 	struct gwlink_ops ops;
 	bool registered;
-	bool drain; /* fetch-only link to our old gateway (above) */
+	bool drain;           /* fetch-only link to our old gateway (above) */
 	const uint8_t *token; /* registration token, may be NULL */
 	/* Our reply queue (32 bytes), created at the gateway on every
 	 * connection (idempotent: "exists" is fine); NULL: none. */

@@ -128,8 +128,7 @@ sessions_check_gateway(struct sessions *s, const struct e2e_gateway *gw,
 	if (moved)
 		log_notice("client: our gateway changed from %s:%u to %s:%u; "
 			   "draining the old one (%zu queue(s))",
-			   old.host, old.port, gw->host, gw->port,
-			   s->drain.nq);
+			   old.host, old.port, gw->host, gw->port, s->drain.nq);
 	goto done;
 fail:
 	log_warn("client: could not record our gateway; trying again");

@@ -8,7 +8,9 @@
 #   - messages both ways, one of 20 kB, reach every state: queued, sent,
 #     acknowledged, delivered, read (out); received, read (in)
 #   - bob restarts (SIGKILL) and keeps his contact and messages; talk goes on
-#   - alice moves from gw1 to gw2: bob learns it in-band, talk goes on
+#   - alice moves from gw1 to gw2: what bob sent to her old queue while she
+#     was down arrives (drained from gw1), bob learns it in-band, talk goes
+#     on, and the drain ends (her old queue deleted, gw1 forgotten)
 #   - alice blocks bob: his next message is never delivered
 # Everything through the control socket (JSON lines, docs/client-api.md).
 #   tests/net/messaging.sh BUILD_DIR
@@ -123,8 +125,12 @@ I4=$(send alice bob "after the restart")
 wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I4" in received)" &&
 	ok "bob receives after his restart" || bad "after restart: $J"
 
-# Alice moves to gw2: she tells bob in-band, the conversation goes on.
+# Alice moves to gw2: she tells bob in-band, the conversation goes on;
+# what bob sent to her old queue at gw1 meanwhile is fetched from there.
 kill "$PA"; wait "$PA" 2>/dev/null
+I8=$(send bob alice "while you move")
+wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I8" out acknowledged)" &&
+	ok "bob's message waits at alice's old gateway" || bad "before the move: $J"
 GW2=$(field gw2 4)
 sed -i "s|^gateway = .*|gateway = $GW2|; s|^gateway_key = .*|gateway_key = $(pubkey "$D/gw2/link.key")|" "$W/alice.ini"
 "$BIN" client --config "$W/alice.ini" >>"$W/alice.log" 2>&1 &
@@ -137,8 +143,13 @@ wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I6" out deli
 	ok "bob's message reaches alice at gw2" || bad "after the move: $J"
 wait_for 60 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I7" out delivered)" &&
 	ok "alice's message from gw2 delivered" || bad "from gw2: $J"
+wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I8" out delivered)" &&
+	ok "bob's message left at gw1 reaches alice" || bad "drain: $J"
+wait_for 60 alice '{"cmd":"status"}' "j['old_gateway']['state'] == 'none'" &&
+	grep -q "drained the old gateway" "$W/alice.log" &&
+	ok "alice drained gw1 and forgot it" || bad "old gateway: $J"
 N=$(ctl alice '{"cmd":"messages","since":0}' | py "len([m for m in j['messages'] if m['dir'] == 'in'])")
-[ "$N" = 3 ] && ok "alice has each of bob's 3 messages once" || bad "alice has $N incoming messages"
+[ "$N" = 4 ] && ok "alice has each of bob's 4 messages once" || bad "alice has $N incoming messages"
 
 # Alice blocks bob: nothing of his is accepted any more.
 J=$(ctl alice '{"cmd":"block","name":"bob"}')
