@@ -743,44 +743,50 @@ ss_rx_restore(struct sessions *s, struct contact *c)
 					&s->items[i].f);
 }
 
-/* Does c's stream hold or park a fragment of message seq? */
-static bool
-ss_have_seq(const struct sessions *s, uint64_t cid, int stream, uint64_t seq)
+static int
+ss_u64_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < s->nitems; i++)
-		if (s->items[i].contact == cid &&
-		    s->items[i].stream == stream && s->items[i].f.seq == seq)
-			return true;
-	return false;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 void
 ss_rx_skip_gaps(struct sessions *s, struct contact *c, int stream)
 {
 	struct arq_rx *r = &c->rx[stream];
-	uint64_t top = 0, n = 0;
+	uint64_t *seq = bc_calloc(s->nitems + 1, sizeof(*seq)), lo, n = 0;
+	size_t k = 0;
 
+	/* The numbers c's stream holds or parks, in order: the runs
+	 * between them (from next_seq on) will never come. */
 	for (size_t i = 0; i < s->nitems; i++)
 		if (s->items[i].contact == c->id &&
-		    s->items[i].stream == stream && s->items[i].f.seq > top)
-			top = s->items[i].f.seq;
-	/* Bounded: the contact's numbers are its own, but not trusted. */
-	for (uint64_t seq = r->next_seq; seq < top && n < ARQ_RX_PARK_MAX;
-	     seq++)
-		if (!ss_have_seq(s, c->id, stream, seq)) {
-			arq_rx_mark_gone(r, seq);
-			n++;
+		    s->items[i].stream == stream &&
+		    s->items[i].f.seq >= r->next_seq)
+			seq[k++] = s->items[i].f.seq;
+	qsort(seq, k, sizeof(*seq), ss_u64_cmp);
+	lo = r->next_seq;
+	for (size_t i = 0; i < k; i++) {
+		if (seq[i] > lo) {
+			arq_rx_mark_gone(r, lo, seq[i] - 1);
+			n += seq[i] - lo;
 		}
+		lo = seq[i] + 1;
+	}
+	free(seq);
 	if (n == 0)
 		return;
 	log_warn("client: %llu message(s) from %s were left at the old "
 		 "gateway: skipped",
 		 (unsigned long long)n, c->name);
-	if (ss_begin(s) < 0 || ss_put_gone(s, c, stream) < 0 ||
-	    ss_commit(s) < 0) {
+	int rc = ss_begin(s);
+	if (rc == 0 && ss_put_gone(s, c, stream) < 0) {
 		ss_rollback(s);
-		log_warn("client: could not store the skipped numbers");
+		rc = -1;
 	}
+	/* Skipped in memory anyway; after a restart they would wait. */
+	if (rc < 0 || ss_commit(s) < 0)
+		log_warn("client: could not store the skipped numbers");
 	ss_drain(s);
 }
 
