@@ -273,7 +273,10 @@ struct arq_rx {
 	struct arq_rx_msg *pending[ARQ_RX_PENDING_MAX];
 	size_t held, max_bytes;   /* bytes of the pending messages; cap */
 	struct arq_rx_park *park; /* parked items, sorted when park_sorted */
-	size_t npark, park_cap, park_max;
+	size_t npark, park_max;
+	/* park is park_off entries into its allocation (the lowest leave
+	 * from the front without a move), park_cap entries from park on. */
+	size_t park_off, park_cap;
 	bool park_sorted;
 	uint64_t parked;   /* fragments parked on arrival (no room) */
 	uint64_t unloaded; /* held messages parked to make room */
@@ -343,6 +346,10 @@ void arq_rx_mark_gone(struct arq_rx *r, uint64_t lo, uint64_t hi);
  * forgotten). false when it is not there yet.
  */
 bool arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq);
+/* The same, and the caller's tags of its fragments: *tags (caller frees
+ * with free()), *ntags of them. */
+bool arq_rx_pop_tags(struct arq_rx *r, uint8_t **data, size_t *len,
+		     uint64_t *seq, uint64_t **tags, size_t *ntags);
 
 const char *arq_rx_strerror(enum arq_rx_result r);
 

@@ -86,8 +86,10 @@ arq_rx_free(struct arq_rx *r)
 		arq_rx_msg_free(r->pending[i]);
 	r->n = 0;
 	r->held = 0;
-	BC_FREE(r->park);
-	r->npark = r->park_cap = 0;
+	if (r->park != NULL)
+		free(r->park - r->park_off);
+	r->park = NULL;
+	r->npark = r->park_cap = r->park_off = 0;
 	r->park_sorted = true;
 }
 
@@ -109,6 +111,14 @@ arq_rx_park_of(struct arq_rx_park *p, const struct arq_frag_view *v,
 static void
 arq_rx_park_push(struct arq_rx *r, const struct arq_rx_park *p)
 {
+	if (r->npark == r->park_cap && r->park_off > 0) {
+		/* Room at the front, from entries that left there. */
+		struct arq_rx_park *base = r->park - r->park_off;
+		memmove(base, r->park, r->npark * sizeof(*r->park));
+		r->park = base;
+		r->park_cap += r->park_off;
+		r->park_off = 0;
+	}
 	if (r->npark == r->park_cap) {
 		r->park_cap = r->park_cap ? 2 * r->park_cap : 16;
 		r->park = bc_realloc(r->park, r->park_cap * sizeof(*r->park));
@@ -147,9 +157,33 @@ arq_rx_park_sort(struct arq_rx *r)
 	r->park_sorted = true;
 }
 
+/* Drop the first k parked entries: the list starts k entries later. */
+static void
+arq_rx_park_drop_front(struct arq_rx *r, size_t k)
+{
+	if (k == 0)
+		return; /* park may be NULL */
+	r->park += k;
+	r->park_off += k;
+	r->park_cap -= k;
+	r->npark -= k;
+	if (r->budget != NULL)
+		r->budget->parked -= k;
+}
+
+/*
+ * Remove entry i, moving the shorter side: refeeding takes the lowest
+ * numbers, so a start with thousands parked moves nothing per entry
+ * (a move of the whole list each time made it quadratic).
+ */
 static void
 arq_rx_park_remove(struct arq_rx *r, size_t i)
 {
+	if (i < r->npark / 2) {
+		memmove(&r->park[1], &r->park[0], i * sizeof(r->park[0]));
+		arq_rx_park_drop_front(r, 1);
+		return;
+	}
 	memmove(&r->park[i], &r->park[i + 1],
 		(r->npark - i - 1) * sizeof(r->park[0]));
 	r->npark--;
@@ -629,12 +663,16 @@ arq_rx_skip_gone(struct arq_rx *r)
 }
 
 /* Parked entries below next_seq are stale: the caller deletes their items
- * with the message handed up. */
+ * with the message handed up. Sorted, they are the front of the list. */
 static void
 arq_rx_park_forget_below(struct arq_rx *r)
 {
 	size_t k = 0;
 
+	if (r->park_sorted) {
+		arq_rx_park_drop_front(r, arq_rx_park_lower(r, r->next_seq));
+		return;
+	}
 	for (size_t i = 0; i < r->npark; i++)
 		if (r->park[i].seq >= r->next_seq)
 			r->park[k++] = r->park[i];
@@ -644,7 +682,8 @@ arq_rx_park_forget_below(struct arq_rx *r)
 }
 
 bool
-arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq)
+arq_rx_pop_tags(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq,
+		uint64_t **tags, size_t *ntags)
 {
 	while (arq_rx_skip_gone(r))
 		;
@@ -657,13 +696,28 @@ arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq)
 		*data = m->data;
 		*len = m->len;
 		*seq = m->seq;
+		*tags = m->tags; /* complete: every fragment seen */
+		*ntags = m->count;
 		m->data = NULL;
+		m->tags = NULL;
 		arq_rx_drop(r, i);
 		r->next_seq++;
 		arq_rx_park_forget_below(r);
 		return true;
 	}
 	return false;
+}
+
+bool
+arq_rx_pop(struct arq_rx *r, uint8_t **data, size_t *len, uint64_t *seq)
+{
+	uint64_t *tags;
+	size_t ntags;
+
+	if (!arq_rx_pop_tags(r, data, len, seq, &tags, &ntags))
+		return false;
+	free(tags);
+	return true;
 }
 
 const char *

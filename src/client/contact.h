@@ -81,6 +81,9 @@ struct contact {
 	struct ratchet *ratchet;        /* once the handshake is done */
 	/* in memory only */
 	struct arq_rx rx[2];
+	/* ss_flush found no unsent row of ours since the last row written
+	 * unsent (session.c): it need not look through every row again. */
+	bool flushed;
 	bool queue_inflight;
 	uint64_t queue_gen; /* link generation the request went on */
 };

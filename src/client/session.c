@@ -106,12 +106,78 @@ ss_reload(struct sessions *s, struct contact *c)
 	contact_free(f);
 }
 
+/* ---- Rows by id: a set of fingerprints in front of the linear search ---- */
+
+static uint64_t
+ss_row_fp(const struct sessions *s, uint64_t contact, bool out,
+	  const uint8_t id[E2E_MSG_ID_LEN])
+{
+	uint64_t x;
+
+	memcpy(&x, id, sizeof(x));
+	x ^= contact * 0x9e3779b97f4a7c15ull ^ (out ? 0xd6e8feb86659fd93ull : 0);
+	x = (x ^ s->rowfp_key[0]) * (s->rowfp_key[1] | 1);
+	return x != 0 ? x : 1; /* 0 marks an empty slot */
+}
+
+/* The slot of fp, or of the empty slot where it would go. */
+static size_t
+ss_rowfp_slot(const struct sessions *s, uint64_t fp)
+{
+	size_t mask = s->rowfp_cap - 1, i = (size_t)(fp >> 20) & mask;
+
+	while (s->rowfp[i] != 0 && s->rowfp[i] != fp)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void
+ss_rowfp_add(struct sessions *s, const struct msg_row *m)
+{
+	if (s->rowfp_cap == 0)
+		rand_bytes(s->rowfp_key, sizeof(s->rowfp_key));
+	uint64_t fp = ss_row_fp(s, m->contact, (m->flags & MSG_F_OUT) != 0,
+				m->id);
+
+	if (2 * (s->rowfp_n + 1) > s->rowfp_cap) {
+		uint64_t *old = s->rowfp;
+		size_t ocap = s->rowfp_cap;
+		s->rowfp_cap = ocap ? 2 * ocap : 1024;
+		s->rowfp = bc_calloc(s->rowfp_cap, sizeof(*s->rowfp));
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i] != 0)
+				s->rowfp[ss_rowfp_slot(s, old[i])] = old[i];
+		free(old);
+	}
+	size_t i = ss_rowfp_slot(s, fp);
+	if (s->rowfp[i] == 0) {
+		s->rowfp[i] = fp;
+		s->rowfp_n++;
+	}
+}
+
+static bool
+ss_rowfp_has(const struct sessions *s, uint64_t contact, bool out,
+	     const uint8_t id[E2E_MSG_ID_LEN])
+{
+	if (s->rowfp_cap == 0)
+		return false;
+	return s->rowfp[ss_rowfp_slot(s, ss_row_fp(s, contact, out, id))] != 0;
+}
+
 int
 ss_put_row(struct sessions *s, struct msg_row *m)
 {
 	char name[48];
 	struct buf b;
 
+	ss_rowfp_add(s, m);
+	/* An unsent row: the next ss_flush of its contact looks again. */
+	if (m->flags & MSG_F_UNSENT) {
+		struct contact *c = sessions_find_id(s, m->contact);
+		if (c != NULL)
+			c->flushed = false;
+	}
 	m->rev = ++s->rev;
 	buf_init(&b);
 	msgrow_encode(m, &b);
@@ -244,6 +310,10 @@ struct msg_row *
 ss_row_find(struct sessions *s, uint64_t contact, bool out,
 	    const uint8_t id[E2E_MSG_ID_LEN])
 {
+	/* Most ids looked up are new (every text received): a sure miss
+	 * without going through every row kept. */
+	if (!ss_rowfp_has(s, contact, out, id))
+		return NULL;
 	for (size_t i = s->nm; i-- > 0;) {
 		struct msg_row *m = s->m[i];
 		if (m->contact == contact &&
@@ -258,6 +328,10 @@ ss_row_find(struct sessions *s, uint64_t contact, bool out,
 void
 ss_flush(struct sessions *s, struct contact *c)
 {
+	/* Called after every message received: without this, a start that
+	 * hands up thousands went through every row for each. */
+	if (c->flushed)
+		return;
 	for (size_t i = 0; i < s->nm; i++) {
 		struct msg_row *m = s->m[i];
 		if (m->contact != c->id || !(m->flags & MSG_F_UNSENT))
@@ -287,6 +361,7 @@ ss_flush(struct sessions *s, struct contact *c)
 			return;
 		}
 	}
+	c->flushed = true;
 }
 
 void
@@ -441,6 +516,7 @@ ss_load_row(void *ctx, const char *name, const uint8_t *v, size_t n)
 		return -1;
 	s->m = bc_realloc(s->m, (s->nm + 1) * sizeof(*s->m));
 	s->m[s->nm++] = m;
+	ss_rowfp_add(s, m);
 	if (m->row > s->next_row)
 		s->next_row = m->row;
 	if (m->rev > s->rev)
@@ -525,7 +601,9 @@ sessions_close(struct sessions *s)
 	BC_FREE(s->m);
 	BC_FREE(s->items);
 	gwdrain_free(&s->drain);
+	BC_FREE(s->rowfp);
+	s->rowfp_n = s->rowfp_cap = 0;
 	ss_pending_clear(s);
 	SECRET_FREE(s->id_priv);
-	s->nc = s->nm = s->nitems = 0;
+	s->nc = s->nm = s->nitems = s->items_done = 0;
 }

@@ -52,9 +52,15 @@ struct sessions {
 	struct arq_rx_budget rxb;
 	struct msg_row **m;
 	size_t nm;
+	/* A set of fingerprints of every row's (contact, direction, id) ever
+	 * written or loaded: a superset, so a miss is sure (session.c). */
+	uint64_t *rowfp;
+	size_t rowfp_n, rowfp_cap;
+	uint64_t rowfp_key[2]; /* random: slots no sender can aim at */
 	uint64_t rev, next_contact, next_row;
 	struct session_item *items; /* fetched items not consumed yet */
 	size_t nitems;
+	size_t items_done;     /* of them gone, left until ss_drain ends */
 	uint64_t item_tag;     /* the last tag given to an item */
 	uint64_t park_dropped; /* messages given up beyond the parking bounds */
 	uint64_t park_dropped_items;

@@ -12,6 +12,9 @@ struct session_item {
 	uint64_t contact;
 	int stream;
 	struct arq_rx_park f;
+	/* Gone from the store (its message handed up, or deleted): left out
+	 * of every look-up, and out of the array when ss_drain ends. */
+	bool done;
 };
 
 /* An ARQ message written to the outbox in the open transaction, handed

@@ -247,7 +247,9 @@ ss_item_find(const struct sessions *s, uint64_t tag)
 		else
 			hi = mid;
 	}
-	return lo < s->nitems && s->items[lo].f.tag == tag ? lo : s->nitems;
+	return lo < s->nitems && s->items[lo].f.tag == tag && !s->items[lo].done
+		   ? lo
+		   : s->nitems;
 }
 
 static void
@@ -260,52 +262,96 @@ ss_item_add(struct sessions *s, const char *name, const struct contact *c,
 	it->contact = c->id;
 	it->stream = stream;
 	it->f = *f;
+	it->done = false;
 }
 
+/* Item i is gone; the array loses it when ss_drain ends (removing it now
+ * would move the rest: quadratic over a start with thousands). */
 static void
 ss_item_remove(struct sessions *s, size_t i)
 {
-	memmove(&s->items[i], &s->items[i + 1],
-		(s->nitems - i - 1) * sizeof(*s->items));
-	s->nitems--;
+	if (!s->items[i].done)
+		s->items_done++;
+	s->items[i].done = true;
 }
 
-/* Forget (in the store, inside the transaction) the items of a message
- * and of every message before it (stale parked copies included). */
-static int
-ss_items_del(struct sessions *s, const struct contact *c, int stream,
-	     uint64_t seq)
+/* Forget the items that are done (ss_item_remove), in one pass. */
+static void
+ss_items_compact(struct sessions *s)
 {
-	for (size_t i = 0; i < s->nitems; i++) {
-		struct session_item *it = &s->items[i];
-		if (it->contact == c->id && it->stream == stream &&
-		    it->f.seq <= seq &&
-		    client_store_del(s->store, it->name) < 0)
+	size_t k = 0;
+
+	if (s->items_done == 0)
+		return;
+	for (size_t i = 0; i < s->nitems; i++)
+		if (!s->items[i].done)
+			s->items[k++] = s->items[i];
+	s->nitems = k;
+	s->items_done = 0;
+}
+
+/* Delete (inside the transaction) the items of a message's fragments. */
+static int
+ss_items_del_tags(struct sessions *s, const uint64_t *tags, size_t ntags)
+{
+	for (size_t k = 0; k < ntags; k++) {
+		size_t i = ss_item_find(s, tags[k]);
+		if (i < s->nitems &&
+		    client_store_del(s->store, s->items[i].name) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/*
+ * Items of messages before a stream's next number are stale (copies
+ * parked and forgotten by arq_rx_pop, or of numbers passed over): deleted
+ * in one transaction. A failure or a crash leaves them for the next time
+ * or the next start, which deletes them as it reads them.
+ */
 static void
-ss_items_forget(struct sessions *s, uint64_t contact, int stream, uint64_t seq)
+ss_items_sweep(struct sessions *s, bool popped)
 {
-	size_t k = 0;
-	for (size_t i = 0; i < s->nitems; i++) {
+	const struct contact *c = NULL;
+	size_t stale = 0;
+
+	for (size_t i = 0; popped && i < s->nitems; i++) {
 		struct session_item *it = &s->items[i];
-		if (it->contact == contact && it->stream == stream &&
-		    it->f.seq <= seq)
+		if (it->done)
 			continue;
-		s->items[k++] = *it;
+		if (c == NULL || c->id != it->contact)
+			c = sessions_find_id(s, it->contact);
+		if (c != NULL && it->f.seq < c->rx[it->stream].next_seq)
+			stale++;
 	}
-	s->nitems = k;
+	if (stale > 0 && ss_begin(s) == 0) {
+		size_t k = 0;
+		uint64_t *del = bc_calloc(stale, sizeof(*del));
+		for (size_t i = 0; i < s->nitems && k < stale; i++) {
+			struct session_item *it = &s->items[i];
+			if (it->done)
+				continue;
+			if (c == NULL || c->id != it->contact)
+				c = sessions_find_id(s, it->contact);
+			if (c != NULL &&
+			    it->f.seq < c->rx[it->stream].next_seq &&
+			    client_store_del(s->store, it->name) == 0)
+				del[k++] = i;
+		}
+		if (ss_commit(s) == 0)
+			for (size_t j = 0; j < k; j++)
+				ss_item_remove(s, del[j]);
+		free(del);
+	}
+	ss_items_compact(s);
 }
 
 /* One whole message of a stream, in one transaction. */
 static void
 ss_handle(struct sessions *s, struct contact *c, int stream,
-	  const uint8_t *data, size_t len, uint64_t seq)
+	  const uint8_t *data, size_t len, uint64_t seq, const uint64_t *tags,
+	  size_t ntags)
 {
-	uint64_t id = c->id;
 	int r;
 
 	if (ss_begin(s) < 0) {
@@ -319,8 +365,10 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 			: ss_on_welcome(s, c, data, len);
 	else
 		r = ss_on_frame(s, c, data, len);
+	/* The items of its fragments go with it; stale copies of earlier
+	 * ones when ss_drain ends (ss_items_sweep). */
 	if (r < 0 || ss_put_contact(s, c) < 0 ||
-	    ss_items_del(s, c, stream, seq) < 0) {
+	    ss_items_del_tags(s, tags, ntags) < 0) {
 		ss_rollback(s);
 		log_warn("client: could not store a received message; it "
 			 "is handled again later");
@@ -333,7 +381,11 @@ ss_handle(struct sessions *s, struct contact *c, int stream,
 		ss_reload(s, c);
 		return;
 	}
-	ss_items_forget(s, id, stream, seq);
+	for (size_t k = 0; k < ntags; k++) {
+		size_t i = ss_item_find(s, tags[k]);
+		if (i < s->nitems)
+			ss_item_remove(s, i);
+	}
 	s->drain.poke = true; /* maybe c can be told about a move now */
 	ss_flush(s, c);
 }
@@ -408,14 +460,16 @@ ss_pop_all(struct sessions *s, uint64_t cid, int stream)
 {
 	struct contact *c;
 	uint8_t *data;
-	size_t dlen;
-	uint64_t seq;
+	uint64_t seq, *tags;
+	size_t dlen, ntags;
 	bool any = false;
 
 	while (!s->rx_failed && (c = sessions_find_id(s, cid)) != NULL &&
-	       arq_rx_pop(&c->rx[stream], &data, &dlen, &seq)) {
-		ss_handle(s, c, stream, data, dlen, seq);
+	       arq_rx_pop_tags(&c->rx[stream], &data, &dlen, &seq, &tags,
+			       &ntags)) {
+		ss_handle(s, c, stream, data, dlen, seq, tags, ntags);
 		free(data);
+		free(tags);
 		any = true;
 	}
 	return any;
@@ -430,7 +484,7 @@ ss_pop_all(struct sessions *s, uint64_t cid, int stream)
 static void
 ss_drain(struct sessions *s)
 {
-	bool popped;
+	bool popped, any = false;
 
 	s->rx_failed = false;
 	do {
@@ -442,7 +496,9 @@ ss_drain(struct sessions *s)
 					popped |= ss_pop_all(s, cid, st);
 				while (!s->rx_failed && ss_refeed(s, cid, st));
 		}
+		any |= popped;
 	} while (popped && !s->rx_failed);
+	ss_items_sweep(s, any);
 }
 
 static void
@@ -566,6 +622,7 @@ ss_trim_all(struct sessions *s)
 		ss_rollback(s);
 	else
 		rc = ss_commit(s);
+	ss_items_compact(s);
 	s->park_dropped += n;
 	if (rc < 0)
 		log_warn("client: could not store what was given up of the "
@@ -737,7 +794,7 @@ ss_rx_restore(struct sessions *s, struct contact *c)
 	for (int k = 0; k < 2; k++)
 		ss_load_gone(s, c, k);
 	for (size_t i = 0; i < s->nitems; i++)
-		if (s->items[i].contact == c->id &&
+		if (!s->items[i].done && s->items[i].contact == c->id &&
 		    s->items[i].f.seq >= c->rx[s->items[i].stream].next_seq)
 			arq_rx_park_put(&c->rx[s->items[i].stream],
 					&s->items[i].f);
@@ -760,7 +817,7 @@ ss_rx_skip_gaps(struct sessions *s, struct contact *c, int stream)
 	/* The numbers c's stream holds or parks, in order: the runs
 	 * between them (from next_seq on) will never come. */
 	for (size_t i = 0; i < s->nitems; i++)
-		if (s->items[i].contact == c->id &&
+		if (!s->items[i].done && s->items[i].contact == c->id &&
 		    s->items[i].stream == stream &&
 		    s->items[i].f.seq >= r->next_seq)
 			seq[k++] = s->items[i].f.seq;
@@ -804,7 +861,7 @@ sessions_on_item(struct sessions *s, const uint8_t item_id[16],
 	 * is ours already; handling it again would delete it as its own
 	 * duplicate. */
 	for (size_t i = 0; i < s->nitems; i++)
-		if (strcmp(s->items[i].name, name) == 0)
+		if (!s->items[i].done && strcmp(s->items[i].name, name) == 0)
 			return 0;
 	static const uint8_t none[32];
 

@@ -555,3 +555,96 @@ Test(client_arq_rx, scattered_given_up_numbers_never_stall)
 	cr_assert_eq(r.n + r.npark + kept(&w), 0);
 	arq_rx_free(&r);
 }
+
+/* A parked entry for message seq (one fragment of count), tag = tag. */
+static void park_one(struct arq_rx *r, uint64_t seq, uint16_t index,
+		     uint16_t count, uint64_t tag)
+{
+	struct arq_rx_park p;
+
+	memset(&p, 0, sizeof(p));
+	p.seq = seq;
+	p.tag = tag;
+	p.id[0] = 9;
+	memcpy(p.id + 8, &seq, sizeof(seq));
+	p.index = index;
+	p.count = count;
+	p.full = PER;
+	arq_rx_park_put(r, &p);
+}
+
+/*
+ * The parked list gives its lowest entries from the front without moving
+ * the rest (a start with thousands parked did a move of the whole list per
+ * entry), takes one from the middle (a fragment of a held message), and
+ * grows again after entries left the front: every entry comes back once,
+ * lowest first.
+ */
+Test(client_arq_rx, parked_list_front_middle_and_refill)
+{
+	struct arq_rx r;
+	uint64_t tag, order[40];
+
+	arq_rx_init(&r, 100);
+	for (size_t i = 0; i < 40; i++)
+		order[i] = 100 + i;
+	shuffle(order, 40, 21);
+	for (size_t i = 0; i < 40; i++)
+		park_one(&r, order[i], 0, 1, order[i]);
+	for (uint64_t want = 100; want < 110; want++) {
+		cr_assert(arq_rx_refeed(&r, &tag));
+		cr_assert_eq(tag, want);
+	}
+	cr_assert_eq(r.npark, 30);
+	cr_assert_gt(r.park_off, 0, "the lowest left from the front");
+	/* Message 150 of two fragments: the first held, the second parked
+	 * among the others; it comes back first, from the middle. */
+	park_one(&r, 150, 1, 2, 1150);
+	for (uint64_t q = 200; q < 260; q++) /* more than the room left */
+		park_one(&r, q, 0, 1, q);
+	struct item it = { .seq = 150, .index = 0, .count = 2, .who = 9 };
+	struct arq_frag_view v = view_of(&it);
+	cr_assert_eq(arq_rx_add(&r, &v, 5150), ARQ_RX_OK);
+	cr_assert(arq_rx_refeed(&r, &tag));
+	cr_assert_eq(tag, 1150, "a held message's fragment first");
+	uint64_t last = 0;
+	size_t n = 0;
+	while (arq_rx_refeed(&r, &tag)) {
+		cr_assert_gt(tag, last, "%llu after %llu",
+			     (unsigned long long)tag,
+			     (unsigned long long)last);
+		last = tag;
+		n++;
+	}
+	cr_assert_eq(n, 30 + 60);
+	cr_assert_eq(last, 259);
+	cr_assert_eq(r.npark, 0);
+	arq_rx_free(&r);
+}
+
+/* arq_rx_pop_tags names the items of the message handed up. */
+Test(client_arq_rx, pop_gives_the_tags_of_its_fragments)
+{
+	static struct world w;
+	struct arq_rx r;
+	uint8_t *data;
+	uint64_t seq, *tags;
+	size_t len, ntags;
+
+	arq_rx_init(&r, 1);
+	w.rx[0] = &r;
+	w.nrx = 1;
+	cr_assert_eq(give(&w, 0, 1, 3, 2), ARQ_RX_OK); /* tag 1 */
+	cr_assert_eq(give(&w, 0, 1, 3, 0), ARQ_RX_OK); /* tag 2 */
+	cr_assert_not(arq_rx_pop_tags(&r, &data, &len, &seq, &tags, &ntags));
+	cr_assert_eq(give(&w, 0, 1, 3, 1), ARQ_RX_OK); /* tag 3 */
+	cr_assert(arq_rx_pop_tags(&r, &data, &len, &seq, &tags, &ntags));
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(len, 3 * PER);
+	cr_assert_eq(ntags, 3);
+	cr_assert(tags[0] == 2 && tags[1] == 3 && tags[2] == 1,
+		  "by fragment index");
+	free(tags);
+	free(data);
+	arq_rx_free(&r);
+}
