@@ -335,8 +335,11 @@ typedef void (*arq_rx_drop_fn)(void *ctx, struct arq_rx *from, uint64_t tag);
 size_t arq_rx_trim(struct arq_rx *r, arq_rx_drop_fn fn, void *ctx);
 
 /*
- * Sequence numbers lo..hi were given up (restored from the caller's store,
- * before any item is parked: nothing held or parked is dropped here).
+ * Sequence numbers lo..hi were given up (restored from the caller's store
+ * before any item is parked, or runs that will never come). Should that
+ * make more than ARQ_RX_GONE_MAX ranges, the two closest are joined and
+ * what the stream holds or parks between them is given up too, without a
+ * call to the caller: its items are stale once next_seq passes them.
  */
 void arq_rx_mark_gone(struct arq_rx *r, uint64_t lo, uint64_t hi);
 
