@@ -31,10 +31,20 @@ daemon_fatal(struct daemon *d, const char *msg)
 	evloop_stop(d->ev);
 }
 
+/* A tick this much later than armed counts as time we did not run. */
+#define DAEMON_STALL_MS 50
+
 static uint64_t
 now_us(void)
 {
 	return time_mono_ns() / 1000;
+}
+
+/* The loop alarm's clock: monotonic ms less the time we did not run. */
+static uint64_t
+daemon_run_ms(const struct daemon *d)
+{
+	return (uint64_t)time_mono_ms() - d->stalled_ms;
 }
 
 /* Our gateway must be in the consensus under the configured link key. */
@@ -184,8 +194,7 @@ daemon_packet(struct daemon *d, const struct dir_node *dest,
 	}
 	rc = daemon_send_pkt(d, pkt);
 	if (rc == 0 && kind == SURB_LOOP)
-		loopmon_sent(&d->loopmon, be64_get(surb_id),
-			     (uint64_t)time_mono_ms());
+		loopmon_sent(&d->loopmon, be64_get(surb_id), daemon_run_ms(d));
 done:
 	free(pkt);
 	return rc;
@@ -306,7 +315,7 @@ daemon_loop_alarm(struct daemon *d)
 {
 	static struct log_ratelim rl = LOG_RATELIM_INIT(600000);
 	struct loopmon *m = &d->loopmon;
-	int c = loopmon_tick(m, (uint64_t)time_mono_ms(), d->rtt_p99_ms,
+	int c = loopmon_tick(m, daemon_run_ms(d), d->rtt_p99_ms,
 			     d->gw.remaining > 0);
 
 	if (c == -1)
@@ -344,6 +353,22 @@ daemon_adapt_timeout(struct daemon *d)
 	d->arq.p.timeout_ms = t;
 }
 
+/*
+ * A tick that fires more than DAEMON_STALL_MS late means this process did
+ * not run (starved of CPU on a loaded machine, stopped with SIGSTOP, a
+ * paused VM) or its loop was blocked: while it did not run it fetched
+ * nothing, so a loop whose reply waited at the gateway all that time was
+ * not lost. That time is left out of the loop alarm's clock.
+ */
+static void
+daemon_note_stall(struct daemon *d)
+{
+	uint64_t now = (uint64_t)time_mono_ms();
+
+	if (d->tick_due_ms != 0 && now > d->tick_due_ms + DAEMON_STALL_MS)
+		d->stalled_ms += now - d->tick_due_ms;
+}
+
 /* Timer: fire every due event, give up expired messages, re-arm. */
 static void
 daemon_tick(void *ctx)
@@ -353,6 +378,7 @@ daemon_tick(void *ctx)
 	struct arq_msg *m;
 	uint64_t now = now_us();
 
+	daemon_note_stall(d);
 	daemon_refresh(d);
 	if (d->px_ok) {
 		daemon_loop_alarm(d);
@@ -371,7 +397,9 @@ daemon_tick(void *ctx)
 	daemon_drain_tick(d);
 	uint64_t next = d->sched_on ? sched_next_us(&d->sched) : UINT64_MAX;
 	uint64_t wait = next > now ? (next - now) / 1000 : 0;
-	evtimer_start(d->tick, wait > 200 ? 200 : wait + 1, 0);
+	wait = wait > 200 ? 200 : wait + 1;
+	d->tick_due_ms = (uint64_t)time_mono_ms() + wait;
+	evtimer_start(d->tick, wait, 0);
 }
 
 static struct surb_slot *

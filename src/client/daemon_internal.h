@@ -72,6 +72,9 @@ struct daemon {
 	uint64_t sent[SCHED_NSTREAMS];
 	uint64_t real_sent, loops_back, replies, replies_unknown, items_kept;
 	struct loopmon loopmon;  /* the loop alarm */
+	/* The loop alarm's clock: monotonic time less the time this daemon
+	 * itself did not run (its tick fired late), see daemon_run_ms(). */
+	uint64_t tick_due_ms, stalled_ms;
 	uint64_t adapt_after_ms; /* next ARQ timeout update */
 	uint64_t connects, disconnects;
 	uint32_t bad_handshakes; /* in a row, before any open */
