@@ -9,8 +9,9 @@
 #     acknowledged, delivered, read (out); received, read (in)
 #   - bob restarts (SIGKILL) and keeps his contact and messages; talk goes on
 #   - alice moves from gw1 to gw2: what bob sent to her old queue while she
-#     was down arrives (drained from gw1), bob learns it in-band, talk goes
-#     on, and the drain ends (her old queue deleted, gw1 forgotten)
+#     was down (a text, a receipt) arrives (drained from gw1), bob learns it
+#     in-band, talk goes on, and the drain ends (her old queue deleted, gw1
+#     forgotten)
 #   - alice blocks bob: his next message is never delivered
 # Everything through the control socket (JSON lines, docs/client-api.md).
 #   tests/net/messaging.sh BUILD_DIR
@@ -126,11 +127,21 @@ wait_for 90 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I4" in recei
 	ok "bob receives after his restart" || bad "after restart: $J"
 
 # Alice moves to gw2: she tells bob in-band, the conversation goes on;
-# what bob sent to her old queue at gw1 meanwhile is fetched from there.
+# what bob sent to her old queue at gw1 meanwhile (a text, and the
+# delivery receipt of hers: bob is down when she sends it) is fetched
+# from there.
+kill "$PB"; wait "$PB" 2>/dev/null
+I9=$(send alice bob "before my move")
+wait_for 60 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I9" out acknowledged)" &&
+	ok "alice's message waits at bob's gateway" || bad "before the move: $J"
 kill "$PA"; wait "$PA" 2>/dev/null
+"$BIN" client --config "$W/bob.ini" >>"$W/bob.log" 2>&1 &
+PB=$!
+wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I9" in received)" &&
+	ok "bob receives it; its receipt goes to alice's old queue" || bad "before the move: $J"
 I8=$(send bob alice "while you move")
-wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I8" out acknowledged)" &&
-	ok "bob's message waits at alice's old gateway" || bad "before the move: $J"
+wait_for 60 bob '{"cmd":"status"}' "j['queues']['outbox'] == 0" &&
+	ok "bob's message and receipt wait at alice's old gateway" || bad "before the move: $J"
 GW2=$(field gw2 4)
 sed -i "s|^gateway = .*|gateway = $GW2|; s|^gateway_key = .*|gateway_key = $(pubkey "$D/gw2/link.key")|" "$W/alice.ini"
 "$BIN" client --config "$W/alice.ini" >>"$W/alice.log" 2>&1 &
@@ -145,6 +156,8 @@ wait_for 60 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I7" out de
 	ok "alice's message from gw2 delivered" || bad "from gw2: $J"
 wait_for 60 bob '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I8" out delivered)" &&
 	ok "bob's message left at gw1 reaches alice" || bad "drain: $J"
+wait_for 60 alice '{"cmd":"messages","since":0}' "$(printf "$STATE" "$I9" out delivered)" &&
+	ok "bob's receipt left at gw1 reaches alice" || bad "drain: $J"
 wait_for 60 alice '{"cmd":"status"}' "j['old_gateway']['state'] == 'none'" &&
 	grep -q "drained the old gateway" "$W/alice.log" &&
 	ok "alice drained gw1 and forgot it" || bad "old gateway: $J"
