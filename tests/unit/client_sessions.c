@@ -1,6 +1,6 @@
 /*
  * Two real client daemons (the `backchannel client` binary, as child
- * processes) become contacts and talk through a fake gateway in this
+ * processes) become contacts and talk through fake gateways in this
  * process (tests/common/fakegw.h; what it stores is modelled here). The
  * fake speaks the real link protocol and plays the whole network: it
  * unwraps each packet through every hop with the nodes' keys, stores a
@@ -13,7 +13,10 @@
  * (same safety number), messages both ways incl. one of 20 kB arrive once
  * each with every state reached and each time set, read receipts, a
  * SIGKILL and restart of one side in the middle loses nothing, a move to
- * another gateway address is told in-band and talk goes on, block
+ * another gateway is told in-band, what was left at the old one is
+ * fetched from there (texts, receipts, an invitation accepted after the
+ * move, a WELCOME for an acceptance), over a restart too, and the old
+ * queues are deleted there; an unreachable old gateway is given up; block
  * deletes the queue and stops delivery, and nothing the gateway stored
  * contains either identity key.
  */
@@ -749,6 +752,38 @@ static void phase_move(void)
 	cr_assert(log_has("alice", "drained the old gateway"));
 }
 
+/*
+ * Bob moves too, while an acceptance of his waits for its WELCOME (alice
+ * is down): the WELCOME comes to his reply queue at the old gateway, is
+ * fetched from there, the contact becomes ready and is told of his move.
+ */
+static void phase_accept_move(void)
+{
+	char code[600], gw2[64];
+
+	json_t *j = ctl("alice", "{\"cmd\":\"invite\",\"name\":\"bob3\"}");
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	snprintf(code, sizeof(code), "%s", jstr(j, "code"));
+	json_decref(j);
+	cr_assert_eq(stop(pa, SIGTERM), 0);
+	j = ctl("bob", "{\"cmd\":\"accept\",\"code\":\"%s\",\"name\":"
+		       "\"alice3\"}", code);
+	cr_assert(json_is_true(json_object_get(j, "ok")));
+	json_decref(j);
+	WAIT(status_int("bob", "queues", "outbox") == 0, 30);
+	cr_assert_eq(stop(pb, SIGTERM), 0);
+	configure_at("bob", 2, "");
+	pb = start_client("bob");
+	WAIT(old_gateway("bob", "draining"), 20);
+	cr_assert(contact_state("bob", "alice3", "accepting"));
+	pa = start_client("alice");
+	snprintf(gw2, sizeof(gw2), "127.0.0.2:%u", fgw2.port);
+	WAIT(contact_state("bob", "alice3", "ready"), 30);
+	WAIT(contact_gateway("alice", "bob3", gw2), 30);
+	WAIT(contact_gateway("alice", "bob", gw2), 30);
+	WAIT(old_gateway("bob", "none"), 30);
+}
+
 /* Block: alice's queue deleted; bob's next message never arrives. */
 static void phase_block(void)
 {
@@ -802,6 +837,7 @@ Test(client_sessions, contacts_messages_restart_move_block)
 	phase_talk();
 	phase_restart();
 	phase_move();
+	phase_accept_move();
 	phase_block();
 
 	/* The gateway never stored either identity key. */
