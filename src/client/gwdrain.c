@@ -153,17 +153,15 @@ gwdrain_begin(struct sessions *s, const struct e2e_gateway *old,
 	return gwdrain_save(s);
 }
 
-bool
-gwdrain_has(const struct sessions *s, const struct contact *c,
-	    const uint8_t *queue)
+uint64_t
+gwdrain_owner(const struct sessions *s, const uint8_t *queue)
 {
 	const struct gwdrain *g = &s->drain;
 
 	for (size_t i = 0; i < g->nq; i++)
-		if (g->q[i].contact == c->id &&
-		    memcmp(g->q[i].queue, queue, E2E_QUEUE_ID_LEN) == 0)
-			return true;
-	return false;
+		if (memcmp(g->q[i].queue, queue, E2E_QUEUE_ID_LEN) == 0)
+			return g->q[i].contact;
+	return 0;
 }
 
 void

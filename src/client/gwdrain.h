@@ -76,9 +76,8 @@ void gwdrain_free(struct gwdrain *g);
 int gwdrain_begin(struct sessions *s, const struct e2e_gateway *old,
 		  const uint8_t *old_link, uint64_t deadline_ms);
 
-/* Is queue one of c's old queues being drained? */
-bool gwdrain_has(const struct sessions *s, const struct contact *c,
-		 const uint8_t *queue);
+/* The contact whose old queue (being drained) queue is; 0: none. */
+uint64_t gwdrain_owner(const struct sessions *s, const uint8_t *queue);
 /* An item of c arrived on queue: on its current queue, c has switched. */
 void gwdrain_seen(struct sessions *s, const struct contact *c,
 		  const uint8_t *queue);

@@ -23,13 +23,15 @@ ss_open_blob(struct sessions *s, const uint8_t *queue, const uint8_t *blob,
 {
 	size_t blen = s->arq->blob_len;
 
+	/* Our queue for a contact, or one of its queues being drained at
+	 * our old gateway (gwdrain.h). */
+	uint64_t old = queue != NULL ? gwdrain_owner(s, queue) : 0;
+
 	for (size_t i = 0; i < s->nc; i++) {
 		struct contact *c = s->c[i];
-		/* Our queue for c, or one of c's being drained at our old
-		 * gateway (gwdrain.h). */
 		if (c->state == CONTACT_BLOCKED ||
 		    (queue != NULL && memcmp(queue, c->our_queue, 32) != 0 &&
-		     !gwdrain_has(s, c, queue)))
+		     c->id != old))
 			continue;
 		/* The handshake key stays valid for retransmissions. */
 		if (arq_unwrap(plain, blob, blen, c->hs_key) == 0) {
@@ -711,9 +713,10 @@ ss_queue_known(const struct sessions *s, const uint8_t *v)
 {
 	if (v[0] == 0)
 		return false;
+	if (gwdrain_owner(s, v + 1) != 0)
+		return true;
 	for (size_t i = 0; i < s->nc; i++)
-		if (memcmp(s->c[i]->our_queue, v + 1, 32) == 0 ||
-		    gwdrain_has(s, s->c[i], v + 1))
+		if (memcmp(s->c[i]->our_queue, v + 1, 32) == 0)
 			return true;
 	return false;
 }
