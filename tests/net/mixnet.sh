@@ -10,7 +10,8 @@
 #   - a flood of full-size random packets at a mix (20 s here; SOAK=60 for
 #     the minute-long version, `make soak`): no crash, memory under its
 #     cap, real packets through that mix still delivered (at least 90
-#     percent: the flooding link gets only its share of the inbox)
+#     percent: the flooding link gets only its share of the inbox; counted
+#     once they have arrived, not after a fixed time: see settle_sink)
 #   - one mix SIGKILLed: the others keep running, routes through it fail
 #     visibly in the metrics, routes around it still deliver
 #   - down: everything stops cleanly
@@ -86,8 +87,10 @@ else bad "end to end: $(metric gw2 bc_sink_packets_total) of 200 arrived"; fi
 SINK=$(metric gw2 bc_sink_packets_total)
 
 # --- replays --------------------------------------------------------------
+# Waiting for the count, not a fixed time (a starved gw1 takes longer than
+# 2 s): once gw1 has rejected all 200, none is left that could arrive.
 inject --from gw1 --replay "$W/saved.bin"
-sleep 2
+wait_metric gw1 'bc_packets_dropped_total{reason="replay"}' 200 30
 R=$(metric gw1 'bc_packets_dropped_total{reason="replay"}')
 [ "$R" = 200 ] && [ "$(metric gw2 bc_sink_packets_total)" = "$SINK" ] &&
 	ok "200 replays rejected at gw1, none delivered" || bad "replays: $R rejected, sink $(metric gw2 bc_sink_packets_total)"
@@ -96,7 +99,7 @@ R=$(metric gw1 'bc_packets_dropped_total{reason="replay"}')
 "$BIN" testnet start --dir "$D" --name gw1 >/dev/null
 wait_metric gw1 bc_links_open 7 30 || bad "gw1 restart: links not back"
 inject --from gw1 --replay "$W/saved.bin"
-sleep 2
+wait_metric gw1 'bc_packets_dropped_total{reason="replay"}' 200 30
 R=$(metric gw1 'bc_packets_dropped_total{reason="replay"}')
 [ "$R" = 200 ] && [ "$(metric gw2 bc_sink_packets_total)" = "$SINK" ] &&
 	ok "after SIGKILL and restart of gw1: 200 replays rejected" || bad "replays after restart: $R rejected"
@@ -106,10 +109,15 @@ M0=$(drops mac)
 F0=$(drops malformed)
 inject --from gw1 --garbage --count 50
 inject --from gw1 --to gw2 --flip --count 50
-sleep 3
-M1=$(drops mac)
-F1=$(drops malformed)
-N=$(awk -v a="$M0" -v b="$F0" -v c="$M1" -v d="$F1" 'BEGIN {print c + d - a - b}')
+# Until all 100 are counted (30 s at most): none is then left in flight.
+end=$(($(date +%s) + 30))
+while :; do
+	M1=$(drops mac)
+	F1=$(drops malformed)
+	N=$(awk -v a="$M0" -v b="$F0" -v c="$M1" -v d="$F1" 'BEGIN {print c + d - a - b}')
+	[ "$N" -ge 100 ] || [ "$(date +%s)" -ge "$end" ] && break
+	sleep 0.5
+done
 if [ "$N" = 100 ] && [ "$(metric gw2 bc_sink_packets_total)" = "$SINK" ]; then
 	ok "50 garbage + 50 bit-flipped packets: all 100 dropped and counted, none delivered"
 else bad "garbage/flips: $N of 100 counted, sink $(metric gw2 bc_sink_packets_total) (was $SINK)"; fi
@@ -150,10 +158,40 @@ done
 wait "$BG"
 BG=
 sleep 3
+LATE0=$(($(metric gw2 bc_sink_packets_total) - SINK))
+# Delivered, not delivered within a fixed time: a real packet waits behind
+# the flood's share of the inbox (half of its 1024 slots), which drains only
+# as fast as the mix gets the CPU; on a starved machine (benchmarks at nice
+# -20 beside the test) that takes longer than 3 s, and the check once counted
+# 59 of 80 while the rest were still queued. Wait until all arrived, or
+# nothing more came for 5 s with the mix's inbox and delay queue empty (60 s
+# at most; a mix too starved to answer its metrics is not taken as empty).
+queued() { # queued NODE: packets in its inbox and delay queue, or nothing
+	curl -s --max-time 3 "$(murl "$1")" |
+		awk '$1 == "bc_inbox_depth" || $1 == "bc_delay_queue_depth" {s += $2; n++}
+			END {if (n == 2) print s}'
+}
+settle_sink() { # settle_sink TARGET
+	local end=$(($(date +%s) + 60)) last=-1 still=0 v
+	while [ "$(date +%s)" -lt "$end" ]; do
+		v=$(metric gw2 bc_sink_packets_total)
+		[ "${v:-0}" -ge "$1" ] && return 0
+		if [ "$v" = "$last" ] && [ "$(queued $FL)" = 0 ]; then
+			still=$((still + 1))
+			[ "$still" -ge 10 ] && return 1
+		else
+			still=0
+		fi
+		last=$v
+		sleep 0.5
+	done
+	return 1
+}
+settle_sink $((SINK + REAL))
 GOT=$(($(metric gw2 bc_sink_packets_total) - SINK))
 OVER=$(metric $FL 'bc_packets_dropped_total{reason="overload"}')
 GARB=$(metric $FL 'bc_packets_dropped_total{reason="mac"}')
-say "flood: $FL dropped $GARB random packets as invalid, $OVER for overload; max RSS ${MAXRSS} kB; $GOT of $REAL real packets delivered"
+say "flood: $FL dropped $GARB random packets as invalid, $OVER for overload; max RSS ${MAXRSS} kB; $GOT of $REAL real packets delivered ($LATE0 within 3 s of the flood's end)"
 kill -0 "$FLPID" 2>/dev/null && ok "$FL survived the flood" || bad "$FL died in the flood"
 # Cap: delay queue 20000 x (3082 + 128) + inbox + links, well under 256 MiB.
 [ "$MAXRSS" -gt 0 ] && [ "$MAXRSS" -lt 262144 ] && ok "$FL memory under its cap (${MAXRSS} kB < 256 MiB)" || bad "memory: ${MAXRSS} kB"
@@ -167,7 +205,16 @@ sleep 1
 SINK=$(metric gw2 bc_sink_packets_total)
 inject --from gw1 --to gw2 --via $K --count 30
 inject --from gw1 --to gw2 --avoid $K --count 30
-sleep 3
+# Until both counts are in (30 s at most), then a second for any extra.
+end=$(($(date +%s) + 30))
+while :; do
+	FAILED=$(metric_all "bc_next_hop_failures_total{hop=\"$LABEL\"}")
+	GOT=$(($(metric gw2 bc_sink_packets_total) - SINK))
+	awk -v f="$FAILED" 'BEGIN {exit !(f >= 30)}' && [ "$GOT" -ge 30 ] && break
+	[ "$(date +%s)" -ge "$end" ] && break
+	sleep 0.5
+done
+sleep 1
 FAILED=$(metric_all "bc_next_hop_failures_total{hop=\"$LABEL\"}")
 GOT=$(($(metric gw2 bc_sink_packets_total) - SINK))
 UP=$("$BIN" testnet status --dir "$D" | awk '/processes up/ {print $2}')
