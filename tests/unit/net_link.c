@@ -133,12 +133,12 @@ on_guard(uv_timer_t *t)
 
 /*
  * Short timers, so that the tests of timeouts and keepalive take a second.
- * A test of something else may lengthen the idle timeout: with both ends
- * on one loop, a process starved of CPU for more than 400 ms (a loaded CI
- * machine) finds its links idle and closes them before it reads what
- * waits in the sockets.
+ * A test of something else may ask for long ones: with both ends on one
+ * loop, a process starved of CPU (a loaded CI machine) takes more than
+ * 300 ms over a handshake, and after 400 ms without running finds its
+ * links idle and closes them before it reads what waits in the sockets.
  */
-static uint32_t idle_timeout_ms = 400;
+static bool long_timers;
 
 static struct link_cfg
 cfg_for(struct side *s, const uint8_t *priv)
@@ -147,9 +147,9 @@ cfg_for(struct side *s, const uint8_t *priv)
 		.static_priv = priv,
 		.packet_len = PL,
 		.role = LINK_ROLE_CLIENT,
-		.handshake_timeout_ms = 300,
+		.handshake_timeout_ms = long_timers ? 10000 : 300,
 		.keepalive_ms = 100,
-		.idle_timeout_ms = idle_timeout_ms,
+		.idle_timeout_ms = long_timers ? 30000 : 400,
 		.backoff_min_ms = 40,
 		.backoff_max_ms = 400,
 		.auth = auth,
@@ -216,7 +216,7 @@ Test(net_link, hundred_thousand_packets_in_order)
 {
 	/* Throughput and order, not idleness: the shutdown must be the only
 	 * close even when the machine starves this process for seconds. */
-	idle_timeout_ms = 30000;
+	long_timers = true;
 	uint16_t port = world_new(60000, NULL);
 	W->want = 100000;
 	struct link_conn *c = link_mgr_connect(W->i.m, "127.0.0.1", port, rpub,
