@@ -358,13 +358,13 @@ daemon_adapt_timeout(struct daemon *d)
  * not run (starved of CPU on a loaded machine, stopped with SIGSTOP, a
  * paused VM) or its loop was blocked: while it did not run it fetched
  * nothing, so a loop whose reply waited at the gateway all that time was
- * not lost. That time is left out of the loop alarm's clock.
+ * not lost. That time is left out of the loop alarm's clock. The due time
+ * counts from the previous tick's start, so a stop in the middle of a
+ * tick shows too.
  */
 static void
-daemon_note_stall(struct daemon *d)
+daemon_note_stall(struct daemon *d, uint64_t now)
 {
-	uint64_t now = (uint64_t)time_mono_ms();
-
 	if (d->tick_due_ms != 0 && now > d->tick_due_ms + DAEMON_STALL_MS)
 		d->stalled_ms += now - d->tick_due_ms;
 }
@@ -376,9 +376,9 @@ daemon_tick(void *ctx)
 	struct daemon *d = ctx;
 	enum sched_stream st;
 	struct arq_msg *m;
-	uint64_t now = now_us();
+	uint64_t now = now_us(), start_ms = (uint64_t)time_mono_ms();
 
-	daemon_note_stall(d);
+	daemon_note_stall(d, start_ms);
 	daemon_refresh(d);
 	if (d->px_ok) {
 		daemon_loop_alarm(d);
@@ -398,7 +398,7 @@ daemon_tick(void *ctx)
 	uint64_t next = d->sched_on ? sched_next_us(&d->sched) : UINT64_MAX;
 	uint64_t wait = next > now ? (next - now) / 1000 : 0;
 	wait = wait > 200 ? 200 : wait + 1;
-	d->tick_due_ms = (uint64_t)time_mono_ms() + wait;
+	d->tick_due_ms = start_ms + wait;
 	evtimer_start(d->tick, wait, 0);
 }
 
