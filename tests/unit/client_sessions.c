@@ -660,13 +660,32 @@ static unsigned long deleted_at(int k)
 	return n;
 }
 
-/* Messages of alice's still at her old gateway (fgw), any queue. */
+/* Is owner the owner of a queue deleted at fgw (one of alice's old
+ * queues: hers are the only ones deleted there)?  Holds qmu. */
+static bool owns_deleted_at_old(const uint8_t owner[32])
+{
+	for (size_t q = 0; q < nqueues; q++)
+		if (queues[q].gw == &fgw && queues[q].deleted &&
+		    memcmp(queues[q].owner, owner, 32) == 0)
+			return true;
+	return false;
+}
+
+/* Messages still at the old gateway (fgw): every one when none of alice's
+ * queues there is deleted yet, else only alice's (bob's own queue is at
+ * fgw too, and may hold an item until his next fetch). */
 static size_t items_at_old(void)
 {
 	pthread_mutex_lock(&fgw.mu);
+	pthread_mutex_lock(&qmu);
+	bool any_deleted = false;
+	for (size_t q = 0; q < nqueues; q++)
+		any_deleted |= queues[q].gw == &fgw && queues[q].deleted;
 	size_t n = 0;
 	for (size_t i = 0; i < fgw.nitems; i++)
-		n += fgw.items[i].data[0] == LINK_ITEM_MESSAGE;
+		n += fgw.items[i].data[0] == LINK_ITEM_MESSAGE &&
+		     (!any_deleted || owns_deleted_at_old(fgw.items[i].owner));
+	pthread_mutex_unlock(&qmu);
 	pthread_mutex_unlock(&fgw.mu);
 	return n;
 }
