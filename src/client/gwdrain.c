@@ -26,6 +26,24 @@ gwdrain_state_name(enum gwdrain_state st)
 	return "?";
 }
 
+void
+gwdrain_record_encode(const struct gwdrain *g, struct buf *b)
+{
+	buf_append_u8(b, GWDRAIN_VERSION);
+	buf_append_u8(b, (uint8_t)g->state);
+	e2e_gateway_put(b, &g->gw);
+	buf_append(b, g->link_key, 32);
+	buf_append_u64be(b, g->deadline_ms);
+	buf_append_u64be(b, g->started_ms);
+	buf_append_u32be(b, g->left);
+	buf_append_u16be(b, (uint16_t)g->nq);
+	for (size_t i = 0; i < g->nq; i++) {
+		buf_append_u64be(b, g->q[i].contact);
+		buf_append(b, g->q[i].queue, E2E_QUEUE_ID_LEN);
+		buf_append_u64be(b, g->q[i].switched_ms);
+	}
+}
+
 /* The record (inside the caller's transaction, if any); NONE deletes it. */
 static int
 gwdrain_save(struct sessions *s)
@@ -36,19 +54,7 @@ gwdrain_save(struct sessions *s)
 	if (g->state == GWDRAIN_NONE)
 		return client_store_del(s->store, GWDRAIN_REC) < 0 ? -1 : 0;
 	buf_init(&b);
-	buf_append_u8(&b, GWDRAIN_VERSION);
-	buf_append_u8(&b, (uint8_t)g->state);
-	e2e_gateway_put(&b, &g->gw);
-	buf_append(&b, g->link_key, 32);
-	buf_append_u64be(&b, g->deadline_ms);
-	buf_append_u64be(&b, g->started_ms);
-	buf_append_u32be(&b, g->left);
-	buf_append_u16be(&b, (uint16_t)g->nq);
-	for (size_t i = 0; i < g->nq; i++) {
-		buf_append_u64be(&b, g->q[i].contact);
-		buf_append(&b, g->q[i].queue, E2E_QUEUE_ID_LEN);
-		buf_append_u64be(&b, g->q[i].switched_ms);
-	}
+	gwdrain_record_encode(g, &b);
 	int rc = client_store_put(s->store, GWDRAIN_REC, b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -61,8 +67,9 @@ gwdrain_free(struct gwdrain *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* Into t, which the caller frees whatever the outcome. */
 static int
-gwdrain_parse(struct gwdrain *g, const uint8_t *v, size_t n)
+gwdrain_parse(struct gwdrain *t, const uint8_t *v, size_t n)
 {
 	struct rd r;
 
@@ -70,26 +77,40 @@ gwdrain_parse(struct gwdrain *g, const uint8_t *v, size_t n)
 	uint8_t ver = rd_u8(&r), st = rd_u8(&r);
 	if (!rd_ok(&r) || ver != GWDRAIN_VERSION ||
 	    (st != GWDRAIN_ACTIVE && st != GWDRAIN_GIVEN_UP) ||
-	    e2e_gateway_get(&r, &g->gw) != E2E_OK)
+	    e2e_gateway_get(&r, &t->gw) != E2E_OK)
 		return -1;
-	rd_bytes(&r, g->link_key, 32);
-	g->deadline_ms = rd_u64be(&r);
-	g->started_ms = rd_u64be(&r);
-	g->left = rd_u32be(&r);
+	rd_bytes(&r, t->link_key, 32);
+	t->deadline_ms = rd_u64be(&r);
+	t->started_ms = rd_u64be(&r);
+	t->left = rd_u32be(&r);
 	size_t nq = rd_u16be(&r);
 	if (!rd_ok(&r) || nq > GWDRAIN_MAX)
 		return -1;
-	g->q = bc_calloc(nq + 1, sizeof(*g->q));
+	t->q = bc_calloc(nq + 1, sizeof(*t->q));
 	for (size_t i = 0; i < nq; i++) {
-		g->q[i].contact = rd_u64be(&r);
-		rd_bytes(&r, g->q[i].queue, E2E_QUEUE_ID_LEN);
-		g->q[i].switched_ms = rd_u64be(&r);
+		t->q[i].contact = rd_u64be(&r);
+		rd_bytes(&r, t->q[i].queue, E2E_QUEUE_ID_LEN);
+		t->q[i].switched_ms = rd_u64be(&r);
 	}
 	if (!rd_ok(&r) || rd_remaining(&r) != 0)
 		return -1;
-	g->nq = nq;
-	g->state = (enum gwdrain_state)st;
-	g->poke = true;
+	t->nq = nq;
+	t->state = (enum gwdrain_state)st;
+	t->poke = true;
+	return 0;
+}
+
+int
+gwdrain_record_decode(struct gwdrain *g, const uint8_t *v, size_t n)
+{
+	struct gwdrain t;
+
+	memset(&t, 0, sizeof(t));
+	if (gwdrain_parse(&t, v, n) < 0) {
+		gwdrain_free(&t);
+		return -1;
+	}
+	*g = t;
 	return 0;
 }
 
@@ -103,10 +124,8 @@ gwdrain_load(struct sessions *s)
 	gwdrain_free(&s->drain);
 	if (got == 1)
 		return 0;
-	int rc = got == 0 ? gwdrain_parse(&s->drain, v, n) : -1;
+	int rc = got == 0 ? gwdrain_record_decode(&s->drain, v, n) : -1;
 	free(v);
-	if (rc < 0)
-		gwdrain_free(&s->drain);
 	return rc;
 }
 

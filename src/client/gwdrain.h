@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/buf.h"
 #include "wire/e2e_msg.h"
 
 #define GWDRAIN_VERSION 1
@@ -63,6 +64,16 @@ struct gwdrain {
 
 struct sessions;
 struct contact;
+
+/*
+ * The store record (above) alone, without a store: what gwdrain_load and
+ * every save use, and what fuzz/client_records.c decodes. decode fills g
+ * (which must hold nothing to free) with a record of state ACTIVE or
+ * GIVEN_UP and returns 0; -1 (g untouched): not a whole valid record.
+ * encode appends g, whose state is not NONE, to b.
+ */
+int gwdrain_record_decode(struct gwdrain *g, const uint8_t *v, size_t n);
+void gwdrain_record_encode(const struct gwdrain *g, struct buf *b);
 
 /* The record, at start (before the inbox is replayed); -1: damaged. */
 int gwdrain_load(struct sessions *s);

@@ -80,5 +80,15 @@ void ss_rx_restore(struct sessions *s, struct contact *c);
  * (the old gateway's drain was given up): skipped, stored, and what
  * waited behind it handed up. */
 void ss_rx_skip_gaps(struct sessions *s, struct contact *c, int stream);
+/*
+ * A stream's given-up record (rxgone/CID/STREAM) without a store, for
+ * fuzz/client_records.c too. encode appends r's ranges (the caller stores
+ * nothing when r has none). decode marks every range or number of v gone
+ * in r (arq_rx_mark_gone: below next_seq dropped, joined past the bound);
+ * it refuses nothing: a value in neither form is read as single numbers,
+ * a partial last one ignored.
+ */
+void ss_rx_gone_encode(const struct arq_rx *r, struct buf *b);
+void ss_rx_gone_decode(struct arq_rx *r, const uint8_t *v, size_t n);
 
 #endif /* BC_CLIENT_SESSION_INTERNAL_H */

@@ -510,13 +510,38 @@ ss_gone_name(char *out, size_t cap, uint64_t cid, int stream)
 }
 
 /*
- * The given-up sequence numbers of c's stream (inside a transaction): a
+ * The given-up sequence numbers of a stream (record rxgone/CID/STREAM): a
  * marker (UINT64_MAX, never a number given up), then each range as lo, hi,
  * all big-endian. Before session 4 the value was a list of single numbers,
- * which ss_load_gone still reads.
+ * which ss_rx_gone_decode still reads.
  */
 #define SS_GONE_RANGES UINT64_MAX
 
+void
+ss_rx_gone_encode(const struct arq_rx *r, struct buf *b)
+{
+	buf_append_u64be(b, SS_GONE_RANGES);
+	for (size_t i = 0; i < r->ngone; i++) {
+		buf_append_u64be(b, r->gone[i].lo);
+		buf_append_u64be(b, r->gone[i].hi);
+	}
+}
+
+void
+ss_rx_gone_decode(struct arq_rx *r, const uint8_t *v, size_t n)
+{
+	if (n >= 8 && be64_get(v) == SS_GONE_RANGES && (n - 8) % 16 == 0) {
+		for (size_t off = 8; off + 16 <= n; off += 16)
+			arq_rx_mark_gone(r, be64_get(v + off),
+					 be64_get(v + off + 8));
+	} else {
+		for (size_t off = 0; off + 8 <= n; off += 8)
+			arq_rx_mark_gone(r, be64_get(v + off),
+					 be64_get(v + off));
+	}
+}
+
+/* c's stream's record (inside a transaction); none when nothing is gone. */
 static int
 ss_put_gone(struct sessions *s, const struct contact *c, int stream)
 {
@@ -530,11 +555,7 @@ ss_put_gone(struct sessions *s, const struct contact *c, int stream)
 		return d < 0 ? -1 : 0;
 	}
 	buf_init(&b);
-	buf_append_u64be(&b, SS_GONE_RANGES);
-	for (size_t i = 0; i < r->ngone; i++) {
-		buf_append_u64be(&b, r->gone[i].lo);
-		buf_append_u64be(&b, r->gone[i].hi);
-	}
+	ss_rx_gone_encode(r, &b);
 	int rc = client_store_put(s->store, name, b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -550,15 +571,7 @@ ss_load_gone(struct sessions *s, struct contact *c, int stream)
 	ss_gone_name(name, sizeof(name), c->id, stream);
 	if (client_store_get(s->store, name, &v, &n) != 0)
 		return;
-	if (n >= 8 && be64_get(v) == SS_GONE_RANGES && (n - 8) % 16 == 0) {
-		for (size_t off = 8; off + 16 <= n; off += 16)
-			arq_rx_mark_gone(&c->rx[stream], be64_get(v + off),
-					 be64_get(v + off + 8));
-	} else {
-		for (size_t off = 0; off + 8 <= n; off += 8)
-			arq_rx_mark_gone(&c->rx[stream], be64_get(v + off),
-					 be64_get(v + off));
-	}
+	ss_rx_gone_decode(&c->rx[stream], v, n);
 	free(v);
 }
 
